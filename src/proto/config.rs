@@ -1,0 +1,1 @@
+//! Protocol parameters (RFC 9260 section 16 defaults).

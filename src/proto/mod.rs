@@ -1,0 +1,16 @@
+//! The sans-IO SCTP core: no sockets, no clock, no threads, no locks and no
+//! `unsafe`. Every entry point takes `now`; inputs are `handle_*`, outputs
+//! are `poll_*`.
+#![forbid(unsafe_code)]
+
+pub mod assoc;
+pub mod config;
+pub mod endpoint;
+pub mod serial;
+pub mod time;
+pub mod wire;
+
+
+
+
+pub use time::Instant;
