@@ -1,5 +1,6 @@
 //! Error causes of ABORT and ERROR chunks (RFC 9260 3.3.10).
 
+use super::tlv::{put_tlv_with, u16_at, u32_at, Tlv, TlvReader};
 use super::Error;
 use bytes::Bytes;
 
@@ -60,7 +61,45 @@ impl Cause {
     /// Appends this cause (header, body, padding to 4 bytes) to `out`.
     /// InvalidStream is written with its 2-byte reserved field.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        todo!("wire codec")
+        put_tlv_with(out, self.code(), |o| match self {
+            Cause::InvalidStream(sid) => {
+                o.extend_from_slice(&sid.to_be_bytes());
+                o.extend_from_slice(&[0, 0]);
+            }
+            Cause::StaleCookie(v) | Cause::NoUserData(v) => o.extend_from_slice(&v.to_be_bytes()),
+            Cause::OutOfResource
+            | Cause::InvalidMandatoryParam
+            | Cause::CookieWhileShuttingDown => {}
+            Cause::MissingMandatoryParam(b)
+            | Cause::UnresolvableAddress(b)
+            | Cause::UnrecognizedChunk(b)
+            | Cause::UnrecognizedParams(b)
+            | Cause::RestartWithNewAddrs(b)
+            | Cause::UserInitiatedAbort(b)
+            | Cause::ProtocolViolation(b)
+            | Cause::Other { value: b, .. } => o.extend_from_slice(b),
+        });
+    }
+
+    /// Decodes one cause from its code and body (without padding).
+    fn parse(code: u16, body: Bytes) -> Result<Cause, Error> {
+        Ok(match code {
+            // Stream identifier + reserved; the reserved half is ignored.
+            1 => Cause::InvalidStream(u16_at(&body, 0)?),
+            2 => Cause::MissingMandatoryParam(body),
+            3 => Cause::StaleCookie(u32_at(&body, 0)?),
+            4 => Cause::OutOfResource,
+            5 => Cause::UnresolvableAddress(body),
+            6 => Cause::UnrecognizedChunk(body),
+            7 => Cause::InvalidMandatoryParam,
+            8 => Cause::UnrecognizedParams(body),
+            9 => Cause::NoUserData(u32_at(&body, 0)?),
+            10 => Cause::CookieWhileShuttingDown,
+            11 => Cause::RestartWithNewAddrs(body),
+            12 => Cause::UserInitiatedAbort(body),
+            13 => Cause::ProtocolViolation(body),
+            _ => Cause::Other { code, value: body },
+        })
     }
 }
 
@@ -68,6 +107,7 @@ impl Cause {
 /// once at the first malformed cause and then ends.
 #[derive(Clone, Debug)]
 pub struct Causes {
+    // Invariant kept by `next`: `pos` only grows and stays within `buf`.
     pub(crate) buf: Bytes,
     pub(crate) pos: usize,
     pub(crate) failed: bool,
@@ -75,13 +115,174 @@ pub struct Causes {
 
 impl Causes {
     pub fn new(buf: Bytes) -> Self {
-        Causes { buf, pos: 0, failed: false }
+        Causes {
+            buf,
+            pos: 0,
+            failed: false,
+        }
     }
 }
 
 impl Iterator for Causes {
     type Item = Result<Cause, Error>;
     fn next(&mut self) -> Option<Self::Item> {
-        todo!("wire codec")
+        if self.failed {
+            return None;
+        }
+        let rest = self.buf.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let mut reader = TlvReader::new(self.buf.slice(self.pos..));
+        let item = reader
+            .next_tlv()?
+            .and_then(|Tlv { kind, value, .. }| Cause::parse(kind, value));
+        match item {
+            Ok(cause) => {
+                self.pos = (self.pos + reader.pos()).min(self.buf.len());
+                Some(Ok(cause))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_causes() -> Vec<Cause> {
+        let b = |s: &'static [u8]| Bytes::from_static(s);
+        vec![
+            Cause::InvalidStream(0xabcd),
+            Cause::MissingMandatoryParam(b(&[0, 0, 0, 1, 0, 7])),
+            Cause::StaleCookie(123456),
+            Cause::OutOfResource,
+            Cause::UnresolvableAddress(b(&[0, 11, 0, 5, b'x'])),
+            Cause::UnrecognizedChunk(b(&[0x3f, 0, 0, 5, 1])),
+            Cause::InvalidMandatoryParam,
+            Cause::UnrecognizedParams(b(&[0xc1, 0, 0, 4])),
+            Cause::NoUserData(0xfffffff0),
+            Cause::CookieWhileShuttingDown,
+            Cause::RestartWithNewAddrs(b(&[0, 5, 0, 8, 10, 0, 0, 1])),
+            Cause::UserInitiatedAbort(b(b"bye")),
+            Cause::ProtocolViolation(b(b"")),
+            Cause::Other {
+                code: 0x00a1,
+                value: b(&[1, 2, 3, 4, 5, 6]),
+            },
+            Cause::Other {
+                code: 0xffff,
+                value: b(&[]),
+            },
+        ]
+    }
+
+    fn parse_all(bytes: &[u8]) -> Vec<Result<Cause, Error>> {
+        let mut it = Causes::new(Bytes::copy_from_slice(bytes));
+        let v: Vec<_> = it.by_ref().collect();
+        assert!(it.next().is_none());
+        v
+    }
+
+    #[test]
+    fn round_trip_every_cause() {
+        let mut out = Vec::new();
+        for c in all_causes() {
+            let start = out.len();
+            c.emit(&mut out);
+            assert_eq!(out.len() % 4, 0);
+            assert_eq!(u16::from_be_bytes([out[start], out[start + 1]]), c.code());
+            assert_eq!(parse_all(&out[start..]), vec![Ok(c)]);
+        }
+        let all: Vec<_> = all_causes().into_iter().map(Ok).collect();
+        assert_eq!(parse_all(&out), all);
+        // Without the final padding.
+        let mut out = Vec::new();
+        Cause::UserInitiatedAbort(Bytes::from_static(b"bye")).emit(&mut out);
+        assert_eq!(out, [0, 12, 0, 7, b'b', b'y', b'e', 0]);
+        assert_eq!(
+            parse_all(&out[..7]),
+            vec![Ok(Cause::UserInitiatedAbort(Bytes::from_static(b"bye")))]
+        );
+    }
+
+    #[test]
+    fn fixed_layouts() {
+        let mut out = Vec::new();
+        Cause::InvalidStream(0x0102).emit(&mut out);
+        Cause::StaleCookie(0x0a0b0c0d).emit(&mut out);
+        Cause::NoUserData(5).emit(&mut out);
+        Cause::OutOfResource.emit(&mut out);
+        #[rustfmt::skip]
+        let want = [
+            0, 1, 0, 8, 1, 2, 0, 0,
+            0, 3, 0, 8, 0xa, 0xb, 0xc, 0xd,
+            0, 9, 0, 8, 0, 0, 0, 5,
+            0, 4, 0, 4,
+        ];
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn malformed_causes() {
+        assert_eq!(parse_all(&[0, 4, 0, 0]), vec![Err(Error::BadLength)]);
+        assert_eq!(
+            parse_all(&[0, 4, 0, 3, 0, 4, 0, 4]),
+            vec![Err(Error::BadLength)]
+        );
+        assert_eq!(
+            parse_all(&[0, 12, 0, 9, 1, 2, 3, 4]),
+            vec![Err(Error::BadLength)]
+        );
+        assert_eq!(parse_all(&[0, 4]), vec![Err(Error::Truncated)]);
+        // Short fixed bodies.
+        assert_eq!(parse_all(&[0, 3, 0, 6, 0, 0]), vec![Err(Error::BadLength)]);
+        assert_eq!(parse_all(&[0, 9, 0, 4]), vec![Err(Error::BadLength)]);
+        assert_eq!(parse_all(&[0, 1, 0, 5, 1]), vec![Err(Error::BadLength)]);
+        // Good causes before the bad one are yielded first.
+        assert_eq!(
+            parse_all(&[0, 4, 0, 4, 0, 10, 0, 4, 0, 4, 0xff, 0xff]),
+            vec![
+                Ok(Cause::OutOfResource),
+                Ok(Cause::CookieWhileShuttingDown),
+                Err(Error::BadLength)
+            ]
+        );
+        assert!(parse_all(&[]).is_empty());
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn cause() -> impl Strategy<Value = Cause> {
+            let bytes = || prop::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from);
+            prop_oneof![
+                any::<u16>().prop_map(Cause::InvalidStream),
+                any::<u32>().prop_map(Cause::StaleCookie),
+                any::<u32>().prop_map(Cause::NoUserData),
+                bytes().prop_map(Cause::UnrecognizedChunk),
+                bytes().prop_map(Cause::ProtocolViolation),
+                (14u16.., bytes()).prop_map(|(code, value)| Cause::Other { code, value }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            #[test]
+            fn emit_then_parse(causes in prop::collection::vec(cause(), 0..6)) {
+                let mut out = Vec::new();
+                for c in &causes {
+                    c.emit(&mut out);
+                }
+                let got: Vec<Cause> = Causes::new(Bytes::from(out)).collect::<Result<_, _>>().unwrap();
+                prop_assert_eq!(got, causes);
+            }
+        }
     }
 }
