@@ -5,4 +5,5 @@
 //! the runtime, socket emulation, C ABI and LD_PRELOAD layers sit above it.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod abi;
 pub mod proto;
