@@ -1,1 +1,504 @@
-//! Endpoint
+//! The endpoint: routes received packets to associations by (peer
+//! address, peer port, local port), answers INIT with a signed State
+//! Cookie and no state (RFC 9260 5.1.3), turns a valid COOKIE ECHO into a
+//! new association (5.1.5), and answers out-of-the-blue packets (8.4)
+//! to the packet's own UDP source port (draft-tuexen-tsvwg-sctp-udp-
+//! encaps-cons section 3).
+
+use crate::proto::assoc::{
+    cookie::MAX_PEER_ADDRS, AssocId, Association, Cookie, CookieError, EndpointEvent, Incoming,
+    Shared, Transmit,
+};
+use crate::proto::config::{Config, EndpointConfig};
+use crate::proto::time::Instant;
+use crate::proto::wire::{
+    self, chunk::emit_raw, chunk::FLAG_T, Cause, Causes, Chunk, CommonHeader, InitChunk,
+    InitParams, CHUNK_ABORT, CHUNK_ERROR, CHUNK_INIT_ACK, CHUNK_SHUTDOWN_COMPLETE,
+};
+use bytes::Bytes;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// What a received datagram means.
+#[derive(Debug)]
+pub enum DatagramEvent {
+    /// For an existing association: pass to [`Association::handle`].
+    Assoc(AssocId, Incoming),
+    /// A valid COOKIE ECHO created an association for a listening port;
+    /// pass the packet to its [`Association::handle`] next.
+    NewAssoc(AssocId, Box<Association>, Incoming),
+    /// A reply the endpoint wrote into the caller's buffer.
+    Response(Transmit),
+}
+
+/// Why [`Endpoint::connect`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    /// An association to that peer address and port exists (`EISCONN`/`EADDRINUSE`).
+    Exists,
+    /// No usable peer address (`EINVAL`).
+    NoAddress,
+}
+
+#[derive(Clone, Debug)]
+struct Listener {
+    cfg: Config,
+    local_addrs: Vec<IpAddr>,
+}
+
+type Key = (IpAddr, u16, u16);
+
+/// Routing and handshake state shared by all associations of a stack.
+#[derive(Debug)]
+pub struct Endpoint {
+    cfg: EndpointConfig,
+    shared: Arc<Shared>,
+    rng: ChaCha20Rng,
+    next_id: u32,
+    by_addr: HashMap<Key, AssocId>,
+    keys: HashMap<AssocId, (u16, u16, Vec<IpAddr>)>,
+    listeners: HashMap<u16, Listener>,
+}
+
+fn is_unicast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => !(a.is_multicast() || a.is_broadcast() || a.is_unspecified()),
+        IpAddr::V6(a) => !(a.is_multicast() || a.is_unspecified()),
+    }
+}
+
+impl Endpoint {
+    pub fn new(cfg: EndpointConfig) -> Self {
+        let rng = ChaCha20Rng::from_seed(cfg.rng_seed);
+        let shared = Arc::new(Shared {
+            cookie_secret: cfg.cookie_secret,
+        });
+        Endpoint {
+            cfg,
+            shared,
+            rng,
+            next_id: 1,
+            by_addr: HashMap::new(),
+            keys: HashMap::new(),
+            listeners: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &EndpointConfig {
+        &self.cfg
+    }
+
+    /// Accepts associations on SCTP port `port`, created with `cfg`, and
+    /// announcing `local_addrs` when there are several.
+    pub fn listen(&mut self, port: u16, cfg: Config, local_addrs: Vec<IpAddr>) {
+        self.listeners.insert(port, Listener { cfg, local_addrs });
+    }
+
+    /// Stops accepting new associations on `port`.
+    pub fn unlisten(&mut self, port: u16) {
+        self.listeners.remove(&port);
+    }
+
+    pub fn is_listening(&self, port: u16) -> bool {
+        self.listeners.contains_key(&port)
+    }
+
+    /// Number of live associations.
+    pub fn assoc_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn alloc_id(&mut self) -> AssocId {
+        loop {
+            let id = self.next_id;
+            self.next_id = if self.next_id >= i32::MAX as u32 {
+                1
+            } else {
+                self.next_id + 1
+            };
+            if !self.keys.contains_key(&AssocId(id)) {
+                return AssocId(id);
+            }
+        }
+    }
+
+    fn seed(&mut self) -> [u8; 32] {
+        let mut s = [0u8; 32];
+        self.rng.fill_bytes(&mut s);
+        s
+    }
+
+    fn register(&mut self, id: AssocId, local_port: u16, peer_port: u16, addrs: Vec<IpAddr>) {
+        for a in &addrs {
+            self.by_addr.insert((*a, peer_port, local_port), id);
+        }
+        self.keys.insert(id, (local_port, peer_port, addrs));
+    }
+
+    /// The association for a peer address and ports, if any.
+    pub fn lookup(&self, peer: IpAddr, peer_port: u16, local_port: u16) -> Option<AssocId> {
+        self.by_addr.get(&(peer, peer_port, local_port)).copied()
+    }
+
+    /// Starts an association to `peers` (IP + remote encapsulation port).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        cfg: Config,
+        local_port: u16,
+        peer_port: u16,
+        peers: &[SocketAddr],
+        local_addrs: Vec<IpAddr>,
+    ) -> Result<(AssocId, Association), ConnectError> {
+        let peers: Vec<SocketAddr> = peers.iter().copied().take(MAX_PEER_ADDRS).collect();
+        if peers.is_empty() || peer_port == 0 {
+            return Err(ConnectError::NoAddress);
+        }
+        if peers
+            .iter()
+            .any(|p| self.lookup(p.ip(), peer_port, local_port).is_some())
+        {
+            return Err(ConnectError::Exists);
+        }
+        let id = self.alloc_id();
+        let seed = self.seed();
+        let a = Association::connect(
+            id,
+            cfg,
+            self.shared.clone(),
+            seed,
+            now,
+            local_port,
+            peer_port,
+            &peers,
+            local_addrs,
+        );
+        self.register(
+            id,
+            local_port,
+            peer_port,
+            peers.iter().map(|p| p.ip()).collect(),
+        );
+        Ok((id, a))
+    }
+
+    /// Applies an association's routing event.
+    pub fn handle_event(&mut self, id: AssocId, ev: EndpointEvent) {
+        match ev {
+            EndpointEvent::PeerAddrAdded(ip) => {
+                if let Some((lp, pp, addrs)) = self.keys.get_mut(&id) {
+                    let k = (ip, *pp, *lp);
+                    if !self.by_addr.contains_key(&k) {
+                        self.by_addr.insert(k, id);
+                        addrs.push(ip);
+                    }
+                }
+            }
+            EndpointEvent::Drained => {
+                if let Some((lp, pp, addrs)) = self.keys.remove(&id) {
+                    for a in addrs {
+                        if self.by_addr.get(&(a, pp, lp)) == Some(&id) {
+                            self.by_addr.remove(&(a, pp, lp));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes one received SCTP packet (the UDP payload) from `src` (IP
+    /// and UDP source port). Replies are written into `buf`.
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        data: &Bytes,
+        buf: &mut Vec<u8>,
+    ) -> Option<DatagramEvent> {
+        if !is_unicast(src.ip()) {
+            return None;
+        }
+        let (hdr, chunks) = wire::parse_packet(data).ok()?;
+        let mut iter = chunks.clone();
+        let first = iter.next()?.ok()?;
+        let existing = self.lookup(src.ip(), hdr.src_port, hdr.dst_port);
+        match first {
+            Chunk::CookieEcho(ref raw) => {
+                let cookie = match Cookie::decode(&self.cfg.cookie_secret, raw, now) {
+                    Ok(c) => c,
+                    Err(CookieError::Stale {
+                        staleness_us,
+                        peer_tag,
+                    }) => {
+                        if existing.is_some() {
+                            return None;
+                        }
+                        // 5.1.5 step 3: report the stale cookie.
+                        let mut causes = Vec::new();
+                        Cause::StaleCookie(staleness_us).emit(&mut causes);
+                        return Some(self.reply(buf, src, &hdr, peer_tag, CHUNK_ERROR, 0, &causes));
+                    }
+                    Err(CookieError::Invalid) => return None,
+                };
+                if cookie.local_port != hdr.dst_port || cookie.peer_port != hdr.src_port {
+                    return None;
+                }
+                if let Some(id) = existing {
+                    return Some(DatagramEvent::Assoc(
+                        id,
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: Some(cookie),
+                        },
+                    ));
+                }
+                if hdr.vtag != cookie.local_tag {
+                    return None;
+                }
+                let Some(l) = self.listeners.get(&hdr.dst_port).cloned() else {
+                    // Port closed since the INIT ACK: abort (8.4 rule 8).
+                    return Some(self.reply(buf, src, &hdr, cookie.peer_tag, CHUNK_ABORT, 0, &[]));
+                };
+                let mut cookie = cookie;
+                // The address the COOKIE ECHO came from is primary.
+                if !cookie.peer_addrs.contains(&src.ip()) {
+                    cookie.peer_addrs.insert(0, src.ip());
+                }
+                cookie.encap_port = src.port();
+                let id = self.alloc_id();
+                let seed = self.seed();
+                let assoc = Association::from_cookie(
+                    id,
+                    l.cfg,
+                    self.shared.clone(),
+                    seed,
+                    now,
+                    &cookie,
+                    l.local_addrs,
+                );
+                let addrs: Vec<IpAddr> = assoc.paths().iter().map(|p| p.addr).collect();
+                self.register(id, hdr.dst_port, hdr.src_port, addrs);
+                Some(DatagramEvent::NewAssoc(
+                    id,
+                    Box::new(assoc),
+                    Incoming {
+                        src,
+                        hdr,
+                        chunks,
+                        cookie: Some(cookie),
+                    },
+                ))
+            }
+            Chunk::Init(ref init) => {
+                if iter.next().is_some() || hdr.vtag != 0 {
+                    // 8.5.1 A: an INIT shares its packet with nothing.
+                    return None;
+                }
+                if let Some(id) = existing {
+                    return Some(DatagramEvent::Assoc(
+                        id,
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: None,
+                        },
+                    ));
+                }
+                self.on_init(now, src, &hdr, init, buf)
+            }
+            _ => {
+                if let Some(id) = existing {
+                    return Some(DatagramEvent::Assoc(
+                        id,
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: None,
+                        },
+                    ));
+                }
+                self.ootb(src, &hdr, chunks, buf)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reply(
+        &self,
+        buf: &mut Vec<u8>,
+        src: SocketAddr,
+        hdr: &CommonHeader,
+        vtag: u32,
+        chunk_type: u8,
+        flags: u8,
+        body: &[u8],
+    ) -> DatagramEvent {
+        buf.clear();
+        wire::write_header(
+            buf,
+            &CommonHeader {
+                src_port: hdr.dst_port,
+                dst_port: hdr.src_port,
+                vtag,
+            },
+        );
+        emit_raw(buf, chunk_type, flags, body);
+        wire::finish_packet(buf);
+        DatagramEvent::Response(Transmit {
+            dst: src,
+            src_ip: None,
+            len: buf.len(),
+        })
+    }
+
+    /// INIT without a TCB (RFC 9260 5.1 B): reply INIT ACK with a cookie.
+    fn on_init(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        hdr: &CommonHeader,
+        init: &InitChunk,
+        buf: &mut Vec<u8>,
+    ) -> Option<DatagramEvent> {
+        // 3.3.2: a zero Initiate Tag is silently discarded.
+        if init.initiate_tag == 0 {
+            return None;
+        }
+        let Some(l) = self.listeners.get(&hdr.dst_port).cloned() else {
+            // 8.4 rule 3: ABORT with the Initiate Tag, T bit clear.
+            return Some(self.reply(buf, src, hdr, init.initiate_tag, CHUNK_ABORT, 0, &[]));
+        };
+        if init.num_outbound_streams == 0 || init.num_inbound_streams == 0 || init.a_rwnd < 1500 {
+            let mut causes = Vec::new();
+            Cause::InvalidMandatoryParam.emit(&mut causes);
+            return Some(self.reply(buf, src, hdr, init.initiate_tag, CHUNK_ABORT, 0, &causes));
+        }
+        if init.params.host_name {
+            let mut causes = Vec::new();
+            Cause::UnresolvableAddress(Bytes::new()).emit(&mut causes);
+            return Some(self.reply(buf, src, hdr, init.initiate_tag, CHUNK_ABORT, 0, &causes));
+        }
+        let local_tag = loop {
+            let t = self.rng.next_u32();
+            if t != 0 {
+                break t;
+            }
+        };
+        let itsn = self.rng.next_u32();
+        let mut peer_addrs = vec![src.ip()];
+        for a in &init.params.addrs {
+            if peer_addrs.len() >= MAX_PEER_ADDRS {
+                break;
+            }
+            if !peer_addrs.contains(a) && is_unicast(*a) && a.is_ipv4() == src.ip().is_ipv4() {
+                peer_addrs.push(*a);
+            }
+        }
+        // 5.1.3: the lifetime may grow by the Cookie Preservative, bounded.
+        let life = l.cfg.valid_cookie_life
+            + core::time::Duration::from_millis(
+                u64::from(init.params.cookie_preservative.unwrap_or(0)).min(60_000),
+            );
+        let c = Cookie {
+            created_at: now,
+            lifetime_us: u64::try_from(life.as_micros()).unwrap_or(u64::MAX),
+            local_tag,
+            peer_tag: init.initiate_tag,
+            local_tie_tag: 0,
+            peer_tie_tag: 0,
+            local_initial_tsn: itsn,
+            peer_initial_tsn: init.initial_tsn,
+            peer_a_rwnd: init.a_rwnd,
+            out_streams: l.cfg.num_ostreams.min(init.num_inbound_streams),
+            in_streams: init.num_outbound_streams.min(l.cfg.max_instreams),
+            local_port: hdr.dst_port,
+            peer_port: hdr.src_port,
+            peer_forward_tsn: init.params.forward_tsn_supported,
+            peer_adaptation: init.params.adaptation_indication,
+            peer_addrs,
+            encap_port: src.port(),
+        };
+        let mut cb = Vec::with_capacity(128);
+        c.encode(&self.cfg.cookie_secret, &mut cb);
+        let ia = InitChunk {
+            initiate_tag: local_tag,
+            a_rwnd: l.cfg.rcvbuf,
+            num_outbound_streams: l.cfg.num_ostreams,
+            num_inbound_streams: l.cfg.max_instreams,
+            initial_tsn: itsn,
+            params: InitParams {
+                addrs: if l.local_addrs.len() > 1 {
+                    l.local_addrs.clone()
+                } else {
+                    Vec::new()
+                },
+                cookie: Some(Bytes::from(cb)),
+                adaptation_indication: l.cfg.adaptation_indication,
+                unrecognized: init.params.unrecognized.clone(),
+                ..InitParams::default()
+            },
+        };
+        buf.clear();
+        wire::write_header(
+            buf,
+            &CommonHeader {
+                src_port: hdr.dst_port,
+                dst_port: hdr.src_port,
+                vtag: init.initiate_tag,
+            },
+        );
+        ia.emit(CHUNK_INIT_ACK, buf);
+        wire::finish_packet(buf);
+        Some(DatagramEvent::Response(Transmit {
+            dst: src,
+            src_ip: None,
+            len: buf.len(),
+        }))
+    }
+
+    /// Out-of-the-blue packets (RFC 9260 8.4 rules 2, 5-8).
+    fn ootb(
+        &self,
+        src: SocketAddr,
+        hdr: &CommonHeader,
+        chunks: wire::Chunks,
+        buf: &mut Vec<u8>,
+    ) -> Option<DatagramEvent> {
+        let mut shutdown_ack = false;
+        for c in chunks {
+            match c {
+                Ok(Chunk::Abort { .. })
+                | Ok(Chunk::ShutdownComplete { .. })
+                | Ok(Chunk::CookieAck)
+                | Ok(Chunk::InitAck(_)) => return None,
+                Ok(Chunk::Error { causes }) => {
+                    if Causes::new(causes).any(|c| matches!(c, Ok(Cause::StaleCookie(_)))) {
+                        return None;
+                    }
+                }
+                Ok(Chunk::ShutdownAck) => shutdown_ack = true,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if shutdown_ack {
+            return Some(self.reply(
+                buf,
+                src,
+                hdr,
+                hdr.vtag,
+                CHUNK_SHUTDOWN_COMPLETE,
+                FLAG_T,
+                &[],
+            ));
+        }
+        Some(self.reply(buf, src, hdr, hdr.vtag, CHUNK_ABORT, FLAG_T, &[]))
+    }
+}

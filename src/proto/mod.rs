@@ -10,7 +10,7 @@ pub mod serial;
 pub mod time;
 pub mod wire;
 
-
-
-
+pub use assoc::{AssocEvent, AssocId, AssocState, Association, SendOptions, Transmit};
+pub use config::{Config, EndpointConfig};
+pub use endpoint::{DatagramEvent, Endpoint};
 pub use time::Instant;

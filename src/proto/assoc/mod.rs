@@ -1,1 +1,1178 @@
-//! Association
+//! The association: RFC 9260's state machine (section 4), handshake and
+//! collisions (5), data transfer (6), congestion control (7), path
+//! management (8), shutdown and abort (9), sans-IO.
+//!
+//! Inputs: [`Association::handle`] (a packet routed by the endpoint),
+//! [`Association::handle_timeout`], and user calls ([`Association::send`],
+//! [`Association::read`], [`Association::shutdown`], [`Association::abort`]).
+//! Outputs: [`Association::poll_transmit`], [`Association::poll_timeout`],
+//! [`Association::poll_event`], [`Association::poll_endpoint_event`].
+//! After any input, poll every output until it returns `None`.
+
+pub mod cookie;
+mod path;
+mod rx;
+mod tx;
+
+pub use cookie::{Cookie, CookieError};
+pub use path::{Path, PathState};
+pub use rx::RecvData;
+
+use crate::proto::config::Config;
+use crate::proto::serial::{ge32, gt32, le32, lt32};
+use crate::proto::time::Instant;
+use crate::proto::wire::chunk::{
+    emit_heartbeat, emit_raw, emit_shutdown, DATA_FLAG_BEGIN, DATA_FLAG_END, DATA_FLAG_IMMEDIATE,
+    DATA_FLAG_UNORDERED,
+};
+use crate::proto::wire::{
+    self, Cause, Causes, Chunk, Chunks, CommonHeader, DataChunk, InitChunk, InitParams, SackChunk,
+    CHUNK_ABORT, CHUNK_COOKIE_ACK, CHUNK_COOKIE_ECHO, CHUNK_ERROR, CHUNK_HEARTBEAT,
+    CHUNK_HEARTBEAT_ACK, CHUNK_INIT, CHUNK_INIT_ACK, CHUNK_SHUTDOWN_ACK, CHUNK_SHUTDOWN_COMPLETE,
+    COMMON_HEADER_LEN, DATA_HEADER_LEN,
+};
+use bytes::Bytes;
+use core::time::Duration;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use rx::{DataOutcome, Receiver};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tx::{Outstanding, Pending, TxChunk};
+
+/// An association's identifier within its endpoint; it is also the
+/// `sctp_assoc_t` the C API hands out (always positive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssocId(pub u32);
+
+/// RFC 9260 section 4 states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssocState {
+    Closed,
+    CookieWait,
+    CookieEchoed,
+    Established,
+    ShutdownPending,
+    ShutdownSent,
+    ShutdownReceived,
+    ShutdownAckSent,
+}
+
+/// Peer address events (the `SCTP_PEER_ADDR_CHANGE` states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathEvent {
+    Available,
+    Unreachable,
+    Added,
+    MadePrimary,
+    Confirmed,
+}
+
+/// Why an association ended without a graceful shutdown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LostReason {
+    /// The peer sent an ABORT; its raw error causes.
+    PeerAbort(Bytes),
+    /// Retransmission limits exceeded (RFC 9260 8.1).
+    Unreachable,
+    /// The local user aborted.
+    LocalAbort,
+    /// The peer violated the protocol and we aborted.
+    ProtocolViolation,
+}
+
+/// Events for the user, in the order they happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssocEvent {
+    /// The association is up (`COMM_UP`), or came up again after the peer
+    /// restarted (`RESTART`).
+    CommUp { restart: bool },
+    /// The association failed or was aborted (`COMM_LOST`).
+    CommLost(LostReason),
+    /// The handshake failed (`CANT_STR_ASSOC`).
+    CantStartAssoc(LostReason),
+    /// Graceful shutdown finished (`SHUTDOWN_COMP`).
+    ShutdownComplete,
+    /// The peer sent SHUTDOWN (`SCTP_SHUTDOWN_EVENT`).
+    PeerShutdown,
+    /// A peer address changed state (`SCTP_PEER_ADDR_CHANGE`).
+    Path {
+        addr: IpAddr,
+        event: PathEvent,
+        error: u32,
+    },
+    /// User data that will never be delivered (`SCTP_SEND_FAILED_EVENT`).
+    SendFailed {
+        sent: bool,
+        stream_id: u16,
+        ppid: u32,
+        context: u32,
+        flags: u8,
+        data: Bytes,
+    },
+    /// An ERROR chunk arrived (`SCTP_REMOTE_ERROR`): cause code and body.
+    RemoteError { cause: u16, data: Bytes },
+    /// Everything sent has been acknowledged (`SCTP_SENDER_DRY_EVENT`).
+    SenderDry,
+    /// The peer's adaptation layer indication (`SCTP_ADAPTATION_INDICATION`).
+    Adaptation(u32),
+    /// The peer's stream counts became known: (outbound, inbound).
+    Streams { outbound: u16, inbound: u16 },
+}
+
+/// Events for the endpoint's routing table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointEvent {
+    /// Packets from this peer address now belong to this association.
+    PeerAddrAdded(IpAddr),
+    /// The association is closed and has nothing left to send.
+    Drained,
+}
+
+/// A packet to send: `len` bytes at the start of the caller's buffer, as
+/// the payload of a UDP datagram to `dst` (peer IP and its remote
+/// encapsulation port), from `src_ip` if the caller can choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub dst: SocketAddr,
+    pub src_ip: Option<IpAddr>,
+    pub len: usize,
+}
+
+/// A packet the endpoint routed to an association.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// Source IP and UDP source port.
+    pub src: SocketAddr,
+    pub hdr: CommonHeader,
+    pub chunks: Chunks,
+    /// The verified cookie, when the packet starts with a COOKIE ECHO.
+    pub cookie: Option<Cookie>,
+}
+
+/// Options of one user message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    pub stream_id: u16,
+    pub ppid: u32,
+    pub unordered: bool,
+    /// Ask the peer to SACK at once (RFC 9260 3.3.1 I bit).
+    pub sack_immediately: bool,
+    /// Opaque value returned in send-failure events.
+    pub context: u32,
+}
+
+/// Why a message was refused by [`Association::send`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// Stream number beyond the outbound streams (`EINVAL`).
+    InvalidStream,
+    /// Shutdown in progress: no new data (`EPIPE`).
+    ShuttingDown,
+    /// The association is closed (`EPIPE`/`ENOTCONN`).
+    Closed,
+    /// Empty message (`EINVAL`).
+    Empty,
+}
+
+/// Shared, immutable endpoint state an association needs.
+#[derive(Debug)]
+pub struct Shared {
+    pub cookie_secret: [u8; 32],
+}
+
+#[derive(Clone, Debug)]
+struct Ctrl {
+    dst: SocketAddr,
+    vtag: u32,
+    /// Must travel alone (INIT, INIT ACK, SHUTDOWN COMPLETE: 9260 6.10).
+    alone: bool,
+    bytes: Vec<u8>,
+}
+
+/// Maximum gap blocks put in one SACK.
+const MAX_SACK_GAPS: usize = 64;
+
+/// One SCTP association.
+#[derive(Debug)]
+pub struct Association {
+    id: AssocId,
+    cfg: Config,
+    shared: Arc<Shared>,
+    rng: ChaCha20Rng,
+    state: AssocState,
+    local_port: u16,
+    peer_port: u16,
+    local_tag: u32,
+    peer_tag: u32,
+    local_addrs: Vec<IpAddr>,
+    paths: Vec<Path>,
+    primary: usize,
+    /// Path the last DATA came from: SACKs go back there (9260 6.4).
+    last_data_path: usize,
+    out_streams: u16,
+    peer_adaptation: Option<u32>,
+    // Sender.
+    initial_tsn: u32,
+    next_tsn: u32,
+    /// Peer's cumulative TSN ack of our data.
+    cum_ack: u32,
+    out: Outstanding,
+    pending: VecDeque<Pending>,
+    out_ssn: Vec<u16>,
+    peer_rwnd: u32,
+    queued_bytes: usize,
+    rtx_marked: usize,
+    rtx_bypass: bool,
+    burst_left: u32,
+    dry: bool,
+    // Receiver.
+    rx: Receiver,
+    sack_due: bool,
+    sack_now: bool,
+    pkts_since_sack: u32,
+    sack_timer: Option<Instant>,
+    gaps_scratch: Vec<(u16, u16)>,
+    dups_scratch: Vec<u32>,
+    // Handshake and shutdown.
+    init_bytes: Vec<u8>,
+    cookie_echo: Bytes,
+    t1: Option<Instant>,
+    t1_count: u32,
+    t2: Option<Instant>,
+    t2_count: u32,
+    t5: Option<Instant>,
+    assoc_errors: u32,
+    ctrl: VecDeque<Ctrl>,
+    events: VecDeque<AssocEvent>,
+    ep_events: VecDeque<EndpointEvent>,
+    drained_reported: bool,
+}
+
+fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
+    loop {
+        let v = rng.next_u32();
+        if v != 0 {
+            return v;
+        }
+    }
+}
+
+impl Association {
+    #[allow(clippy::too_many_arguments)]
+    fn blank(
+        id: AssocId,
+        cfg: Config,
+        shared: Arc<Shared>,
+        seed: [u8; 32],
+        local_port: u16,
+        peer_port: u16,
+        local_addrs: Vec<IpAddr>,
+    ) -> Self {
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let local_tag = nonzero(&mut rng);
+        let initial_tsn = rng.next_u32();
+        let rcvbuf = cfg.rcvbuf;
+        let pd_point = cfg.pd_point;
+        let os = cfg.num_ostreams;
+        Association {
+            id,
+            shared,
+            rng,
+            state: AssocState::Closed,
+            local_port,
+            peer_port,
+            local_tag,
+            peer_tag: 0,
+            local_addrs,
+            paths: Vec::new(),
+            primary: 0,
+            last_data_path: 0,
+            out_streams: os,
+            peer_adaptation: None,
+            initial_tsn,
+            next_tsn: initial_tsn,
+            cum_ack: initial_tsn.wrapping_sub(1),
+            out: Outstanding::default(),
+            pending: VecDeque::new(),
+            out_ssn: vec![0; usize::from(os)],
+            peer_rwnd: 0,
+            queued_bytes: 0,
+            rtx_marked: 0,
+            rtx_bypass: false,
+            burst_left: cfg.max_burst,
+            dry: true,
+            rx: Receiver::new(0, 1, rcvbuf, pd_point),
+            sack_due: false,
+            sack_now: false,
+            pkts_since_sack: 0,
+            sack_timer: None,
+            gaps_scratch: Vec::new(),
+            dups_scratch: Vec::new(),
+            init_bytes: Vec::new(),
+            cookie_echo: Bytes::new(),
+            t1: None,
+            t1_count: 0,
+            t2: None,
+            t2_count: 0,
+            t5: None,
+            assoc_errors: 0,
+            ctrl: VecDeque::new(),
+            events: VecDeque::new(),
+            ep_events: VecDeque::new(),
+            drained_reported: false,
+            cfg,
+        }
+    }
+
+    /// Starts an association as the initiator (RFC 9260 5.1 A): sends
+    /// INIT to the first of `peers` (IP and remote encapsulation port).
+    #[allow(clippy::too_many_arguments)]
+    pub fn connect(
+        id: AssocId,
+        cfg: Config,
+        shared: Arc<Shared>,
+        seed: [u8; 32],
+        now: Instant,
+        local_port: u16,
+        peer_port: u16,
+        peers: &[SocketAddr],
+        local_addrs: Vec<IpAddr>,
+    ) -> Self {
+        let mut a = Self::blank(id, cfg, shared, seed, local_port, peer_port, local_addrs);
+        for p in peers.iter().take(cookie::MAX_PEER_ADDRS) {
+            if a.path_of(p.ip()).is_none() {
+                a.paths.push(Path::new(p.ip(), p.port(), &a.cfg, now));
+            }
+        }
+        a.state = AssocState::CookieWait;
+        let init = InitChunk {
+            initiate_tag: a.local_tag,
+            a_rwnd: a.cfg.rcvbuf,
+            num_outbound_streams: a.cfg.num_ostreams,
+            num_inbound_streams: a.cfg.max_instreams,
+            initial_tsn: a.initial_tsn,
+            params: a.local_params(),
+        };
+        init.emit(CHUNK_INIT, &mut a.init_bytes);
+        a.send_init(now);
+        a
+    }
+
+    /// Address parameters announce our addresses only when multi-homed:
+    /// a single-homed endpoint lists none, so NATs can rewrite the source
+    /// (RFC 6951 5.7).
+    fn local_params(&self) -> InitParams {
+        InitParams {
+            addrs: if self.local_addrs.len() > 1 {
+                self.local_addrs.clone()
+            } else {
+                Vec::new()
+            },
+            adaptation_indication: self.cfg.adaptation_indication,
+            ..InitParams::default()
+        }
+    }
+
+    /// Creates the association from a verified State Cookie (RFC 9260
+    /// 5.1 D, 5.1.5 step 4). The COOKIE ECHO itself is then processed by
+    /// [`Association::handle`] on the same packet, which sends COOKIE ACK.
+    pub fn from_cookie(
+        id: AssocId,
+        cfg: Config,
+        shared: Arc<Shared>,
+        seed: [u8; 32],
+        now: Instant,
+        c: &Cookie,
+        local_addrs: Vec<IpAddr>,
+    ) -> Self {
+        let mut a = Self::blank(
+            id,
+            cfg,
+            shared,
+            seed,
+            c.local_port,
+            c.peer_port,
+            local_addrs,
+        );
+        for (i, ip) in c.peer_addrs.iter().enumerate() {
+            if a.path_of(*ip).is_none() {
+                let mut p = Path::new(*ip, c.encap_port, &a.cfg, now);
+                p.confirmed = i == 0;
+                a.paths.push(p);
+            }
+        }
+        a.adopt_cookie(c, now);
+        a.state = AssocState::Established;
+        a.events.push_back(AssocEvent::CommUp { restart: false });
+        a.start_heartbeats(now);
+        a
+    }
+
+    /// Takes tags, TSNs and stream counts from a cookie.
+    fn adopt_cookie(&mut self, c: &Cookie, now: Instant) {
+        self.local_tag = c.local_tag;
+        self.peer_tag = c.peer_tag;
+        self.initial_tsn = c.local_initial_tsn;
+        self.next_tsn = c.local_initial_tsn;
+        self.cum_ack = c.local_initial_tsn.wrapping_sub(1);
+        self.peer_rwnd = c.peer_a_rwnd;
+        self.out_streams = c.out_streams.max(1);
+        self.out_ssn = vec![0; usize::from(self.out_streams)];
+        self.rx = Receiver::new(
+            c.peer_initial_tsn,
+            c.in_streams.max(1),
+            self.cfg.rcvbuf,
+            self.cfg.pd_point,
+        );
+        self.peer_adaptation = c.peer_adaptation;
+        for p in &mut self.paths {
+            p.reset_cwnd();
+            p.flight_size = 0;
+            p.last_sent = now;
+        }
+        self.events.push_back(AssocEvent::Streams {
+            outbound: self.out_streams,
+            inbound: c.in_streams.max(1),
+        });
+        if let Some(a) = c.peer_adaptation {
+            self.events.push_back(AssocEvent::Adaptation(a));
+        }
+    }
+
+    // ----- accessors -------------------------------------------------
+
+    pub fn id(&self) -> AssocId {
+        self.id
+    }
+    pub fn state(&self) -> AssocState {
+        self.state
+    }
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.cfg
+    }
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+    pub fn peer_port(&self) -> u16 {
+        self.peer_port
+    }
+    pub fn local_tag(&self) -> u32 {
+        self.local_tag
+    }
+    pub fn peer_tag(&self) -> u32 {
+        self.peer_tag
+    }
+    pub fn paths(&self) -> &[Path] {
+        &self.paths
+    }
+    pub fn local_addrs(&self) -> &[IpAddr] {
+        &self.local_addrs
+    }
+    pub fn primary_addr(&self) -> Option<IpAddr> {
+        self.paths.get(self.primary).map(|p| p.addr)
+    }
+    pub fn outbound_streams(&self) -> u16 {
+        self.out_streams
+    }
+    pub fn inbound_streams(&self) -> u16 {
+        self.rx.in_streams()
+    }
+    pub fn peer_rwnd(&self) -> u32 {
+        self.peer_rwnd
+    }
+    pub fn local_rwnd(&self) -> u32 {
+        self.rx.rwnd()
+    }
+    /// Bytes of user data accepted by `send` and not yet acknowledged.
+    pub fn buffered_amount(&self) -> usize {
+        self.queued_bytes
+    }
+    /// Number of DATA chunks sent and not yet cumulatively acknowledged.
+    pub fn unacked_chunks(&self) -> usize {
+        self.out.q.len()
+    }
+    /// Number of DATA chunks not yet sent.
+    pub fn pending_chunks(&self) -> usize {
+        self.pending.len()
+    }
+    /// Whether data is waiting to be read.
+    pub fn readable(&self) -> bool {
+        self.rx.readable()
+    }
+    pub fn is_closed(&self) -> bool {
+        self.state == AssocState::Closed
+    }
+    /// Closed and nothing left to send: the caller may drop it.
+    pub fn is_drained(&self) -> bool {
+        self.state == AssocState::Closed && self.ctrl.is_empty()
+    }
+    /// Cumulative TSN of received data (for `sinfo_cumtsn`).
+    pub fn rx_cum_tsn(&self) -> u32 {
+        self.rx.cum_tsn()
+    }
+    pub fn next_tsn(&self) -> u32 {
+        self.next_tsn
+    }
+    /// Whether a message is being delivered in parts.
+    pub fn in_partial_delivery(&self) -> bool {
+        self.rx.in_partial_delivery()
+    }
+    /// Bytes received and waiting to be read.
+    pub fn readable_bytes(&self) -> usize {
+        self.rx.inbox_bytes()
+    }
+    /// Changes the receive buffer (`SO_RCVBUF`).
+    pub fn set_rcvbuf(&mut self, rcvbuf: u32) {
+        self.cfg.rcvbuf = rcvbuf;
+        self.rx.set_rcvbuf(rcvbuf);
+    }
+
+    /// Sets the primary path (`SCTP_PRIMARY_ADDR`). Returns false if
+    /// `addr` is not a peer address.
+    pub fn set_primary(&mut self, addr: IpAddr) -> bool {
+        match self.path_of(addr) {
+            Some(i) => {
+                self.primary = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets the remote UDP encapsulation port for one peer address, or for
+    /// all of them with `None` (`SCTP_REMOTE_UDP_ENCAPS_PORT`).
+    pub fn set_encap_port(&mut self, addr: Option<IpAddr>, port: u16) -> bool {
+        let mut found = false;
+        for p in &mut self.paths {
+            if addr.is_none_or(|a| a == p.addr) {
+                p.encap_port = port;
+                found = true;
+            }
+        }
+        found
+    }
+
+    fn path_of(&self, ip: IpAddr) -> Option<usize> {
+        self.paths.iter().position(|p| p.addr == ip)
+    }
+
+    fn path_dst(&self, i: usize) -> SocketAddr {
+        let p = &self.paths[i];
+        SocketAddr::new(p.addr, p.encap_port)
+    }
+
+    fn src_for(&self, i: usize) -> Option<IpAddr> {
+        if self.local_addrs.len() <= 1 {
+            return None;
+        }
+        let fam: Vec<&IpAddr> = self
+            .local_addrs
+            .iter()
+            .filter(|a| a.is_ipv4() == self.paths[i].addr.is_ipv4())
+            .collect();
+        if fam.is_empty() {
+            None
+        } else {
+            Some(*fam[i % fam.len()])
+        }
+    }
+
+    /// The path for new data: the primary while active, else the first
+    /// active confirmed path (RFC 9260 6.4.1).
+    fn data_path(&self) -> usize {
+        if self.paths.get(self.primary).is_some_and(|p| p.is_active()) {
+            return self.primary;
+        }
+        self.paths
+            .iter()
+            .position(|p| p.is_active() && p.confirmed)
+            .unwrap_or(self.primary)
+    }
+
+    /// An active confirmed path other than `not`, for retransmissions
+    /// (RFC 9260 6.4).
+    fn alternate_path(&self, not: usize) -> usize {
+        let n = self.paths.len();
+        (1..n)
+            .map(|k| (not + k) % n)
+            .find(|&i| self.paths[i].is_active() && self.paths[i].confirmed)
+            .unwrap_or_else(|| self.data_path())
+    }
+
+    /// Largest DATA payload per chunk: the smallest path MTU less the
+    /// common and DATA headers.
+    fn max_payload(&self) -> usize {
+        let mtu = self.paths.iter().map(|p| p.mtu).min().unwrap_or(1200) as usize;
+        (mtu.saturating_sub(COMMON_HEADER_LEN + DATA_HEADER_LEN) & !3).max(64)
+    }
+
+    // ----- user calls ------------------------------------------------
+
+    /// Queues one user message; it is fragmented here to the path MTU
+    /// (RFC 9260 6.9). The caller enforces its send buffer limit with
+    /// [`Association::buffered_amount`].
+    pub fn send(&mut self, now: Instant, data: Bytes, opt: SendOptions) -> Result<(), SendError> {
+        let _ = now;
+        match self.state {
+            AssocState::Closed => return Err(SendError::Closed),
+            AssocState::ShutdownPending
+            | AssocState::ShutdownSent
+            | AssocState::ShutdownReceived
+            | AssocState::ShutdownAckSent => return Err(SendError::ShuttingDown),
+            _ => {}
+        }
+        if opt.stream_id >= self.out_streams {
+            return Err(SendError::InvalidStream);
+        }
+        if data.is_empty() {
+            return Err(SendError::Empty);
+        }
+        let ssn = if opt.unordered {
+            0
+        } else {
+            let s = &mut self.out_ssn[usize::from(opt.stream_id)];
+            let v = *s;
+            *s = s.wrapping_add(1);
+            v
+        };
+        let max = self.max_payload();
+        let total = data.len();
+        let mut off = 0;
+        while off < total {
+            let end = (off + max).min(total);
+            let mut flags = 0;
+            if off == 0 {
+                flags |= DATA_FLAG_BEGIN;
+            }
+            if end == total {
+                flags |= DATA_FLAG_END;
+                if opt.sack_immediately {
+                    flags |= DATA_FLAG_IMMEDIATE;
+                }
+            }
+            if opt.unordered {
+                flags |= DATA_FLAG_UNORDERED;
+            }
+            self.pending.push_back(Pending {
+                stream_id: opt.stream_id,
+                ssn,
+                ppid: opt.ppid,
+                flags,
+                context: opt.context,
+                payload: data.slice(off..end),
+            });
+            off = end;
+        }
+        self.queued_bytes += total;
+        self.dry = false;
+        self.burst_left = self.cfg.max_burst;
+        Ok(())
+    }
+
+    /// Takes up to `max` bytes of the next received message piece. Call
+    /// again until a piece with `eor` to read a whole message.
+    pub fn read(&mut self, max: usize) -> Option<RecvData> {
+        let piece = self.rx.read(max.max(1))?;
+        // Window update: tell the peer once the window opened by at
+        // least max(rcvbuf/16, MTU) since the last advertisement (as Linux).
+        let rwnd = self.rx.rwnd();
+        let mtu = self.paths.first().map(|p| p.mtu).unwrap_or(1200);
+        if self.state != AssocState::Closed
+            && rwnd > self.rx.last_adv_rwnd
+            && rwnd - self.rx.last_adv_rwnd >= (self.cfg.rcvbuf / 16).max(mtu)
+        {
+            self.sack_due = true;
+            self.sack_now = true;
+        }
+        Some(piece)
+    }
+
+    /// The next received piece, without taking it.
+    pub fn peek(&self) -> Option<&RecvData> {
+        self.rx.peek()
+    }
+
+    /// Starts a graceful shutdown (RFC 9260 9.2): queued data is still
+    /// delivered, then SHUTDOWN is sent.
+    pub fn shutdown(&mut self, now: Instant) {
+        match self.state {
+            AssocState::Established => {
+                self.state = AssocState::ShutdownPending;
+                self.maybe_progress_shutdown(now);
+            }
+            AssocState::CookieWait | AssocState::CookieEchoed => {
+                // Nothing was established: behave as an abort without a peer.
+                self.abort(now, Bytes::new());
+            }
+            _ => {}
+        }
+    }
+
+    /// Aborts the association (RFC 9260 9.1), sending ABORT with a
+    /// User-Initiated Abort cause carrying `reason`.
+    pub fn abort(&mut self, now: Instant, reason: Bytes) {
+        let _ = now;
+        if self.state == AssocState::Closed {
+            return;
+        }
+        if self.state != AssocState::CookieWait || !self.paths.is_empty() {
+            let mut causes = Vec::new();
+            Cause::UserInitiatedAbort(reason).emit(&mut causes);
+            let vtag = if self.state == AssocState::CookieWait {
+                0
+            } else {
+                self.peer_tag
+            };
+            if self.state != AssocState::CookieWait {
+                let mut b = Vec::new();
+                emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
+                let dst = self.path_dst(self.data_path());
+                self.ctrl.clear();
+                self.ctrl.push_back(Ctrl {
+                    dst,
+                    vtag,
+                    alone: false,
+                    bytes: b,
+                });
+            }
+        }
+        self.close(Some(LostReason::LocalAbort));
+    }
+
+    // ----- timers ----------------------------------------------------
+
+    /// The earliest deadline, if any timer is running.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t = [self.t1, self.t2, self.t5, self.sack_timer]
+            .into_iter()
+            .flatten()
+            .min();
+        for p in &self.paths {
+            for d in [p.t3_rtx, p.hb_timer].into_iter().flatten() {
+                t = Some(t.map_or(d, |x| x.min(d)));
+            }
+        }
+        t
+    }
+
+    /// Runs every timer that expired at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.t1.is_some_and(|t| t <= now) {
+            self.on_t1(now);
+        }
+        if self.t2.is_some_and(|t| t <= now) {
+            self.on_t2(now);
+        }
+        if self.t5.is_some_and(|t| t <= now) {
+            // T5-shutdown-guard (9.2): give up.
+            self.t5 = None;
+            self.abort_with(now, Vec::new(), LostReason::Unreachable);
+        }
+        if self.sack_timer.is_some_and(|t| t <= now) {
+            self.sack_timer = None;
+            self.sack_now = true;
+        }
+        for i in 0..self.paths.len() {
+            if self.state == AssocState::Closed {
+                break;
+            }
+            if self.paths[i].t3_rtx.is_some_and(|t| t <= now) {
+                self.on_t3(now, i);
+            }
+            if self.paths[i].hb_timer.is_some_and(|t| t <= now) {
+                self.on_hb_timer(now, i);
+            }
+        }
+    }
+
+    fn send_init(&mut self, now: Instant) {
+        let dst = self.path_dst(self.primary);
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: 0,
+            alone: true,
+            bytes: self.init_bytes.clone(),
+        });
+        self.t1 = Some(now + self.paths[self.primary].rto);
+    }
+
+    fn send_cookie_echo(&mut self, now: Instant) {
+        let dst = self.path_dst(self.primary);
+        let mut b = Vec::with_capacity(self.cookie_echo.len() + 8);
+        emit_raw(&mut b, CHUNK_COOKIE_ECHO, 0, &self.cookie_echo);
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: self.peer_tag,
+            alone: false,
+            bytes: b,
+        });
+        self.t1 = Some(now + self.paths[self.primary].rto);
+    }
+
+    /// T1-init / T1-cookie expiry (RFC 9260 5.1 C, 4 note 2).
+    fn on_t1(&mut self, now: Instant) {
+        self.t1 = None;
+        self.t1_count += 1;
+        let cfg = self.cfg.clone();
+        self.paths[self.primary].backoff(&cfg);
+        if self.t1_count > self.cfg.max_init_retransmits {
+            self.close(Some(LostReason::Unreachable));
+            return;
+        }
+        match self.state {
+            AssocState::CookieWait => self.send_init(now),
+            AssocState::CookieEchoed => self.send_cookie_echo(now),
+            _ => {}
+        }
+    }
+
+    /// T2-shutdown expiry (RFC 9260 9.2).
+    fn on_t2(&mut self, now: Instant) {
+        self.t2 = None;
+        self.t2_count += 1;
+        self.assoc_errors += 1;
+        let p = self.data_path();
+        let cfg = self.cfg.clone();
+        self.paths[p].backoff(&cfg);
+        if self.assoc_errors > self.cfg.assoc_max_retrans {
+            self.abort_with(now, Vec::new(), LostReason::Unreachable);
+            return;
+        }
+        match self.state {
+            AssocState::ShutdownSent => self.send_shutdown(now),
+            AssocState::ShutdownAckSent => self.send_shutdown_ack(now),
+            _ => {}
+        }
+    }
+
+    /// T3-rtx expiry on path `i` (RFC 9260 6.3.3 E1-E3, 7.2.3).
+    fn on_t3(&mut self, now: Instant, i: usize) {
+        self.paths[i].t3_rtx = None;
+        let cfg = self.cfg.clone();
+        {
+            let p = &mut self.paths[i];
+            p.ssthresh = (p.cwnd / 2).max(4 * p.mtu);
+            p.cwnd = p.mtu;
+            p.partial_bytes_acked = 0;
+            p.fast_recovery_exit = None;
+            p.rtt_probe = None;
+            p.backoff(&cfg);
+        }
+        let alt = self.alternate_path(i);
+        let mut any = false;
+        for c in self.out.q.iter_mut() {
+            if c.path == i && !c.gap_acked && c.rtx.is_none() {
+                if c.in_flight {
+                    c.in_flight = false;
+                    self.paths[i].flight_size = self.paths[i].flight_size.saturating_sub(c.len());
+                }
+                c.rtx = Some(alt);
+                self.rtx_marked += 1;
+                any = true;
+            }
+        }
+        if any {
+            self.rtx_bypass = true;
+        }
+        self.path_error(now, i);
+        self.assoc_error(now);
+    }
+
+    /// Counts an error against path `i` (RFC 9260 8.2).
+    fn path_error(&mut self, now: Instant, i: usize) {
+        let _ = now;
+        let p = &mut self.paths[i];
+        p.error_count += 1;
+        if p.error_count > self.cfg.path_max_retrans && p.state == PathState::Active {
+            p.state = PathState::Inactive;
+            let addr = p.addr;
+            self.events.push_back(AssocEvent::Path {
+                addr,
+                event: PathEvent::Unreachable,
+                error: 0,
+            });
+            // Chunks waiting for retransmission on this path move away.
+            let alt = self.alternate_path(i);
+            for c in self.out.q.iter_mut() {
+                if c.rtx == Some(i) {
+                    c.rtx = Some(alt);
+                }
+            }
+        }
+    }
+
+    /// Counts an error against the association (RFC 9260 8.1).
+    fn assoc_error(&mut self, now: Instant) {
+        self.assoc_errors += 1;
+        if self.assoc_errors > self.cfg.assoc_max_retrans {
+            let _ = now;
+            self.close(Some(LostReason::Unreachable));
+        }
+    }
+
+    fn start_heartbeats(&mut self, now: Instant) {
+        for i in 0..self.paths.len() {
+            self.schedule_hb(now, i);
+        }
+    }
+
+    /// Next heartbeat on path `i` (RFC 9260 8.3): unconfirmed paths are
+    /// probed within an RTO (5.4); others every RTO + HB.interval with
+    /// +/- 50 % of the RTO as jitter.
+    fn schedule_hb(&mut self, now: Instant, i: usize) {
+        let p = &self.paths[i];
+        let rto_us = u64::try_from(p.rto.as_micros()).unwrap_or(u64::MAX);
+        let d = if !p.confirmed {
+            // Spread probes of several unconfirmed paths a little.
+            Duration::from_micros(rto_us / 2 + (self.rng.next_u64() % (rto_us / 2 + 1)))
+        } else if p.state == PathState::Inactive || self.cfg.hb_enabled {
+            let base = if p.state == PathState::Inactive {
+                0
+            } else {
+                u64::try_from(self.cfg.hb_interval.as_micros()).unwrap_or(u64::MAX)
+            };
+            let jitter = self.rng.next_u64() % (rto_us + 1);
+            Duration::from_micros(base.saturating_add(rto_us / 2).saturating_add(jitter))
+        } else {
+            self.paths[i].hb_timer = None;
+            return;
+        };
+        self.paths[i].hb_timer = Some(now + d);
+    }
+
+    fn on_hb_timer(&mut self, now: Instant, i: usize) {
+        self.paths[i].hb_timer = None;
+        if !matches!(
+            self.state,
+            AssocState::Established
+                | AssocState::ShutdownPending
+                | AssocState::ShutdownReceived
+                | AssocState::ShutdownSent
+        ) {
+            return;
+        }
+        if self.paths[i].hb_outstanding.take().is_some() {
+            // The last heartbeat went unanswered (8.3).
+            let cfg = self.cfg.clone();
+            self.paths[i].backoff(&cfg);
+            self.path_error(now, i);
+            if self.paths[i].confirmed {
+                self.assoc_error(now);
+            }
+            if self.state == AssocState::Closed {
+                return;
+            }
+        }
+        let nonce = self.rng.next_u64();
+        let mut info = Vec::with_capacity(33);
+        info.extend_from_slice(&nonce.to_be_bytes());
+        info.extend_from_slice(&now.as_micros().to_be_bytes());
+        match self.paths[i].addr {
+            IpAddr::V4(a) => {
+                info.push(4);
+                info.extend_from_slice(&a.to_ipv6_mapped().octets());
+            }
+            IpAddr::V6(a) => {
+                info.push(6);
+                info.extend_from_slice(&a.octets());
+            }
+        }
+        let mut b = Vec::with_capacity(info.len() + 8);
+        emit_heartbeat(&mut b, CHUNK_HEARTBEAT, &info);
+        let dst = self.path_dst(i);
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: self.peer_tag,
+            alone: false,
+            bytes: b,
+        });
+        self.paths[i].hb_outstanding = Some((nonce, now));
+        self.paths[i].last_sent = now;
+        self.schedule_hb(now, i);
+    }
+
+    fn on_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
+        if info.len() < 33 {
+            return;
+        }
+        let nonce = u64::from_be_bytes(info[0..8].try_into().unwrap_or([0; 8]));
+        let sent = u64::from_be_bytes(info[8..16].try_into().unwrap_or([0; 8]));
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&info[17..33]);
+        let v6 = std::net::Ipv6Addr::from(o);
+        let addr = match info[16] {
+            4 => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => return,
+            },
+            6 => IpAddr::V6(v6),
+            _ => return,
+        };
+        let Some(i) = self.path_of(addr) else { return };
+        let cfg = self.cfg.clone();
+        let p = &mut self.paths[i];
+        if p.hb_outstanding.map(|h| h.0) != Some(nonce) {
+            return;
+        }
+        p.hb_outstanding = None;
+        p.error_count = 0;
+        p.on_rtt(now.saturating_since(Instant(sent)), &cfg);
+        let was_inactive = p.state == PathState::Inactive;
+        let was_unconfirmed = !p.confirmed;
+        p.state = PathState::Active;
+        p.confirmed = true;
+        self.assoc_errors = 0;
+        if was_unconfirmed {
+            self.events.push_back(AssocEvent::Path {
+                addr,
+                event: PathEvent::Confirmed,
+                error: 0,
+            });
+        }
+        if was_inactive {
+            self.events.push_back(AssocEvent::Path {
+                addr,
+                event: PathEvent::Available,
+                error: 0,
+            });
+        }
+        if self.paths[i].hb_timer.is_none() || was_unconfirmed || was_inactive {
+            self.schedule_hb(now, i);
+        }
+    }
+
+    // ----- closing ---------------------------------------------------
+
+    /// Moves to CLOSED, reporting `reason` (None: graceful) and failing
+    /// every message not yet acknowledged.
+    fn close(&mut self, reason: Option<LostReason>) {
+        let was = self.state;
+        self.state = AssocState::Closed;
+        self.t1 = None;
+        self.t2 = None;
+        self.t5 = None;
+        self.sack_timer = None;
+        self.sack_due = false;
+        self.sack_now = false;
+        for p in &mut self.paths {
+            p.t3_rtx = None;
+            p.hb_timer = None;
+        }
+        match reason {
+            None => self.events.push_back(AssocEvent::ShutdownComplete),
+            Some(r) => {
+                self.fail_all_data();
+                if matches!(was, AssocState::CookieWait | AssocState::CookieEchoed) {
+                    self.events.push_back(AssocEvent::CantStartAssoc(r));
+                } else {
+                    self.events.push_back(AssocEvent::CommLost(r));
+                }
+            }
+        }
+    }
+
+    fn fail_all_data(&mut self) {
+        for c in self.out.q.drain(..) {
+            self.events.push_back(AssocEvent::SendFailed {
+                sent: true,
+                stream_id: c.stream_id,
+                ppid: c.ppid,
+                context: c.context,
+                flags: c.flags,
+                data: c.payload,
+            });
+        }
+        for c in self.pending.drain(..) {
+            self.events.push_back(AssocEvent::SendFailed {
+                sent: false,
+                stream_id: c.stream_id,
+                ppid: c.ppid,
+                context: c.context,
+                flags: c.flags,
+                data: c.payload,
+            });
+        }
+        self.queued_bytes = 0;
+        self.rtx_marked = 0;
+    }
+
+    fn abort_with(&mut self, now: Instant, causes: Vec<u8>, reason: LostReason) {
+        let _ = now;
+        if self.state == AssocState::Closed {
+            return;
+        }
+        let mut b = Vec::new();
+        emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
+        let dst = self.path_dst(self.data_path());
+        self.ctrl.clear();
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: self.peer_tag,
+            alone: false,
+            bytes: b,
+        });
+        self.close(Some(reason));
+    }
+
+    fn all_data_acked(&self) -> bool {
+        self.out.q.is_empty() && self.pending.is_empty()
+    }
+
+    fn send_shutdown(&mut self, now: Instant) {
+        let mut b = Vec::with_capacity(8);
+        emit_shutdown(&mut b, self.rx.cum_tsn());
+        let p = self.data_path();
+        let dst = self.path_dst(p);
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: self.peer_tag,
+            alone: false,
+            bytes: b,
+        });
+        self.t2 = Some(now + self.paths[p].rto);
+    }
+
+    fn send_shutdown_ack(&mut self, now: Instant) {
+        let mut b = Vec::with_capacity(4);
+        emit_raw(&mut b, CHUNK_SHUTDOWN_ACK, 0, &[]);
+        let p = self.data_path();
+        let dst = self.path_dst(p);
+        self.ctrl.push_back(Ctrl {
+            dst,
+            vtag: self.peer_tag,
+            alone: false,
+            bytes: b,
+        });
+        self.t2 = Some(now + self.paths[p].rto);
+    }
+
+    /// Sends SHUTDOWN or SHUTDOWN ACK once all our data is acknowledged.
+    fn maybe_progress_shutdown(&mut self, now: Instant) {
+        if !self.all_data_acked() {
+            return;
+        }
+        match self.state {
+            AssocState::ShutdownPending => {
+                self.state = AssocState::ShutdownSent;
+                self.t2_count = 0;
+                self.send_shutdown(now);
+                self.t5 = Some(now + self.cfg.rto_max * 5);
+            }
+            AssocState::ShutdownReceived => {
+                self.state = AssocState::ShutdownAckSent;
+                self.t2_count = 0;
+                self.send_shutdown_ack(now);
+            }
+            _ => {}
+        }
+    }
+}
+
+mod input;
+mod output;

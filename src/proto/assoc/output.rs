@@ -1,0 +1,271 @@
+//! Packet output: control chunks, SACK, retransmissions, then new data
+//! (RFC 9260 6.1), bundled per destination (6.10) within the path MTU,
+//! limited by cwnd, the peer's window and Max.Burst.
+
+use super::*;
+
+impl Association {
+    /// The next user-visible event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<AssocEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next event for the endpoint's routing table.
+    #[must_use]
+    pub fn poll_endpoint_event(&mut self) -> Option<EndpointEvent> {
+        if let Some(e) = self.ep_events.pop_front() {
+            return Some(e);
+        }
+        if self.is_drained() && !self.drained_reported {
+            self.drained_reported = true;
+            return Some(EndpointEvent::Drained);
+        }
+        None
+    }
+
+    fn header(&self, buf: &mut Vec<u8>, vtag: u32) {
+        buf.clear();
+        wire::write_header(
+            buf,
+            &CommonHeader {
+                src_port: self.local_port,
+                dst_port: self.peer_port,
+                vtag,
+            },
+        );
+    }
+
+    fn can_send_data(&self) -> bool {
+        matches!(
+            self.state,
+            AssocState::Established
+                | AssocState::ShutdownPending
+                | AssocState::ShutdownReceived
+                | AssocState::ShutdownSent
+                | AssocState::ShutdownAckSent
+        )
+    }
+
+    /// Builds the next packet into `buf` (cleared first). Call until None.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if let Some(front) = self.ctrl.pop_front() {
+            let (dst, vtag) = (front.dst, front.vtag);
+            self.header(buf, vtag);
+            buf.extend_from_slice(&front.bytes);
+            let path = self.path_of(dst.ip());
+            let mtu = path.map(|i| self.paths[i].mtu as usize).unwrap_or(1200);
+            if !front.alone {
+                while let Some(c) = self.ctrl.front() {
+                    if c.dst != dst || c.vtag != vtag || c.alone || buf.len() + c.bytes.len() > mtu
+                    {
+                        break;
+                    }
+                    if let Some(c) = self.ctrl.pop_front() {
+                        buf.extend_from_slice(&c.bytes);
+                    }
+                }
+                if vtag == self.peer_tag && vtag != 0 && self.can_send_data() {
+                    if let Some(i) = path {
+                        if self.sack_due {
+                            self.write_sack(buf, mtu);
+                        }
+                        self.write_data(now, buf, i);
+                    }
+                }
+            }
+            wire::finish_packet(buf);
+            return Some(Transmit {
+                dst,
+                src_ip: path.and_then(|i| self.src_for(i)),
+                len: buf.len(),
+            });
+        }
+        if !self.can_send_data() || self.paths.is_empty() {
+            return None;
+        }
+        // Retransmissions first (6.1 C), then new data.
+        let rtx_path = if self.rtx_marked > 0 {
+            self.out.q.iter().find_map(|c| c.rtx)
+        } else {
+            None
+        };
+        let dp = rtx_path.unwrap_or_else(|| self.data_path());
+        let data_ready = self.data_sendable(dp, rtx_path.is_some());
+        let sack_ready = self.sack_due && self.sack_now;
+        if !data_ready && !sack_ready {
+            return None;
+        }
+        let pi = if data_ready {
+            dp
+        } else {
+            self.last_data_path.min(self.paths.len() - 1)
+        };
+        let mtu = self.paths[pi].mtu as usize;
+        self.header(buf, self.peer_tag);
+        if self.sack_due {
+            self.write_sack(buf, mtu);
+        }
+        if data_ready {
+            self.write_data(now, buf, pi);
+        }
+        if buf.len() <= COMMON_HEADER_LEN {
+            return None;
+        }
+        wire::finish_packet(buf);
+        Some(Transmit {
+            dst: self.path_dst(pi),
+            src_ip: self.src_for(pi),
+            len: buf.len(),
+        })
+    }
+
+    fn data_sendable(&self, pi: usize, rtx: bool) -> bool {
+        let p = &self.paths[pi];
+        if rtx {
+            return self.rtx_bypass || p.cwnd_room();
+        }
+        if self.burst_left == 0 || !p.cwnd_room() {
+            return false;
+        }
+        let Some(front) = self.pending.front() else {
+            return false;
+        };
+        !matches!(
+            self.state,
+            AssocState::ShutdownSent | AssocState::ShutdownAckSent
+        ) && (self.peer_rwnd as usize >= front.payload.len() || self.out.q.is_empty())
+    }
+
+    fn write_sack(&mut self, buf: &mut Vec<u8>, mtu: usize) {
+        let room = mtu.saturating_sub(buf.len() + 16);
+        let max_gaps = (room / 4).min(MAX_SACK_GAPS);
+        let mut gaps = std::mem::take(&mut self.gaps_scratch);
+        let mut dups = std::mem::take(&mut self.dups_scratch);
+        self.rx.sack_fields(&mut gaps, &mut dups, max_gaps);
+        let dup_room = room.saturating_sub(gaps.len() * 4) / 4;
+        dups.truncate(dup_room);
+        let rwnd = self.rx.rwnd();
+        SackChunk::emit(buf, self.rx.cum_tsn(), rwnd, &gaps, &dups);
+        self.rx.last_adv_rwnd = rwnd;
+        self.gaps_scratch = gaps;
+        self.dups_scratch = dups;
+        self.sack_due = false;
+        self.sack_now = false;
+        self.pkts_since_sack = 0;
+        self.sack_timer = None;
+        if self.state == AssocState::ShutdownSent && buf.len() + 8 <= mtu {
+            // 9.2: in SHUTDOWN-SENT every SACK travels with a SHUTDOWN.
+            emit_shutdown(buf, self.rx.cum_tsn());
+        }
+    }
+
+    /// Appends retransmissions for path `pi`, then new data, while they fit.
+    fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, pi: usize) {
+        let mtu = self.paths[pi].mtu as usize;
+        let mut wrote = false;
+        if self.rtx_marked > 0 {
+            for idx in 0..self.out.q.len() {
+                if self.rtx_marked == 0 {
+                    break;
+                }
+                if self.out.q[idx].rtx != Some(pi) {
+                    continue;
+                }
+                if !self.rtx_bypass && !self.paths[pi].cwnd_room() {
+                    break;
+                }
+                let plen = self.out.q[idx].payload.len();
+                let need = DATA_HEADER_LEN + plen + wire::pad4(plen);
+                if buf.len() + need > mtu {
+                    break;
+                }
+                let c = &mut self.out.q[idx];
+                DataChunk::emit(buf, c.flags, c.tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                c.rtx = None;
+                c.path = pi;
+                c.tx_count += 1;
+                c.in_flight = true;
+                c.misses = 0;
+                let (len, tsn) = (c.len(), c.tsn);
+                self.rtx_marked -= 1;
+                let p = &mut self.paths[pi];
+                p.flight_size = p.flight_size.saturating_add(len);
+                if p.rtt_probe.is_some_and(|(t, _)| t == tsn) {
+                    p.rtt_probe = None;
+                }
+                wrote = true;
+            }
+            if wrote {
+                self.rtx_bypass = false;
+            }
+        }
+        // New data only when nothing waits for retransmission (6.1 C).
+        if self.rtx_marked == 0
+            && !matches!(
+                self.state,
+                AssocState::ShutdownSent | AssocState::ShutdownAckSent
+            )
+        {
+            let mut first = true;
+            while let Some(front) = self.pending.front() {
+                let p = &self.paths[pi];
+                if !p.cwnd_room() || (first && self.burst_left == 0) {
+                    break;
+                }
+                let len = front.payload.len();
+                // 6.1 A: respect the peer's window, except one probe when
+                // nothing is in flight.
+                if (self.peer_rwnd as usize) < len && !self.out.q.is_empty() {
+                    break;
+                }
+                if buf.len() + DATA_HEADER_LEN + len + wire::pad4(len) > mtu {
+                    break;
+                }
+                let Some(c) = self.pending.pop_front() else {
+                    break;
+                };
+                first = false;
+                let tsn = self.next_tsn;
+                self.next_tsn = tsn.wrapping_add(1);
+                DataChunk::emit(buf, c.flags, tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                let l = c.payload.len() as u32;
+                self.peer_rwnd = self.peer_rwnd.saturating_sub(l);
+                let p = &mut self.paths[pi];
+                p.flight_size = p.flight_size.saturating_add(l);
+                if p.rtt_probe.is_none() {
+                    p.rtt_probe = Some((tsn, now));
+                }
+                self.out.q.push_back(TxChunk {
+                    tsn,
+                    stream_id: c.stream_id,
+                    ssn: c.ssn,
+                    ppid: c.ppid,
+                    flags: c.flags,
+                    context: c.context,
+                    payload: c.payload,
+                    path: pi,
+                    tx_count: 1,
+                    gap_acked: false,
+                    in_flight: true,
+                    rtx: None,
+                    misses: 0,
+                    fast_rtx_done: false,
+                });
+                wrote = true;
+            }
+            if !first {
+                self.burst_left = self.burst_left.saturating_sub(1);
+            }
+        }
+        if wrote {
+            let p = &mut self.paths[pi];
+            p.last_sent = now;
+            // 6.3.2 R1: start T3-rtx if it is not running.
+            if p.t3_rtx.is_none() {
+                p.t3_rtx = Some(now + p.rto);
+            }
+        }
+    }
+}

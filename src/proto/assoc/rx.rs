@@ -1,0 +1,582 @@
+//! The data receiver: TSN tracking for SACK (RFC 9260 6.2, 6.7),
+//! reassembly (6.9), ordered and unordered delivery (6.5, 6.6), partial
+//! delivery, and the receive window (6.2).
+//!
+//! TSNs are widened to 64 bits relative to the cumulative TSN so ordered
+//! maps work across the 32-bit wrap.
+
+use crate::proto::wire::DataChunk;
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+
+/// At most this many TSNs past the cumulative TSN are accepted.
+const MAX_TSN_AHEAD: u64 = 1 << 20;
+/// At most this many disjoint received ranges are tracked.
+const MAX_GAP_RANGES: usize = 512;
+/// Duplicate TSNs remembered for the next SACK.
+const MAX_DUPS: usize = 16;
+
+/// A piece of a received user message, in delivery order. A message is
+/// one or more pieces; the last has `eor` set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecvData {
+    pub stream_id: u16,
+    pub ssn: u16,
+    pub ppid: u32,
+    /// TSN of the chunk this piece came from (of the first piece's chunk
+    /// for `SCTP_SNDRCV`'s `sinfo_tsn`).
+    pub tsn: u32,
+    /// Cumulative TSN at the time of delivery (`sinfo_cumtsn`).
+    pub cum_tsn: u32,
+    pub unordered: bool,
+    pub data: Bytes,
+    /// Last piece of its message.
+    pub eor: bool,
+}
+
+/// What the caller should do after a DATA chunk was offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataOutcome {
+    /// New data, accepted.
+    New,
+    /// Already received: reported as a duplicate.
+    Duplicate,
+    /// Dropped for lack of buffer or range: not acknowledged.
+    Dropped,
+    /// Invalid stream: acknowledged but not delivered (6.5).
+    InvalidStream,
+}
+
+#[derive(Clone, Debug, Default)]
+struct InStream {
+    next_ssn: u16,
+    /// Complete ordered messages waiting for their turn: (ssn, first ext TSN, last ext TSN).
+    waiting: Vec<(u16, u64, u64)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Partial {
+    stream_id: u16,
+    ssn: u16,
+    unordered: bool,
+    /// Next ext TSN to deliver.
+    next: u64,
+}
+
+#[derive(Debug)]
+pub struct Receiver {
+    /// Cumulative TSN (last in-sequence TSN received), widened.
+    cum: u64,
+    /// Received ext TSN ranges above `cum`, sorted, disjoint, inclusive.
+    ranges: Vec<(u64, u64)>,
+    dups: Vec<u32>,
+    /// Received and not yet delivered chunks by ext TSN.
+    reasm: BTreeMap<u64, DataChunk>,
+    /// Complete unordered messages (first, last ext TSN) held during PD.
+    held_unordered: VecDeque<(u64, u64)>,
+    streams: Vec<InStream>,
+    inbox: VecDeque<RecvData>,
+    pd: Option<Partial>,
+    /// Bytes in `reasm` and `inbox`.
+    buffered: u32,
+    rcvbuf: u32,
+    pd_point: u32,
+    /// Window last advertised in a SACK.
+    pub last_adv_rwnd: u32,
+}
+
+impl Receiver {
+    pub fn new(peer_initial_tsn: u32, in_streams: u16, rcvbuf: u32, pd_point: u32) -> Self {
+        Receiver {
+            cum: u64::from(peer_initial_tsn.wrapping_sub(1)) + (1 << 32),
+            ranges: Vec::new(),
+            dups: Vec::new(),
+            reasm: BTreeMap::new(),
+            held_unordered: VecDeque::new(),
+            streams: vec![InStream::default(); usize::from(in_streams.max(1))],
+            inbox: VecDeque::new(),
+            pd: None,
+            buffered: 0,
+            rcvbuf,
+            pd_point: pd_point.max(1),
+            last_adv_rwnd: rcvbuf,
+        }
+    }
+
+    pub fn cum_tsn(&self) -> u32 {
+        self.cum as u32
+    }
+
+    fn widen(&self, tsn: u32) -> u64 {
+        let off = tsn.wrapping_sub(self.cum as u32) as i32;
+        (self.cum as i64 + i64::from(off)) as u64
+    }
+
+    pub fn rwnd(&self) -> u32 {
+        self.rcvbuf.saturating_sub(self.buffered)
+    }
+
+    pub fn set_rcvbuf(&mut self, rcvbuf: u32) {
+        self.rcvbuf = rcvbuf;
+    }
+
+    pub fn has_gaps(&self) -> bool {
+        !self.ranges.is_empty()
+    }
+
+    pub fn in_streams(&self) -> u16 {
+        self.streams.len() as u16
+    }
+
+    fn received(&self, t: u64) -> bool {
+        if t <= self.cum {
+            return true;
+        }
+        match self.ranges.binary_search_by(|&(s, _)| s.cmp(&t)) {
+            Ok(_) => true,
+            Err(0) => false,
+            Err(i) => self.ranges[i - 1].1 >= t,
+        }
+    }
+
+    fn highest(&self) -> u64 {
+        self.ranges.last().map(|r| r.1).unwrap_or(self.cum)
+    }
+
+    /// Records `t` as received; returns false if the range table is full.
+    fn mark(&mut self, t: u64) -> bool {
+        if t == self.cum + 1 {
+            self.cum = t;
+            if let Some(&(s, e)) = self.ranges.first() {
+                if s == self.cum + 1 {
+                    self.cum = e;
+                    self.ranges.remove(0);
+                }
+            }
+            return true;
+        }
+        let i = match self.ranges.binary_search_by(|&(s, _)| s.cmp(&t)) {
+            Ok(_) => return true,
+            Err(i) => i,
+        };
+        let joins_prev = i > 0 && self.ranges[i - 1].1 + 1 == t;
+        let joins_next = i < self.ranges.len() && self.ranges[i].0 == t + 1;
+        match (joins_prev, joins_next) {
+            (true, true) => {
+                self.ranges[i - 1].1 = self.ranges[i].1;
+                self.ranges.remove(i);
+            }
+            (true, false) => self.ranges[i - 1].1 = t,
+            (false, true) => self.ranges[i].0 = t,
+            (false, false) => {
+                if self.ranges.len() >= MAX_GAP_RANGES {
+                    return false;
+                }
+                self.ranges.insert(i, (t, t));
+            }
+        }
+        true
+    }
+
+    /// Offers a received DATA chunk (with a non-empty payload; the caller
+    /// handles "No User Data").
+    pub fn on_data(&mut self, chunk: DataChunk) -> DataOutcome {
+        let t = self.widen(chunk.tsn);
+        if self.received(t) {
+            if self.dups.len() < MAX_DUPS {
+                self.dups.push(chunk.tsn);
+            }
+            return DataOutcome::Duplicate;
+        }
+        if t <= self.cum || t - self.cum > MAX_TSN_AHEAD {
+            return DataOutcome::Dropped;
+        }
+        if usize::from(chunk.stream_id) >= self.streams.len() {
+            // RFC 9260 6.5: acknowledge, report Invalid Stream, do not deliver.
+            if !self.mark(t) {
+                return DataOutcome::Dropped;
+            }
+            return DataOutcome::InvalidStream;
+        }
+        let len = u32::try_from(chunk.payload.len()).unwrap_or(u32::MAX);
+        // 6.2: when the window is exhausted, drop data beyond the highest
+        // TSN received; data filling a hole is always taken so the head
+        // of the line can complete and be delivered.
+        if self.buffered.saturating_add(len) > self.rcvbuf && t > self.highest() {
+            return DataOutcome::Dropped;
+        }
+        if !self.mark(t) {
+            return DataOutcome::Dropped;
+        }
+        self.buffered = self.buffered.saturating_add(len);
+        self.reasm.insert(t, chunk);
+        self.deliver(t);
+        DataOutcome::New
+    }
+
+    /// Whether the chunks at `a` and `b = a + 1` belong to one message.
+    fn same_msg(a: &DataChunk, b: &DataChunk) -> bool {
+        a.stream_id == b.stream_id
+            && a.unordered() == b.unordered()
+            && (a.unordered() || a.ssn == b.ssn)
+            && !a.end()
+            && !b.begin()
+    }
+
+    /// Finds the complete message containing ext TSN `t`, if any.
+    fn complete_around(&self, t: u64) -> Option<(u64, u64)> {
+        let mut b = t;
+        loop {
+            let c = self.reasm.get(&b)?;
+            if c.begin() {
+                break;
+            }
+            let p = self.reasm.get(&(b - 1))?;
+            if !Self::same_msg(p, c) {
+                return None;
+            }
+            b -= 1;
+        }
+        let mut e = t;
+        loop {
+            let c = self.reasm.get(&e)?;
+            if c.end() {
+                break;
+            }
+            let n = self.reasm.get(&(e + 1))?;
+            if !Self::same_msg(c, n) {
+                return None;
+            }
+            e += 1;
+        }
+        Some((b, e))
+    }
+
+    fn push_range(&mut self, b: u64, e: u64, last_is_eor: bool) {
+        let cum = self.cum as u32;
+        for k in b..=e {
+            if let Some(c) = self.reasm.remove(&k) {
+                let eor = last_is_eor && k == e;
+                self.inbox.push_back(RecvData {
+                    stream_id: c.stream_id,
+                    ssn: c.ssn,
+                    ppid: c.ppid,
+                    tsn: c.tsn,
+                    cum_tsn: cum,
+                    unordered: c.unordered(),
+                    data: c.payload,
+                    eor,
+                });
+            }
+        }
+    }
+
+    /// Moves whatever became deliverable after `t` arrived to the inbox.
+    fn deliver(&mut self, t: u64) {
+        if let Some(pd) = self.pd {
+            if t == pd.next {
+                self.continue_partial();
+            } else if let Some((b, e)) = self.complete_around(t) {
+                self.park(b, e);
+            }
+        } else if let Some((b, e)) = self.complete_around(t) {
+            self.park(b, e);
+            self.drain_ready();
+        }
+        self.maybe_start_partial();
+    }
+
+    /// Records a complete message (b..=e) for delivery in its turn.
+    fn park(&mut self, b: u64, e: u64) {
+        let Some(c) = self.reasm.get(&b) else { return };
+        if c.unordered() {
+            self.held_unordered.push_back((b, e));
+        } else {
+            let s = &mut self.streams[usize::from(c.stream_id)];
+            s.waiting.push((c.ssn, b, e));
+        }
+    }
+
+    /// Delivers parked messages while no partial delivery is in progress.
+    fn drain_ready(&mut self) {
+        if self.pd.is_some() {
+            return;
+        }
+        while let Some((b, e)) = self.held_unordered.pop_front() {
+            self.push_range(b, e, true);
+        }
+        for sid in 0..self.streams.len() {
+            loop {
+                let s = &mut self.streams[sid];
+                let next = s.next_ssn;
+                let Some(i) = s.waiting.iter().position(|w| w.0 == next) else {
+                    break;
+                };
+                let (_, b, e) = s.waiting.swap_remove(i);
+                s.next_ssn = next.wrapping_add(1);
+                self.push_range(b, e, true);
+            }
+        }
+    }
+
+    fn continue_partial(&mut self) {
+        let Some(mut pd) = self.pd else { return };
+        while let Some(c) = self.reasm.get(&pd.next) {
+            let end = c.end();
+            let k = pd.next;
+            self.push_range(k, k, end);
+            pd.next += 1;
+            if end {
+                if !pd.unordered {
+                    let s = &mut self.streams[usize::from(pd.stream_id)];
+                    s.next_ssn = pd.ssn.wrapping_add(1);
+                }
+                self.pd = None;
+                self.drain_ready();
+                return;
+            }
+        }
+        self.pd = Some(pd);
+    }
+
+    /// Starts partial delivery of the message at the head of the line when
+    /// it is deliverable and either holds `pd_point` bytes or the buffer is
+    /// full (RFC 9260 6.9 lets a receiver deliver a large message in parts).
+    fn maybe_start_partial(&mut self) {
+        if self.pd.is_some() {
+            return;
+        }
+        let Some((&b, first)) = self.reasm.iter().next() else {
+            return;
+        };
+        if !first.begin() {
+            return;
+        }
+        let deliverable =
+            first.unordered() || self.streams[usize::from(first.stream_id)].next_ssn == first.ssn;
+        if !deliverable {
+            return;
+        }
+        let mut bytes = first.payload.len() as u64;
+        let mut e = b;
+        while let (Some(c), Some(n)) = (self.reasm.get(&e), self.reasm.get(&(e + 1))) {
+            if !Self::same_msg(c, n) {
+                break;
+            }
+            e += 1;
+            bytes += n.payload.len() as u64;
+        }
+        let full = self.rwnd() < self.rcvbuf / 8 + 1;
+        if bytes < u64::from(self.pd_point) && !full {
+            return;
+        }
+        let (sid, ssn, unordered) = (first.stream_id, first.ssn, first.unordered());
+        if !unordered {
+            // It is being delivered now: no longer waiting.
+            self.streams[usize::from(sid)]
+                .waiting
+                .retain(|w| w.0 != ssn);
+        }
+        self.push_range(b, e, false);
+        self.pd = Some(Partial {
+            stream_id: sid,
+            ssn,
+            unordered,
+            next: e + 1,
+        });
+        self.continue_partial();
+    }
+
+    /// Takes the next piece of received data, at most `max` bytes of it
+    /// (a longer piece is split; `eor` stays with the tail).
+    pub fn read(&mut self, max: usize) -> Option<RecvData> {
+        let front = self.inbox.front_mut()?;
+        let piece = if front.data.len() > max {
+            let head = front.data.split_to(max);
+            RecvData {
+                data: head,
+                eor: false,
+                ..front.clone_meta()
+            }
+        } else {
+            self.inbox.pop_front()?
+        };
+        self.buffered = self.buffered.saturating_sub(piece.data.len() as u32);
+        Some(piece)
+    }
+
+    /// The next piece without taking it.
+    pub fn peek(&self) -> Option<&RecvData> {
+        self.inbox.front()
+    }
+
+    /// Bytes readable now up to the end of the current message.
+    pub fn readable(&self) -> bool {
+        !self.inbox.is_empty()
+    }
+
+    /// Total bytes waiting in the inbox.
+    pub fn inbox_bytes(&self) -> usize {
+        self.inbox.iter().map(|p| p.data.len()).sum()
+    }
+
+    /// Builds the SACK fields: gap blocks relative to the cumulative TSN
+    /// (at most `max_gaps`) and the duplicate list (drained).
+    pub fn sack_fields(
+        &mut self,
+        gaps: &mut Vec<(u16, u16)>,
+        dups: &mut Vec<u32>,
+        max_gaps: usize,
+    ) {
+        gaps.clear();
+        dups.clear();
+        for &(s, e) in self.ranges.iter().take(max_gaps) {
+            let (so, eo) = (s - self.cum, e - self.cum);
+            if eo > u64::from(u16::MAX) {
+                if so <= u64::from(u16::MAX) {
+                    gaps.push((so as u16, u16::MAX));
+                }
+                break;
+            }
+            gaps.push((so as u16, eo as u16));
+        }
+        dups.append(&mut self.dups);
+    }
+
+    /// Drops everything (abort, restart).
+    pub fn clear(&mut self) {
+        self.reasm.clear();
+        self.inbox.clear();
+        self.held_unordered.clear();
+        self.ranges.clear();
+        self.pd = None;
+        self.buffered = 0;
+    }
+
+    /// Whether a partial delivery is in progress.
+    pub fn in_partial_delivery(&self) -> bool {
+        self.pd.is_some()
+    }
+
+    #[cfg(test)]
+    fn ssn_order_ok(&self) -> bool {
+        self.streams.iter().all(|s| {
+            s.waiting
+                .iter()
+                .all(|w| !crate::proto::serial::lt16(w.0, s.next_ssn))
+        })
+    }
+}
+
+impl RecvData {
+    fn clone_meta(&self) -> RecvData {
+        RecvData {
+            data: Bytes::new(),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::wire::chunk::{DATA_FLAG_BEGIN, DATA_FLAG_END, DATA_FLAG_UNORDERED};
+
+    fn chunk(tsn: u32, sid: u16, ssn: u16, flags: u8, data: &'static [u8]) -> DataChunk {
+        DataChunk {
+            flags,
+            tsn,
+            stream_id: sid,
+            ssn,
+            ppid: 0,
+            payload: Bytes::from_static(data),
+        }
+    }
+    const BE: u8 = DATA_FLAG_BEGIN | DATA_FLAG_END;
+
+    fn drain(r: &mut Receiver) -> Vec<(u16, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut cur = Vec::new();
+        while let Some(p) = r.read(usize::MAX) {
+            cur.extend_from_slice(&p.data);
+            if p.eor {
+                out.push((p.stream_id, std::mem::take(&mut cur)));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn in_order_and_reordered() {
+        let mut r = Receiver::new(u32::MAX - 1, 4, 10_000, 5000);
+        assert_eq!(r.on_data(chunk(u32::MAX, 0, 1, BE, b"b")), DataOutcome::New);
+        assert!(r.has_gaps());
+        assert!(drain(&mut r).is_empty(), "ssn 1 waits for ssn 0");
+        assert_eq!(
+            r.on_data(chunk(u32::MAX - 1, 0, 0, BE, b"a")),
+            DataOutcome::New
+        );
+        assert_eq!(drain(&mut r), vec![(0, b"a".to_vec()), (0, b"b".to_vec())]);
+        assert_eq!(r.cum_tsn(), u32::MAX);
+        assert_eq!(
+            r.on_data(chunk(u32::MAX, 0, 1, BE, b"b")),
+            DataOutcome::Duplicate
+        );
+        let (mut g, mut d) = (Vec::new(), Vec::new());
+        r.sack_fields(&mut g, &mut d, 10);
+        assert_eq!(d, vec![u32::MAX]);
+        assert!(r.ssn_order_ok());
+    }
+
+    #[test]
+    fn fragments_and_gaps() {
+        let mut r = Receiver::new(10, 2, 10_000, 5000);
+        r.on_data(chunk(12, 1, 0, DATA_FLAG_END, b"c"));
+        r.on_data(chunk(10, 1, 0, DATA_FLAG_BEGIN, b"a"));
+        let (mut g, mut d) = (Vec::new(), Vec::new());
+        r.sack_fields(&mut g, &mut d, 10);
+        assert_eq!((r.cum_tsn(), g.clone()), (10, vec![(2, 2)]));
+        assert!(drain(&mut r).is_empty());
+        r.on_data(chunk(11, 1, 0, 0, b"b"));
+        assert_eq!(drain(&mut r), vec![(1, b"abc".to_vec())]);
+        // Unordered overtakes ordered.
+        r.on_data(chunk(14, 0, 1, BE, b"o"));
+        r.on_data(chunk(15, 0, 0, BE | DATA_FLAG_UNORDERED, b"u"));
+        assert_eq!(drain(&mut r), vec![(0, b"u".to_vec())]);
+    }
+
+    #[test]
+    fn partial_delivery_when_buffer_full() {
+        let mut r = Receiver::new(1, 1, 4, 1000);
+        r.on_data(chunk(1, 0, 0, DATA_FLAG_BEGIN, b"ab"));
+        r.on_data(chunk(2, 0, 0, 0, b"cd"));
+        // Window exhausted: new data beyond the highest TSN is dropped.
+        assert_eq!(
+            r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")),
+            DataOutcome::Dropped
+        );
+        assert!(r.in_partial_delivery());
+        let p = r.read(3).unwrap();
+        assert_eq!((&p.data[..], p.eor), (&b"abc"[..], false));
+        let p = r.read(10).unwrap();
+        assert_eq!((&p.data[..], p.eor), (&b"d"[..], false));
+        assert_eq!(
+            r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")),
+            DataOutcome::New
+        );
+        let p = r.read(10).unwrap();
+        assert_eq!((&p.data[..], p.eor), (&b"ef"[..], true));
+        assert!(!r.in_partial_delivery());
+    }
+
+    #[test]
+    fn invalid_stream_is_acked_not_delivered() {
+        let mut r = Receiver::new(1, 1, 100, 100);
+        assert_eq!(
+            r.on_data(chunk(1, 5, 0, BE, b"x")),
+            DataOutcome::InvalidStream
+        );
+        assert_eq!(r.cum_tsn(), 1);
+        assert!(r.read(10).is_none());
+    }
+}

@@ -1,0 +1,460 @@
+//! A deterministic network simulator for sctpudp's sans-IO core: nodes
+//! (an Endpoint and its Associations) exchange UDP datagrams over links
+//! with seeded loss, duplication, reordering, corruption, delay, a
+//! bandwidth limit, dark addresses and NAT rebinding, in virtual time.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, RecvData, SendOptions};
+use sctpudp::proto::endpoint::{DatagramEvent, Endpoint};
+use sctpudp::proto::{Config, EndpointConfig, Instant};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// xorshift64*: small, fast, seeded.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+    }
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Fault and shape parameters of one direction of the network.
+#[derive(Clone, Debug)]
+pub struct LinkCfg {
+    pub loss: f64,
+    pub dup: f64,
+    pub reorder: f64,
+    pub corrupt: f64,
+    pub delay: Duration,
+    /// Extra delay given to a reordered packet, at most.
+    pub reorder_extra: Duration,
+    /// Bytes per second; 0 is unlimited.
+    pub bandwidth: u64,
+}
+
+impl Default for LinkCfg {
+    fn default() -> Self {
+        LinkCfg {
+            loss: 0.0,
+            dup: 0.0,
+            reorder: 0.0,
+            corrupt: 0.0,
+            delay: Duration::from_millis(10),
+            reorder_extra: Duration::from_millis(30),
+            bandwidth: 0,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct InFlight {
+    at: Instant,
+    seq: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    data: Vec<u8>,
+}
+impl Ord for InFlight {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// One simulated host.
+pub struct Node {
+    pub ep: Endpoint,
+    pub assocs: BTreeMap<AssocId, Association>,
+    pub addrs: Vec<IpAddr>,
+    pub udp_port: u16,
+    pub events: Vec<(Instant, AssocId, AssocEvent)>,
+    /// Complete received messages: (assoc, stream, unordered, ppid, data).
+    pub msgs: Vec<(AssocId, u16, bool, u32, Vec<u8>)>,
+    partial: BTreeMap<AssocId, Vec<u8>>,
+    /// Read at most this many bytes per step (None: read everything).
+    pub read_limit: Option<usize>,
+    pub reading: bool,
+}
+
+impl Node {
+    pub fn new(seed: u64, addrs: Vec<IpAddr>, udp_port: u16, cfg: Config) -> Self {
+        let mut ec = EndpointConfig::seeded(seed);
+        ec.assoc = cfg;
+        Node {
+            ep: Endpoint::new(ec),
+            assocs: BTreeMap::new(),
+            addrs,
+            udp_port,
+            events: Vec::new(),
+            msgs: Vec::new(),
+            partial: BTreeMap::new(),
+            read_limit: None,
+            reading: true,
+        }
+    }
+
+    pub fn listen(&mut self, port: u16) {
+        let cfg = self.ep.config().assoc.clone();
+        self.ep.listen(port, cfg, self.addrs.clone());
+    }
+
+    pub fn assoc(&mut self) -> &mut Association {
+        self.assocs.values_mut().next().expect("an association")
+    }
+
+    pub fn has_event(&self, f: impl Fn(&AssocEvent) -> bool) -> bool {
+        self.events.iter().any(|(_, _, e)| f(e))
+    }
+}
+
+/// The network: nodes, in-flight datagrams, virtual time.
+pub struct Net {
+    pub nodes: Vec<Node>,
+    pub now: Instant,
+    q: BinaryHeap<InFlight>,
+    seq: u64,
+    pub rng: Rng,
+    /// Link parameters by sending node index.
+    pub links: Vec<LinkCfg>,
+    busy_until: Vec<Instant>,
+    /// Addresses whose traffic is dropped (a dark path).
+    pub dark: HashSet<IpAddr>,
+    /// NAT in front of node 0: after `.2`, its source port `.0` appears as `.1`,
+    /// and packets to the old port are dropped.
+    pub nat: Option<(u16, u16, Instant)>,
+    pub stats: Stats,
+    buf: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub sent: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub corrupted: u64,
+    pub duplicated: u64,
+    /// Packets delivered to each destination IP.
+    pub by_dst: BTreeMap<IpAddr, u64>,
+}
+
+impl Net {
+    pub fn new(seed: u64, nodes: Vec<Node>) -> Self {
+        let n = nodes.len();
+        Net {
+            nodes,
+            now: Instant::ZERO,
+            q: BinaryHeap::new(),
+            seq: 0,
+            rng: Rng::new(seed ^ 0xA5A5_5A5A),
+            links: vec![LinkCfg::default(); n],
+            busy_until: vec![Instant::ZERO; n],
+            dark: HashSet::new(),
+            nat: None,
+            stats: Stats::default(),
+            buf: Vec::with_capacity(2048),
+        }
+    }
+
+    fn node_of(&self, ip: IpAddr) -> Option<usize> {
+        self.nodes.iter().position(|n| n.addrs.contains(&ip))
+    }
+
+    /// Starts an association from node `from` to node `to`'s addresses.
+    pub fn connect(&mut self, from: usize, to: usize, lport: u16, pport: u16) -> AssocId {
+        let peers: Vec<SocketAddr> = self.nodes[to]
+            .addrs
+            .iter()
+            .map(|a| SocketAddr::new(*a, self.nodes[to].udp_port))
+            .collect();
+        let now = self.now;
+        let n = &mut self.nodes[from];
+        let cfg = n.ep.config().assoc.clone();
+        let (id, a) =
+            n.ep.connect(now, cfg, lport, pport, &peers, n.addrs.clone())
+                .expect("connect");
+        n.assocs.insert(id, a);
+        id
+    }
+
+    /// Sends a raw datagram as if from `src` (for injected packets).
+    pub fn inject(&mut self, src: SocketAddr, dst: SocketAddr, data: Vec<u8>) {
+        self.seq += 1;
+        self.q.push(InFlight {
+            at: self.now,
+            seq: self.seq,
+            src,
+            dst,
+            data,
+        });
+    }
+
+    fn emit(&mut self, from: usize, src_ip: Option<IpAddr>, dst: SocketAddr, len: usize) {
+        let node = &self.nodes[from];
+        let src_ip = src_ip
+            .filter(|ip| node.addrs.contains(ip))
+            .or_else(|| {
+                node.addrs
+                    .iter()
+                    .copied()
+                    .find(|a| a.is_ipv4() == dst.is_ipv4())
+            })
+            .unwrap_or(node.addrs[0]);
+        let mut src = SocketAddr::new(src_ip, node.udp_port);
+        if from == 0 {
+            if let Some((old, new, at)) = self.nat {
+                if self.now >= at && src.port() == old {
+                    src.set_port(new);
+                }
+            }
+        }
+        self.stats.sent += 1;
+        let link = self.links[from].clone();
+        let data = self.buf[..len].to_vec();
+        if self.dark.contains(&src.ip())
+            || self.dark.contains(&dst.ip())
+            || self.rng.chance(link.loss)
+        {
+            self.stats.lost += 1;
+            return;
+        }
+        // Serialization on the sender's link.
+        let mut at = self.now.max(self.busy_until[from]);
+        if link.bandwidth > 0 {
+            let tx = Duration::from_nanos((len as u64 + 28) * 1_000_000_000 / link.bandwidth);
+            at = at + tx;
+            self.busy_until[from] = at;
+        }
+        at = at + link.delay;
+        if self.rng.chance(link.reorder) {
+            at = at
+                + Duration::from_micros(self.rng.below(link.reorder_extra.as_micros() as u64 + 1));
+        }
+        let copies = if self.rng.chance(link.dup) {
+            self.stats.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for k in 0..copies {
+            let mut d = data.clone();
+            if self.rng.chance(link.corrupt) {
+                self.stats.corrupted += 1;
+                let i = self.rng.below(d.len() as u64) as usize;
+                d[i] ^= 1 << self.rng.below(8);
+            }
+            self.seq += 1;
+            let extra = Duration::from_micros(k * self.rng.below(20_000));
+            self.q.push(InFlight {
+                at: at + extra,
+                seq: self.seq,
+                src,
+                dst,
+                data: d,
+            });
+        }
+    }
+
+    /// Moves every association's output onto the network and collects
+    /// events; lets nodes read their data.
+    pub fn flush(&mut self) {
+        for ni in 0..self.nodes.len() {
+            let ids: Vec<AssocId> = self.nodes[ni].assocs.keys().copied().collect();
+            for id in ids {
+                loop {
+                    let now = self.now;
+                    let mut buf = std::mem::take(&mut self.buf);
+                    let t = self.nodes[ni]
+                        .assocs
+                        .get_mut(&id)
+                        .and_then(|a| a.poll_transmit(now, &mut buf));
+                    self.buf = buf;
+                    match t {
+                        Some(t) => self.emit(ni, t.src_ip, t.dst, t.len),
+                        None => break,
+                    }
+                }
+                let node = &mut self.nodes[ni];
+                let Some(a) = node.assocs.get_mut(&id) else {
+                    continue;
+                };
+                while let Some(e) = a.poll_event() {
+                    node.events.push((self.now, id, e));
+                }
+                if node.reading {
+                    let mut budget = node.read_limit.unwrap_or(usize::MAX);
+                    while budget > 0 {
+                        let Some(RecvData {
+                            stream_id,
+                            unordered,
+                            ppid,
+                            data,
+                            eor,
+                            ..
+                        }) = a.read(budget)
+                        else {
+                            break;
+                        };
+                        budget -= data.len();
+                        let cur = node.partial.entry(id).or_default();
+                        cur.extend_from_slice(&data);
+                        if eor {
+                            let m = std::mem::take(cur);
+                            node.msgs.push((id, stream_id, unordered, ppid, m));
+                        }
+                    }
+                }
+                let mut drained = false;
+                while let Some(ev) = a.poll_endpoint_event() {
+                    if ev == sctpudp::proto::assoc::EndpointEvent::Drained {
+                        drained = true;
+                    }
+                    node.ep.handle_event(id, ev);
+                }
+                let _ = drained;
+            }
+        }
+    }
+
+    /// Advances to the next packet delivery or timer. Returns false when
+    /// nothing at all is scheduled.
+    pub fn step(&mut self) -> bool {
+        let mut next = self.q.peek().map(|p| p.at);
+        for n in &self.nodes {
+            for a in n.assocs.values() {
+                if let Some(t) = a.poll_timeout() {
+                    next = Some(next.map_or(t, |x: Instant| x.min(t)));
+                }
+            }
+        }
+        let Some(next) = next else { return false };
+        self.now = self.now.max(next);
+        while self.q.peek().is_some_and(|p| p.at <= self.now) {
+            let Some(p) = self.q.pop() else { break };
+            self.deliver(p);
+        }
+        let now = self.now;
+        for n in &mut self.nodes {
+            for a in n.assocs.values_mut() {
+                if a.poll_timeout().is_some_and(|t| t <= now) {
+                    a.handle_timeout(now);
+                }
+            }
+        }
+        self.flush();
+        true
+    }
+
+    fn deliver(&mut self, p: InFlight) {
+        if self.dark.contains(&p.src.ip()) || self.dark.contains(&p.dst.ip()) {
+            self.stats.lost += 1;
+            return;
+        }
+        let Some(ni) = self.node_of(p.dst.ip()) else {
+            return;
+        };
+        if ni == 0 {
+            if let Some((old, _new, at)) = self.nat {
+                if self.now >= at && p.dst.port() == old {
+                    // The NAT forgot the old mapping.
+                    self.stats.lost += 1;
+                    return;
+                }
+            }
+        }
+        self.stats.delivered += 1;
+        *self.stats.by_dst.entry(p.dst.ip()).or_default() += 1;
+        let now = self.now;
+        let data = Bytes::from(p.data);
+        let mut buf = std::mem::take(&mut self.buf);
+        let node = &mut self.nodes[ni];
+        let ev = node.ep.handle(now, p.src, &data, &mut buf);
+        match ev {
+            Some(DatagramEvent::Assoc(id, inc)) => {
+                if let Some(a) = node.assocs.get_mut(&id) {
+                    a.handle(now, inc);
+                }
+            }
+            Some(DatagramEvent::NewAssoc(id, a, inc)) => {
+                let mut a = *a;
+                a.handle(now, inc);
+                node.assocs.insert(id, a);
+            }
+            Some(DatagramEvent::Response(t)) => {
+                let len = t.len;
+                self.buf = buf;
+                self.emit(ni, t.src_ip, t.dst, len);
+                return;
+            }
+            None => {}
+        }
+        self.buf = buf;
+    }
+
+    /// Runs until `done` holds or virtual time passes `limit`. Returns
+    /// whether `done` held.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&mut Net) -> bool) -> bool {
+        let end = self.now + limit;
+        self.flush();
+        loop {
+            if done(self) {
+                return true;
+            }
+            if self.now > end || !self.step() {
+                return done(self);
+            }
+        }
+    }
+}
+
+/// A deterministic message body for message `idx` of `len` bytes.
+pub fn body(seed: u64, idx: u64, len: usize) -> Bytes {
+    let mut r = Rng::new(seed.wrapping_mul(31).wrapping_add(idx));
+    let mut v = Vec::with_capacity(len);
+    while v.len() < len {
+        v.extend_from_slice(&r.next().to_le_bytes());
+    }
+    v.truncate(len);
+    Bytes::from(v)
+}
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub fn opts(stream_id: u16, unordered: bool, ppid: u32) -> SendOptions {
+    SendOptions {
+        stream_id,
+        ppid,
+        unordered,
+        ..SendOptions::default()
+    }
+}
