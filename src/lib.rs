@@ -7,3 +7,6 @@
 
 pub mod abi;
 pub mod proto;
+pub mod runtime;
+pub mod sys;
+pub mod sock;

@@ -357,48 +357,18 @@ fn rust_const_facts(out: &mut Vec<String>) {
 /// The function-like macros, evaluated at the same arguments as in C.
 fn rust_macro_facts(out: &mut Vec<String>) {
     let facts: [(&str, i128); 13] = [
-        (
-            "SCTP_PR_INDEX(TTL)",
-            __SCTP_PR_INDEX(SCTP_PR_SCTP_TTL).into(),
-        ),
-        (
-            "SCTP_PR_INDEX(RTX)",
-            __SCTP_PR_INDEX(SCTP_PR_SCTP_RTX).into(),
-        ),
-        (
-            "SCTP_PR_INDEX(PRIO)",
-            __SCTP_PR_INDEX(SCTP_PR_SCTP_PRIO).into(),
-        ),
-        (
-            "__SCTP_PR_INDEX(SCTP_PR_SCTP_NONE)",
-            __SCTP_PR_INDEX(SCTP_PR_SCTP_NONE).into(),
-        ),
+        ("SCTP_PR_INDEX(TTL)", __SCTP_PR_INDEX(SCTP_PR_SCTP_TTL).into()),
+        ("SCTP_PR_INDEX(RTX)", __SCTP_PR_INDEX(SCTP_PR_SCTP_RTX).into()),
+        ("SCTP_PR_INDEX(PRIO)", __SCTP_PR_INDEX(SCTP_PR_SCTP_PRIO).into()),
+        ("__SCTP_PR_INDEX(SCTP_PR_SCTP_NONE)", __SCTP_PR_INDEX(SCTP_PR_SCTP_NONE).into()),
         ("SCTP_PR_POLICY(0xffff)", SCTP_PR_POLICY(0xffff).into()),
         ("SCTP_PR_POLICY(0x0021)", SCTP_PR_POLICY(0x0021).into()),
-        (
-            "SCTP_PR_TTL_ENABLED(0x0011)",
-            SCTP_PR_TTL_ENABLED(0x0011).into(),
-        ),
-        (
-            "SCTP_PR_TTL_ENABLED(0x0031)",
-            SCTP_PR_TTL_ENABLED(0x0031).into(),
-        ),
-        (
-            "SCTP_PR_RTX_ENABLED(0x0021)",
-            SCTP_PR_RTX_ENABLED(0x0021).into(),
-        ),
-        (
-            "SCTP_PR_RTX_ENABLED(0x0011)",
-            SCTP_PR_RTX_ENABLED(0x0011).into(),
-        ),
-        (
-            "SCTP_PR_PRIO_ENABLED(0x0031)",
-            SCTP_PR_PRIO_ENABLED(0x0031).into(),
-        ),
-        (
-            "SCTP_PR_PRIO_ENABLED(0x0001)",
-            SCTP_PR_PRIO_ENABLED(0x0001).into(),
-        ),
+        ("SCTP_PR_TTL_ENABLED(0x0011)", SCTP_PR_TTL_ENABLED(0x0011).into()),
+        ("SCTP_PR_TTL_ENABLED(0x0031)", SCTP_PR_TTL_ENABLED(0x0031).into()),
+        ("SCTP_PR_RTX_ENABLED(0x0021)", SCTP_PR_RTX_ENABLED(0x0021).into()),
+        ("SCTP_PR_RTX_ENABLED(0x0011)", SCTP_PR_RTX_ENABLED(0x0011).into()),
+        ("SCTP_PR_PRIO_ENABLED(0x0031)", SCTP_PR_PRIO_ENABLED(0x0031).into()),
+        ("SCTP_PR_PRIO_ENABLED(0x0001)", SCTP_PR_PRIO_ENABLED(0x0001).into()),
         (
             "SCTP_PR_SET_POLICY(0xffff,SCTP_PR_SCTP_RTX)",
             SCTP_PR_SET_POLICY(0xffff, SCTP_PR_SCTP_RTX).into(),
@@ -470,10 +440,8 @@ fn rust_definitions() -> Vec<(&'static str, String, String)> {
         let line = line.trim();
         let word_after = |prefix: &str| -> Option<String> {
             let rest = line.strip_prefix(prefix)?;
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
+            let name: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             (!name.is_empty()).then_some(name)
         };
         if let Some(name) = word_after("pub struct ").or_else(|| word_after("pub union ")) {
@@ -524,10 +492,8 @@ fn rust_facts_cover_every_definition() {
             }
         };
         if !covered {
-            missing.push(format!(
-                "{kind} {owner}{}{name}",
-                if owner.is_empty() { "" } else { "." }
-            ));
+            missing
+                .push(format!("{kind} {owner}{}{name}", if owner.is_empty() { "" } else { "." }));
         }
     }
     eprintln!(
@@ -535,10 +501,7 @@ fn rust_facts_cover_every_definition() {
          {fns} macro functions; {} facts cover them",
         facts.len()
     );
-    assert!(
-        types > 50 && fields > 300 && consts > 200,
-        "the source parser found too little"
-    );
+    assert!(types > 50 && fields > 300 && consts > 200, "the source parser found too little");
     assert!(
         missing.is_empty(),
         "definitions in src/abi/types.rs that tests/abi_layout.rs does not check \
@@ -627,15 +590,9 @@ impl Drop for Scratch {
 }
 
 fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    let output = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{stderr}",
-        output.status
-    );
+    assert!(output.status.success(), "{what} failed ({}):\n{stderr}", output.status);
     if !stderr.trim().is_empty() {
         eprintln!("{what} printed on stderr:\n{stderr}");
     }
@@ -671,9 +628,8 @@ fn layout_matches_system_headers() {
     let scratch = Scratch::new("abi-layout");
 
     // `newer` lines name constants the installed header predates.
-    let (newer, c_lines): (Vec<String>, Vec<String>) = c_facts(&cc, &scratch)
-        .into_iter()
-        .partition(|l| l.starts_with("newer "));
+    let (newer, c_lines): (Vec<String>, Vec<String>) =
+        c_facts(&cc, &scratch).into_iter().partition(|l| l.starts_with("newer "));
     let mut c = to_map(&c_lines, "C");
     let mut rust = to_map(&rust_facts(), "Rust");
     for line in &newer {
@@ -693,10 +649,7 @@ fn layout_matches_system_headers() {
     for &(key, rust_value, c_value, why) in KNOWN_DIFFERENCES {
         let (r, cv) = (rust.remove(key), c.remove(key));
         if (r.as_deref(), cv.as_deref()) != (Some(rust_value), Some(c_value)) {
-            let (cv, r) = (
-                cv.as_deref().unwrap_or("missing"),
-                r.as_deref().unwrap_or("missing"),
-            );
+            let (cv, r) = (cv.as_deref().unwrap_or("missing"), r.as_deref().unwrap_or("missing"));
             diff.push(format!(
                 "  {key}: C {cv}, Rust {r}; expected the known difference C {c_value}, \
                  Rust {rust_value} ({why})"
@@ -901,10 +854,7 @@ fn preprocessed_sctp_headers(cc: &[String], scratch: &Scratch) -> String {
     let src = scratch.0.join("include_sctp.c");
     std::fs::write(&src, "#include <netinet/sctp.h>\n").expect("write source");
     let text = run(
-        Command::new(&cc[0])
-            .args(&cc[1..])
-            .args(["-std=gnu11", "-E"])
-            .arg(&src),
+        Command::new(&cc[0]).args(&cc[1..]).args(["-std=gnu11", "-E"]).arg(&src),
         "preprocessing <netinet/sctp.h>",
     );
     let mut keep = false;
@@ -927,19 +877,14 @@ fn sctp_macros(cc: &[String], scratch: &Scratch) -> Vec<(String, bool, bool)> {
         let src = scratch.0.join(name);
         std::fs::write(&src, text).expect("write source");
         run(
-            Command::new(&cc[0])
-                .args(&cc[1..])
-                .args(["-std=gnu11", "-dM", "-E"])
-                .arg(&src),
+            Command::new(&cc[0]).args(&cc[1..]).args(["-std=gnu11", "-dM", "-E"]).arg(&src),
             "listing macros",
         )
         .lines()
         .filter_map(|l| l.strip_prefix("#define "))
         .map(|l| {
-            let name: String = l
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
+            let name: String =
+                l.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             let rest = &l[name.len()..];
             (name, (rest.starts_with('('), !rest.trim().is_empty()))
         })
@@ -959,14 +904,8 @@ fn sctp_macros(cc: &[String], scratch: &Scratch) -> Vec<(String, bool, bool)> {
 
 /// Header definitions that deliberately have no fact of their own.
 const NOT_IN_RUST: &[(&str, &str)] = &[
-    (
-        "shmac_number_of_idents",
-        "field-name alias macro of sctp_hmacalgo.shmac_num_idents",
-    ),
-    (
-        "guth_number_of_chunks",
-        "field-name alias macro of sctp_authchunks.gauth_number_of_chunks",
-    ),
+    ("shmac_number_of_idents", "field-name alias macro of sctp_hmacalgo.shmac_num_idents"),
+    ("guth_number_of_chunks", "field-name alias macro of sctp_authchunks.gauth_number_of_chunks"),
 ];
 
 #[test]
@@ -981,17 +920,10 @@ fn system_headers_fully_covered() {
     let mut missing = Vec::new();
 
     let defs = parse_header(&tokenize(&preprocessed_sctp_headers(&cc, &scratch)));
-    assert!(
-        defs.aggregates.len() > 50,
-        "header parser found too few structs"
-    );
+    assert!(defs.aggregates.len() > 50, "header parser found too few structs");
     for (name, members) in &defs.aggregates {
         // The anonymous `sn_header` struct is `sctp_tlv` in Rust.
-        let name = if name == "sctp_notification.sn_header" {
-            "sctp_tlv"
-        } else {
-            name
-        };
+        let name = if name == "sctp_notification.sn_header" { "sctp_tlv" } else { name };
         if !has(format!("sizeof {name}")) {
             missing.push(format!("struct/union {name}"));
         }
@@ -1016,9 +948,7 @@ fn system_headers_fully_covered() {
     for (name, func, body) in &macros {
         let guard = name.ends_with("_H") || name.ends_with("_h__");
         let covered = if *func {
-            facts
-                .keys()
-                .any(|k| k.starts_with(&format!("macro {name}(")))
+            facts.keys().any(|k| k.starts_with(&format!("macro {name}(")))
         } else {
             // Valueless feature macros (HAVE_SCTP, ...) have no Rust form.
             guard

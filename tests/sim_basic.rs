@@ -20,14 +20,9 @@ fn handshake_transfer_shutdown() {
         .nodes
         .iter()
         .all(|x| x.has_event(|e| matches!(e, AssocEvent::CommUp { .. })))));
-    let msgs: Vec<_> = (0..50)
-        .map(|i| body(1, i, 1 + (i as usize * 977) % 5000))
-        .collect();
+    let msgs: Vec<_> = (0..50).map(|i| body(1, i, 1 + (i as usize * 977) % 5000)).collect();
     for (i, m) in msgs.iter().enumerate() {
-        net.nodes[0]
-            .assoc()
-            .send(net.now, m.clone(), opts((i % 10) as u16, false, 7))
-            .unwrap();
+        net.nodes[0].assoc().send(net.now, m.clone(), opts((i % 10) as u16, false, 7)).unwrap();
     }
     let ok = net.run_until(Duration::from_secs(10), |n| n.nodes[1].msgs.len() == 50);
     eprintln!("p={:?}", net.nodes[0].assoc().paths()[0]);
@@ -42,12 +37,7 @@ fn handshake_transfer_shutdown() {
     );
     assert!(ok);
     for (i, m) in msgs.iter().enumerate() {
-        let got = net.nodes[1]
-            .msgs
-            .iter()
-            .filter(|x| x.1 == (i % 10) as u16)
-            .nth(i / 10)
-            .unwrap();
+        let got = net.nodes[1].msgs.iter().filter(|x| x.1 == (i % 10) as u16).nth(i / 10).unwrap();
         assert_eq!(&got.4[..], &m[..]);
         assert_eq!(got.3, 7);
     }

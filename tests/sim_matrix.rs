@@ -42,11 +42,7 @@ fn link(rng: &mut Rng, heavy: bool) -> LinkCfg {
         corrupt: rng.unit() * 0.01 * s,
         delay: Duration::from_millis(1 + rng.below(50)),
         reorder_extra: Duration::from_millis(1 + rng.below(40)),
-        bandwidth: if rng.chance(0.5) {
-            0
-        } else {
-            1_000_000 + rng.below(50_000_000)
-        },
+        bandwidth: if rng.chance(0.5) { 0 } else { 1_000_000 + rng.below(50_000_000) },
     }
 }
 
@@ -64,10 +60,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
         cfg.rto_max = Duration::from_secs(8);
     }
     let (a_addrs, b_addrs) = if multihomed {
-        (
-            vec![ip("10.0.0.1"), ip("10.1.0.1")],
-            vec![ip("10.0.1.1"), ip("10.1.1.1")],
-        )
+        (vec![ip("10.0.0.1"), ip("10.1.0.1")], vec![ip("10.0.1.1"), ip("10.1.1.1")])
     } else if rng.chance(0.3) {
         (vec![ip("fd00::1")], vec![ip("fd00::2")])
     } else {
@@ -89,16 +82,9 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
     // arrived, for 10 to 30 s.
     let dark_len = Duration::from_secs(10 + rng.below(20));
     let mut dark: Option<(Instant, Instant)> = None;
-    let mut plan = Plan {
-        msgs: [Vec::new(), Vec::new()],
-        next: [0, 0],
-    };
+    let mut plan = Plan { msgs: [Vec::new(), Vec::new()], next: [0, 0] };
     for dir in 0..2 {
-        let n = if multihomed {
-            30 + rng.below(30) as usize
-        } else {
-            8 + rng.below(16) as usize
-        };
+        let n = if multihomed { 30 + rng.below(30) as usize } else { 8 + rng.below(16) as usize };
         for _ in 0..n {
             plan.msgs[dir].push((
                 rng.below(10) as u16,
@@ -166,10 +152,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
             let now = net.now;
             net.nodes[0].assoc().shutdown(now);
         }
-        shut && net
-            .nodes
-            .iter()
-            .all(|n| n.has_event(|e| *e == AssocEvent::ShutdownComplete))
+        shut && net.nodes.iter().all(|n| n.has_event(|e| *e == AssocEvent::ShutdownComplete))
     });
     let diag = |net: &Net| {
         format!(
@@ -202,10 +185,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
                 return Err(format!("unknown message {i} dir {dir}: {}", diag(&net)));
             };
             if seen[i] {
-                return Err(format!(
-                    "message {i} dir {dir} delivered twice: {}",
-                    diag(&net)
-                ));
+                return Err(format!("message {i} dir {dir} delivered twice: {}", diag(&net)));
             }
             seen[i] = true;
             if (psid, punord) != (*sid, *unord) || data.len() != len {
@@ -217,9 +197,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
             if !unord {
                 let last = last_ordered.entry(*sid).or_insert(-1);
                 if (i as i64) < *last {
-                    return Err(format!(
-                        "message {i} dir {dir} out of order on stream {sid}"
-                    ));
+                    return Err(format!("message {i} dir {dir} out of order on stream {sid}"));
                 }
                 *last = i as i64;
             }
@@ -242,10 +220,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
         // Data kept flowing on the alternate path while the primary was dark.
         if let (Some(a), Some(b)) = dark_progress {
             if b <= a && a < plan.msgs[0].len() {
-                return Err(format!(
-                    "no progress while dark ({a} -> {b}): {}",
-                    diag(&net)
-                ));
+                return Err(format!("no progress while dark ({a} -> {b}): {}", diag(&net)));
             }
         }
         // The primary was declared unreachable, then available again.
@@ -254,12 +229,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
         let up = evs.iter().rposition(|e| matches!(e, AssocEvent::Path { addr, event: PathEvent::Available, .. } if *addr == b_addrs[0]));
         match (down, up) {
             (Some(d), Some(u)) if u > d => {}
-            _ => {
-                return Err(format!(
-                    "primary never failed over and back: {}",
-                    diag(&net)
-                ))
-            }
+            _ => return Err(format!("primary never failed over and back: {}", diag(&net))),
         }
     }
     let _ = nat_at;
@@ -273,10 +243,7 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
 }
 
 fn seeds_per_group(default: u64) -> u64 {
-    std::env::var("SCTPUDP_SIM_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    std::env::var("SCTPUDP_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 fn run_group(group: u64, count: u64, multihomed: bool) {

@@ -102,10 +102,6 @@ impl EndpointConfig {
         s[..8].copy_from_slice(&seed.to_le_bytes());
         let mut c = s;
         c[31] = 0xC0;
-        EndpointConfig {
-            cookie_secret: c,
-            rng_seed: s,
-            assoc: Config::default(),
-        }
+        EndpointConfig { cookie_secret: c, rng_seed: s, assoc: Config::default() }
     }
 }

@@ -73,9 +73,7 @@ fn is_unicast(ip: IpAddr) -> bool {
 impl Endpoint {
     pub fn new(cfg: EndpointConfig) -> Self {
         let rng = ChaCha20Rng::from_seed(cfg.rng_seed);
-        let shared = Arc::new(Shared {
-            cookie_secret: cfg.cookie_secret,
-        });
+        let shared = Arc::new(Shared { cookie_secret: cfg.cookie_secret });
         Endpoint {
             cfg,
             shared,
@@ -114,11 +112,7 @@ impl Endpoint {
     fn alloc_id(&mut self) -> AssocId {
         loop {
             let id = self.next_id;
-            self.next_id = if self.next_id >= i32::MAX as u32 {
-                1
-            } else {
-                self.next_id + 1
-            };
+            self.next_id = if self.next_id >= i32::MAX as u32 { 1 } else { self.next_id + 1 };
             if !self.keys.contains_key(&AssocId(id)) {
                 return AssocId(id);
             }
@@ -157,10 +151,7 @@ impl Endpoint {
         if peers.is_empty() || peer_port == 0 {
             return Err(ConnectError::NoAddress);
         }
-        if peers
-            .iter()
-            .any(|p| self.lookup(p.ip(), peer_port, local_port).is_some())
-        {
+        if peers.iter().any(|p| self.lookup(p.ip(), peer_port, local_port).is_some()) {
             return Err(ConnectError::Exists);
         }
         let id = self.alloc_id();
@@ -176,12 +167,7 @@ impl Endpoint {
             &peers,
             local_addrs,
         );
-        self.register(
-            id,
-            local_port,
-            peer_port,
-            peers.iter().map(|p| p.ip()).collect(),
-        );
+        self.register(id, local_port, peer_port, peers.iter().map(|p| p.ip()).collect());
         Ok((id, a))
     }
 
@@ -229,10 +215,7 @@ impl Endpoint {
             Chunk::CookieEcho(ref raw) => {
                 let cookie = match Cookie::decode(&self.cfg.cookie_secret, raw, now) {
                     Ok(c) => c,
-                    Err(CookieError::Stale {
-                        staleness_us,
-                        peer_tag,
-                    }) => {
+                    Err(CookieError::Stale { staleness_us, peer_tag }) => {
                         if existing.is_some() {
                             return None;
                         }
@@ -249,12 +232,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming {
-                            src,
-                            hdr,
-                            chunks,
-                            cookie: Some(cookie),
-                        },
+                        Incoming { src, hdr, chunks, cookie: Some(cookie) },
                     ));
                 }
                 if hdr.vtag != cookie.local_tag {
@@ -286,12 +264,7 @@ impl Endpoint {
                 Some(DatagramEvent::NewAssoc(
                     id,
                     Box::new(assoc),
-                    Incoming {
-                        src,
-                        hdr,
-                        chunks,
-                        cookie: Some(cookie),
-                    },
+                    Incoming { src, hdr, chunks, cookie: Some(cookie) },
                 ))
             }
             Chunk::Init(ref init) => {
@@ -302,12 +275,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming {
-                            src,
-                            hdr,
-                            chunks,
-                            cookie: None,
-                        },
+                        Incoming { src, hdr, chunks, cookie: None },
                     ));
                 }
                 self.on_init(now, src, &hdr, init, buf)
@@ -316,12 +284,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming {
-                            src,
-                            hdr,
-                            chunks,
-                            cookie: None,
-                        },
+                        Incoming { src, hdr, chunks, cookie: None },
                     ));
                 }
                 self.ootb(src, &hdr, chunks, buf)
@@ -343,19 +306,11 @@ impl Endpoint {
         buf.clear();
         wire::write_header(
             buf,
-            &CommonHeader {
-                src_port: hdr.dst_port,
-                dst_port: hdr.src_port,
-                vtag,
-            },
+            &CommonHeader { src_port: hdr.dst_port, dst_port: hdr.src_port, vtag },
         );
         emit_raw(buf, chunk_type, flags, body);
         wire::finish_packet(buf);
-        DatagramEvent::Response(Transmit {
-            dst: src,
-            src_ip: None,
-            len: buf.len(),
-        })
+        DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len() })
     }
 
     /// INIT without a TCB (RFC 9260 5.1 B): reply INIT ACK with a cookie.
@@ -434,11 +389,7 @@ impl Endpoint {
             num_inbound_streams: l.cfg.max_instreams,
             initial_tsn: itsn,
             params: InitParams {
-                addrs: if l.local_addrs.len() > 1 {
-                    l.local_addrs.clone()
-                } else {
-                    Vec::new()
-                },
+                addrs: if l.local_addrs.len() > 1 { l.local_addrs.clone() } else { Vec::new() },
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
                 unrecognized: init.params.unrecognized.clone(),
@@ -456,11 +407,7 @@ impl Endpoint {
         );
         ia.emit(CHUNK_INIT_ACK, buf);
         wire::finish_packet(buf);
-        Some(DatagramEvent::Response(Transmit {
-            dst: src,
-            src_ip: None,
-            len: buf.len(),
-        }))
+        Some(DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len() }))
     }
 
     /// Out-of-the-blue packets (RFC 9260 8.4 rules 2, 5-8).
@@ -489,15 +436,7 @@ impl Endpoint {
             }
         }
         if shutdown_ack {
-            return Some(self.reply(
-                buf,
-                src,
-                hdr,
-                hdr.vtag,
-                CHUNK_SHUTDOWN_COMPLETE,
-                FLAG_T,
-                &[],
-            ));
+            return Some(self.reply(buf, src, hdr, hdr.vtag, CHUNK_SHUTDOWN_COMPLETE, FLAG_T, &[]));
         }
         Some(self.reply(buf, src, hdr, hdr.vtag, CHUNK_ABORT, FLAG_T, &[]))
     }

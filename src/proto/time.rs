@@ -49,10 +49,7 @@ mod tests {
     use super::*;
     #[test]
     fn saturates() {
-        assert_eq!(
-            Instant(u64::MAX) + Duration::from_secs(1),
-            Instant(u64::MAX)
-        );
+        assert_eq!(Instant(u64::MAX) + Duration::from_secs(1), Instant(u64::MAX));
         assert_eq!(Instant(5) - Duration::from_secs(1), Instant(0));
         assert_eq!(Instant(5).saturating_since(Instant(9)), Duration::ZERO);
     }

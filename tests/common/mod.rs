@@ -199,8 +199,7 @@ impl Net {
         let n = &mut self.nodes[from];
         let cfg = n.ep.config().assoc.clone();
         let (id, a) =
-            n.ep.connect(now, cfg, lport, pport, &peers, n.addrs.clone())
-                .expect("connect");
+            n.ep.connect(now, cfg, lport, pport, &peers, n.addrs.clone()).expect("connect");
         n.assocs.insert(id, a);
         id
     }
@@ -208,25 +207,14 @@ impl Net {
     /// Sends a raw datagram as if from `src` (for injected packets).
     pub fn inject(&mut self, src: SocketAddr, dst: SocketAddr, data: Vec<u8>) {
         self.seq += 1;
-        self.q.push(InFlight {
-            at: self.now,
-            seq: self.seq,
-            src,
-            dst,
-            data,
-        });
+        self.q.push(InFlight { at: self.now, seq: self.seq, src, dst, data });
     }
 
     fn emit(&mut self, from: usize, src_ip: Option<IpAddr>, dst: SocketAddr, len: usize) {
         let node = &self.nodes[from];
         let src_ip = src_ip
             .filter(|ip| node.addrs.contains(ip))
-            .or_else(|| {
-                node.addrs
-                    .iter()
-                    .copied()
-                    .find(|a| a.is_ipv4() == dst.is_ipv4())
-            })
+            .or_else(|| node.addrs.iter().copied().find(|a| a.is_ipv4() == dst.is_ipv4()))
             .unwrap_or(node.addrs[0]);
         let mut src = SocketAddr::new(src_ip, node.udp_port);
         if from == 0 {
@@ -273,13 +261,7 @@ impl Net {
             }
             self.seq += 1;
             let extra = Duration::from_micros(k * self.rng.below(20_000));
-            self.q.push(InFlight {
-                at: at + extra,
-                seq: self.seq,
-                src,
-                dst,
-                data: d,
-            });
+            self.q.push(InFlight { at: at + extra, seq: self.seq, src, dst, data: d });
         }
     }
 
@@ -312,14 +294,8 @@ impl Net {
                 if node.reading {
                     let mut budget = node.read_limit.unwrap_or(usize::MAX);
                     while budget > 0 {
-                        let Some(RecvData {
-                            stream_id,
-                            unordered,
-                            ppid,
-                            data,
-                            eor,
-                            ..
-                        }) = a.read(budget)
+                        let Some(RecvData { stream_id, unordered, ppid, data, eor, .. }) =
+                            a.read(budget)
                         else {
                             break;
                         };
@@ -451,10 +427,5 @@ pub fn ip(s: &str) -> IpAddr {
 }
 
 pub fn opts(stream_id: u16, unordered: bool, ppid: u32) -> SendOptions {
-    SendOptions {
-        stream_id,
-        ppid,
-        unordered,
-        ..SendOptions::default()
-    }
+    SendOptions { stream_id, ppid, unordered, ..SendOptions::default() }
 }

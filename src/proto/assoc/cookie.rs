@@ -81,13 +81,9 @@ impl Cookie {
         ] {
             out.extend_from_slice(&v.to_be_bytes());
         }
-        for v in [
-            self.out_streams,
-            self.in_streams,
-            self.local_port,
-            self.peer_port,
-            self.encap_port,
-        ] {
+        for v in
+            [self.out_streams, self.in_streams, self.local_port, self.peer_port, self.encap_port]
+        {
             out.extend_from_slice(&v.to_be_bytes());
         }
         out.push(self.peer_forward_tsn as u8);
@@ -128,10 +124,7 @@ impl Cookie {
         let (body, tag) = data.split_at(data.len() - MAC_LEN);
         let expect = mac(secret, body);
         // Constant-time comparison.
-        let diff = expect
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let diff = expect.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b));
         if diff != 0 {
             return Err(CookieError::Invalid);
         }
@@ -280,15 +273,9 @@ mod tests {
         for i in 0..buf.len() {
             let mut b = buf.clone();
             b[i] ^= 0x10;
-            assert_eq!(
-                Cookie::decode(&key, &b, Instant(2_000_000)),
-                Err(CookieError::Invalid)
-            );
+            assert_eq!(Cookie::decode(&key, &b, Instant(2_000_000)), Err(CookieError::Invalid));
         }
-        assert_eq!(
-            Cookie::decode(&[8u8; 32], &buf, Instant(0)),
-            Err(CookieError::Invalid)
-        );
+        assert_eq!(Cookie::decode(&[8u8; 32], &buf, Instant(0)), Err(CookieError::Invalid));
         assert!(Cookie::decode(&key, &buf[..10], Instant(0)).is_err());
     }
 
@@ -299,10 +286,7 @@ mod tests {
         sample().encode(&key, &mut buf);
         assert_eq!(
             Cookie::decode(&key, &buf, Instant(61_000_500)),
-            Err(CookieError::Stale {
-                staleness_us: 500,
-                peer_tag: 2
-            })
+            Err(CookieError::Stale { staleness_us: 500, peer_tag: 2 })
         );
     }
 }

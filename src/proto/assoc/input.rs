@@ -10,12 +10,7 @@ impl Association {
         if self.state == AssocState::Closed {
             return;
         }
-        let Incoming {
-            src,
-            hdr,
-            chunks,
-            cookie,
-        } = inc;
+        let Incoming { src, hdr, chunks, cookie } = inc;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
         let first = match peek.next() {
@@ -182,12 +177,7 @@ impl Association {
                 let mut b = Vec::new();
                 emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
                 let dst = self.path_dst(self.last_data_path.min(self.paths.len() - 1));
-                self.ctrl.push_back(Ctrl {
-                    dst,
-                    vtag: self.peer_tag,
-                    alone: false,
-                    bytes: b,
-                });
+                self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
                 true
             }
         }
@@ -243,10 +233,7 @@ impl Association {
                 self.ep_events.push_back(EndpointEvent::PeerAddrAdded(*ip));
             }
         }
-        self.events.push_back(AssocEvent::Streams {
-            outbound: self.out_streams,
-            inbound: ins,
-        });
+        self.events.push_back(AssocEvent::Streams { outbound: self.out_streams, inbound: ins });
         if let Some(a) = self.peer_adaptation {
             self.events.push_back(AssocEvent::Adaptation(a));
         }
@@ -274,10 +261,7 @@ impl Association {
             .chain(init.params.addrs.iter().copied())
             .filter(|a| self.path_of(*a).is_none())
             .collect();
-        let handshake = matches!(
-            self.state,
-            AssocState::CookieWait | AssocState::CookieEchoed
-        );
+        let handshake = matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed);
         if encap_mismatch || (!handshake && !new_addrs.is_empty()) || (handshake && known.is_none())
         {
             // 5.2.2: restart with new addresses is refused with an ABORT;
@@ -289,11 +273,7 @@ impl Association {
                 let cur = known.map(|i| self.paths[i].encap_port).unwrap_or(0);
                 v.extend_from_slice(&cur.to_be_bytes());
                 v.extend_from_slice(&src.port().to_be_bytes());
-                Cause::Other {
-                    code: 14,
-                    value: Bytes::from(v),
-                }
-                .emit(&mut causes);
+                Cause::Other { code: 14, value: Bytes::from(v) }.emit(&mut causes);
             } else if !handshake {
                 let mut v = Vec::new();
                 for a in &new_addrs {
@@ -316,12 +296,7 @@ impl Association {
             }
             let mut b = Vec::new();
             emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
-            self.ctrl.push_back(Ctrl {
-                dst: src,
-                vtag: init.initiate_tag,
-                alone: false,
-                bytes: b,
-            });
+            self.ctrl.push_back(Ctrl { dst: src, vtag: init.initiate_tag, alone: false, bytes: b });
             return;
         }
         // Tie-tags (5.2.1, 5.2.2): zero in COOKIE-WAIT, else our tags.
@@ -381,12 +356,7 @@ impl Association {
         };
         let mut b = Vec::with_capacity(256);
         ia.emit(CHUNK_INIT_ACK, &mut b);
-        self.ctrl.push_back(Ctrl {
-            dst: src,
-            vtag: init.initiate_tag,
-            alone: true,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst: src, vtag: init.initiate_tag, alone: true, bytes: b });
     }
 
     /// COOKIE ECHO with a TCB (RFC 9260 5.2.4, Table 12), or the first
@@ -397,12 +367,7 @@ impl Association {
         let ack = |a: &mut Association| {
             let mut b = Vec::with_capacity(4);
             emit_raw(&mut b, CHUNK_COOKIE_ACK, 0, &[]);
-            a.ctrl.push_back(Ctrl {
-                dst: ack_to,
-                vtag: a.peer_tag,
-                alone: false,
-                bytes: b,
-            });
+            a.ctrl.push_back(Ctrl { dst: ack_to, vtag: a.peer_tag, alone: false, bytes: b });
         };
         if c.local_tag != l && c.peer_tag != p && c.local_tie_tag == l && c.peer_tie_tag == p {
             // (A) Peer restarted.
@@ -412,12 +377,7 @@ impl Association {
                 let mut b = Vec::new();
                 emit_raw(&mut b, CHUNK_SHUTDOWN_ACK, 0, &[]);
                 emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
-                self.ctrl.push_back(Ctrl {
-                    dst: ack_to,
-                    vtag: c.peer_tag,
-                    alone: false,
-                    bytes: b,
-                });
+                self.ctrl.push_back(Ctrl { dst: ack_to, vtag: c.peer_tag, alone: false, bytes: b });
                 return;
             }
             self.fail_all_data();
@@ -444,10 +404,7 @@ impl Association {
             ack(self);
         } else if c.local_tag == l && c.peer_tag != p {
             // (B) Collision: take the peer's tag from the cookie.
-            let was_up = !matches!(
-                self.state,
-                AssocState::CookieWait | AssocState::CookieEchoed
-            );
+            let was_up = !matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed);
             self.peer_tag = c.peer_tag;
             self.peer_rwnd = c.peer_a_rwnd;
             self.out_streams = c.out_streams.max(1);
@@ -472,10 +429,7 @@ impl Association {
             // (C) Late cookie: discard.
         } else if c.local_tag == l && c.peer_tag == p {
             // (D) Tags match.
-            if matches!(
-                self.state,
-                AssocState::CookieWait | AssocState::CookieEchoed
-            ) {
+            if matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed) {
                 self.t1 = None;
                 self.state = AssocState::Established;
                 self.paths[pi].confirmed = true;
@@ -525,10 +479,7 @@ impl Association {
                 | Cause::UserInitiatedAbort(b) => b.clone(),
                 _ => Bytes::new(),
             };
-            self.events.push_back(AssocEvent::RemoteError {
-                cause: cause.code(),
-                data,
-            });
+            self.events.push_back(AssocEvent::RemoteError { cause: cause.code(), data });
         }
     }
 
@@ -562,12 +513,7 @@ impl Association {
                 let mut b = Vec::with_capacity(4);
                 emit_raw(&mut b, CHUNK_SHUTDOWN_COMPLETE, 0, &[]);
                 self.ctrl.clear();
-                self.ctrl.push_back(Ctrl {
-                    dst: src,
-                    vtag: self.peer_tag,
-                    alone: true,
-                    bytes: b,
-                });
+                self.ctrl.push_back(Ctrl { dst: src, vtag: self.peer_tag, alone: true, bytes: b });
                 self.close(None);
             }
             _ => {}

@@ -97,20 +97,9 @@ pub enum AssocEvent {
     /// The peer sent SHUTDOWN (`SCTP_SHUTDOWN_EVENT`).
     PeerShutdown,
     /// A peer address changed state (`SCTP_PEER_ADDR_CHANGE`).
-    Path {
-        addr: IpAddr,
-        event: PathEvent,
-        error: u32,
-    },
+    Path { addr: IpAddr, event: PathEvent, error: u32 },
     /// User data that will never be delivered (`SCTP_SEND_FAILED_EVENT`).
-    SendFailed {
-        sent: bool,
-        stream_id: u16,
-        ppid: u32,
-        context: u32,
-        flags: u8,
-        data: Bytes,
-    },
+    SendFailed { sent: bool, stream_id: u16, ppid: u32, context: u32, flags: u8, data: Bytes },
     /// An ERROR chunk arrived (`SCTP_REMOTE_ERROR`): cause code and body.
     RemoteError { cause: u16, data: Bytes },
     /// Everything sent has been acknowledged (`SCTP_SENDER_DRY_EVENT`).
@@ -365,11 +354,7 @@ impl Association {
     /// (RFC 6951 5.7).
     fn local_params(&self) -> InitParams {
         InitParams {
-            addrs: if self.local_addrs.len() > 1 {
-                self.local_addrs.clone()
-            } else {
-                Vec::new()
-            },
+            addrs: if self.local_addrs.len() > 1 { self.local_addrs.clone() } else { Vec::new() },
             adaptation_indication: self.cfg.adaptation_indication,
             ..InitParams::default()
         }
@@ -387,15 +372,7 @@ impl Association {
         c: &Cookie,
         local_addrs: Vec<IpAddr>,
     ) -> Self {
-        let mut a = Self::blank(
-            id,
-            cfg,
-            shared,
-            seed,
-            c.local_port,
-            c.peer_port,
-            local_addrs,
-        );
+        let mut a = Self::blank(id, cfg, shared, seed, c.local_port, c.peer_port, local_addrs);
         for (i, ip) in c.peer_addrs.iter().enumerate() {
             if a.path_of(*ip).is_none() {
                 let mut p = Path::new(*ip, c.encap_port, &a.cfg, now);
@@ -588,10 +565,7 @@ impl Association {
         if self.paths.get(self.primary).is_some_and(|p| p.is_active()) {
             return self.primary;
         }
-        self.paths
-            .iter()
-            .position(|p| p.is_active() && p.confirmed)
-            .unwrap_or(self.primary)
+        self.paths.iter().position(|p| p.is_active() && p.confirmed).unwrap_or(self.primary)
     }
 
     /// An active confirmed path other than `not`, for retransmissions
@@ -677,9 +651,23 @@ impl Association {
     /// Takes up to `max` bytes of the next received message piece. Call
     /// again until a piece with `eor` to read a whole message.
     pub fn read(&mut self, max: usize) -> Option<RecvData> {
-        let piece = self.rx.read(max.max(1))?;
-        // Window update: tell the peer once the window opened by at
-        // least max(rcvbuf/16, MTU) since the last advertisement (as Linux).
+        let piece = self.rx.take(max.max(1))?;
+        self.release(piece.data.len());
+        Some(piece)
+    }
+
+    /// Takes the next received piece (at most `max` bytes) without
+    /// opening the receive window: the caller queues it and calls
+    /// [`Association::release`] when its user has read the bytes.
+    pub fn take(&mut self, max: usize) -> Option<RecvData> {
+        self.rx.take(max.max(1))
+    }
+
+    /// Returns `n` bytes taken with [`Association::take`] to the receive
+    /// window, and schedules a window update SACK when it opened by at
+    /// least max(rcvbuf/16, MTU) since the last advertisement (as Linux).
+    pub fn release(&mut self, n: usize) {
+        self.rx.release(n);
         let rwnd = self.rx.rwnd();
         let mtu = self.paths.first().map(|p| p.mtu).unwrap_or(1200);
         if self.state != AssocState::Closed
@@ -689,7 +677,6 @@ impl Association {
             self.sack_due = true;
             self.sack_now = true;
         }
-        Some(piece)
     }
 
     /// The next received piece, without taking it.
@@ -723,22 +710,13 @@ impl Association {
         if self.state != AssocState::CookieWait || !self.paths.is_empty() {
             let mut causes = Vec::new();
             Cause::UserInitiatedAbort(reason).emit(&mut causes);
-            let vtag = if self.state == AssocState::CookieWait {
-                0
-            } else {
-                self.peer_tag
-            };
+            let vtag = if self.state == AssocState::CookieWait { 0 } else { self.peer_tag };
             if self.state != AssocState::CookieWait {
                 let mut b = Vec::new();
                 emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
                 let dst = self.path_dst(self.data_path());
                 self.ctrl.clear();
-                self.ctrl.push_back(Ctrl {
-                    dst,
-                    vtag,
-                    alone: false,
-                    bytes: b,
-                });
+                self.ctrl.push_back(Ctrl { dst, vtag, alone: false, bytes: b });
             }
         }
         self.close(Some(LostReason::LocalAbort));
@@ -749,10 +727,7 @@ impl Association {
     /// The earliest deadline, if any timer is running.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = [self.t1, self.t2, self.t5, self.sack_timer]
-            .into_iter()
-            .flatten()
-            .min();
+        let mut t = [self.t1, self.t2, self.t5, self.sack_timer].into_iter().flatten().min();
         for p in &self.paths {
             for d in [p.t3_rtx, p.hb_timer].into_iter().flatten() {
                 t = Some(t.map_or(d, |x| x.min(d)));
@@ -793,12 +768,7 @@ impl Association {
 
     fn send_init(&mut self, now: Instant) {
         let dst = self.path_dst(self.primary);
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: 0,
-            alone: true,
-            bytes: self.init_bytes.clone(),
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: 0, alone: true, bytes: self.init_bytes.clone() });
         self.t1 = Some(now + self.paths[self.primary].rto);
     }
 
@@ -806,12 +776,7 @@ impl Association {
         let dst = self.path_dst(self.primary);
         let mut b = Vec::with_capacity(self.cookie_echo.len() + 8);
         emit_raw(&mut b, CHUNK_COOKIE_ECHO, 0, &self.cookie_echo);
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: self.peer_tag,
-            alone: false,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
         self.t1 = Some(now + self.paths[self.primary].rto);
     }
 
@@ -986,12 +951,7 @@ impl Association {
         let mut b = Vec::with_capacity(info.len() + 8);
         emit_heartbeat(&mut b, CHUNK_HEARTBEAT, &info);
         let dst = self.path_dst(i);
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: self.peer_tag,
-            alone: false,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
         self.paths[i].hb_outstanding = Some((nonce, now));
         self.paths[i].last_sent = now;
         self.schedule_hb(now, i);
@@ -1029,18 +989,10 @@ impl Association {
         p.confirmed = true;
         self.assoc_errors = 0;
         if was_unconfirmed {
-            self.events.push_back(AssocEvent::Path {
-                addr,
-                event: PathEvent::Confirmed,
-                error: 0,
-            });
+            self.events.push_back(AssocEvent::Path { addr, event: PathEvent::Confirmed, error: 0 });
         }
         if was_inactive {
-            self.events.push_back(AssocEvent::Path {
-                addr,
-                event: PathEvent::Available,
-                error: 0,
-            });
+            self.events.push_back(AssocEvent::Path { addr, event: PathEvent::Available, error: 0 });
         }
         if self.paths[i].hb_timer.is_none() || was_unconfirmed || was_inactive {
             self.schedule_hb(now, i);
@@ -1111,12 +1063,7 @@ impl Association {
         emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
         let dst = self.path_dst(self.data_path());
         self.ctrl.clear();
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: self.peer_tag,
-            alone: false,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
         self.close(Some(reason));
     }
 
@@ -1129,12 +1076,7 @@ impl Association {
         emit_shutdown(&mut b, self.rx.cum_tsn());
         let p = self.data_path();
         let dst = self.path_dst(p);
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: self.peer_tag,
-            alone: false,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
         self.t2 = Some(now + self.paths[p].rto);
     }
 
@@ -1143,12 +1085,7 @@ impl Association {
         emit_raw(&mut b, CHUNK_SHUTDOWN_ACK, 0, &[]);
         let p = self.data_path();
         let dst = self.path_dst(p);
-        self.ctrl.push_back(Ctrl {
-            dst,
-            vtag: self.peer_tag,
-            alone: false,
-            bytes: b,
-        });
+        self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
         self.t2 = Some(now + self.paths[p].rto);
     }
 

@@ -28,11 +28,7 @@ impl Association {
         buf.clear();
         wire::write_header(
             buf,
-            &CommonHeader {
-                src_port: self.local_port,
-                dst_port: self.peer_port,
-                vtag,
-            },
+            &CommonHeader { src_port: self.local_port, dst_port: self.peer_port, vtag },
         );
     }
 
@@ -86,22 +82,15 @@ impl Association {
             return None;
         }
         // Retransmissions first (6.1 C), then new data.
-        let rtx_path = if self.rtx_marked > 0 {
-            self.out.q.iter().find_map(|c| c.rtx)
-        } else {
-            None
-        };
+        let rtx_path =
+            if self.rtx_marked > 0 { self.out.q.iter().find_map(|c| c.rtx) } else { None };
         let dp = rtx_path.unwrap_or_else(|| self.data_path());
         let data_ready = self.data_sendable(dp, rtx_path.is_some());
         let sack_ready = self.sack_due && self.sack_now;
         if !data_ready && !sack_ready {
             return None;
         }
-        let pi = if data_ready {
-            dp
-        } else {
-            self.last_data_path.min(self.paths.len() - 1)
-        };
+        let pi = if data_ready { dp } else { self.last_data_path.min(self.paths.len() - 1) };
         let mtu = self.paths[pi].mtu as usize;
         self.header(buf, self.peer_tag);
         if self.sack_due {
@@ -114,11 +103,7 @@ impl Association {
             return None;
         }
         wire::finish_packet(buf);
-        Some(Transmit {
-            dst: self.path_dst(pi),
-            src_ip: self.src_for(pi),
-            len: buf.len(),
-        })
+        Some(Transmit { dst: self.path_dst(pi), src_ip: self.src_for(pi), len: buf.len() })
     }
 
     fn data_sendable(&self, pi: usize, rtx: bool) -> bool {
@@ -132,10 +117,8 @@ impl Association {
         let Some(front) = self.pending.front() else {
             return false;
         };
-        !matches!(
-            self.state,
-            AssocState::ShutdownSent | AssocState::ShutdownAckSent
-        ) && (self.peer_rwnd as usize >= front.payload.len() || self.out.q.is_empty())
+        !matches!(self.state, AssocState::ShutdownSent | AssocState::ShutdownAckSent)
+            && (self.peer_rwnd as usize >= front.payload.len() || self.out.q.is_empty())
     }
 
     fn write_sack(&mut self, buf: &mut Vec<u8>, mtu: usize) {
@@ -203,10 +186,7 @@ impl Association {
         }
         // New data only when nothing waits for retransmission (6.1 C).
         if self.rtx_marked == 0
-            && !matches!(
-                self.state,
-                AssocState::ShutdownSent | AssocState::ShutdownAckSent
-            )
+            && !matches!(self.state, AssocState::ShutdownSent | AssocState::ShutdownAckSent)
         {
             let mut first = true;
             while let Some(front) = self.pending.front() {

@@ -149,10 +149,7 @@ mod tests {
         p.on_rtt(Duration::from_millis(100), &cfg);
         // SRTT 100 ms, RTTVAR 50 ms -> 300 ms, clamped to RTO.Min 1 s.
         assert_eq!(p.rto, Duration::from_secs(1));
-        let fast = Config {
-            rto_min: Duration::from_millis(10),
-            ..Config::default()
-        };
+        let fast = Config { rto_min: Duration::from_millis(10), ..Config::default() };
         p.on_rtt(Duration::from_millis(100), &fast);
         // RTTVAR = 3/4*50 + 0 = 37.5 ms; RTO = 100 + 150 = 250 ms.
         assert_eq!(p.rto, Duration::from_micros(250_000));

@@ -373,36 +373,37 @@ impl Receiver {
         let (sid, ssn, unordered) = (first.stream_id, first.ssn, first.unordered());
         if !unordered {
             // It is being delivered now: no longer waiting.
-            self.streams[usize::from(sid)]
-                .waiting
-                .retain(|w| w.0 != ssn);
+            self.streams[usize::from(sid)].waiting.retain(|w| w.0 != ssn);
         }
         self.push_range(b, e, false);
-        self.pd = Some(Partial {
-            stream_id: sid,
-            ssn,
-            unordered,
-            next: e + 1,
-        });
+        self.pd = Some(Partial { stream_id: sid, ssn, unordered, next: e + 1 });
         self.continue_partial();
     }
 
     /// Takes the next piece of received data, at most `max` bytes of it
     /// (a longer piece is split; `eor` stays with the tail).
     pub fn read(&mut self, max: usize) -> Option<RecvData> {
-        let front = self.inbox.front_mut()?;
-        let piece = if front.data.len() > max {
-            let head = front.data.split_to(max);
-            RecvData {
-                data: head,
-                eor: false,
-                ..front.clone_meta()
-            }
-        } else {
-            self.inbox.pop_front()?
-        };
-        self.buffered = self.buffered.saturating_sub(piece.data.len() as u32);
+        let piece = self.take(max)?;
+        self.release(piece.data.len());
         Some(piece)
+    }
+
+    /// Like [`Receiver::read`], but the bytes stay charged to the receive
+    /// window until [`Receiver::release`]: for a caller that moves data
+    /// into a queue of its own and frees the window as its user reads.
+    pub fn take(&mut self, max: usize) -> Option<RecvData> {
+        let front = self.inbox.front_mut()?;
+        if front.data.len() > max {
+            let head = front.data.split_to(max);
+            Some(RecvData { data: head, eor: false, ..front.clone_meta() })
+        } else {
+            self.inbox.pop_front()
+        }
+    }
+
+    /// Frees `n` bytes of the receive window taken with [`Receiver::take`].
+    pub fn release(&mut self, n: usize) {
+        self.buffered = self.buffered.saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
     }
 
     /// The next piece without taking it.
@@ -460,20 +461,15 @@ impl Receiver {
 
     #[cfg(test)]
     fn ssn_order_ok(&self) -> bool {
-        self.streams.iter().all(|s| {
-            s.waiting
-                .iter()
-                .all(|w| !crate::proto::serial::lt16(w.0, s.next_ssn))
-        })
+        self.streams
+            .iter()
+            .all(|s| s.waiting.iter().all(|w| !crate::proto::serial::lt16(w.0, s.next_ssn)))
     }
 }
 
 impl RecvData {
     fn clone_meta(&self) -> RecvData {
-        RecvData {
-            data: Bytes::new(),
-            ..self.clone()
-        }
+        RecvData { data: Bytes::new(), ..self.clone() }
     }
 }
 
@@ -483,14 +479,7 @@ mod tests {
     use crate::proto::wire::chunk::{DATA_FLAG_BEGIN, DATA_FLAG_END, DATA_FLAG_UNORDERED};
 
     fn chunk(tsn: u32, sid: u16, ssn: u16, flags: u8, data: &'static [u8]) -> DataChunk {
-        DataChunk {
-            flags,
-            tsn,
-            stream_id: sid,
-            ssn,
-            ppid: 0,
-            payload: Bytes::from_static(data),
-        }
+        DataChunk { flags, tsn, stream_id: sid, ssn, ppid: 0, payload: Bytes::from_static(data) }
     }
     const BE: u8 = DATA_FLAG_BEGIN | DATA_FLAG_END;
 
@@ -512,16 +501,10 @@ mod tests {
         assert_eq!(r.on_data(chunk(u32::MAX, 0, 1, BE, b"b")), DataOutcome::New);
         assert!(r.has_gaps());
         assert!(drain(&mut r).is_empty(), "ssn 1 waits for ssn 0");
-        assert_eq!(
-            r.on_data(chunk(u32::MAX - 1, 0, 0, BE, b"a")),
-            DataOutcome::New
-        );
+        assert_eq!(r.on_data(chunk(u32::MAX - 1, 0, 0, BE, b"a")), DataOutcome::New);
         assert_eq!(drain(&mut r), vec![(0, b"a".to_vec()), (0, b"b".to_vec())]);
         assert_eq!(r.cum_tsn(), u32::MAX);
-        assert_eq!(
-            r.on_data(chunk(u32::MAX, 0, 1, BE, b"b")),
-            DataOutcome::Duplicate
-        );
+        assert_eq!(r.on_data(chunk(u32::MAX, 0, 1, BE, b"b")), DataOutcome::Duplicate);
         let (mut g, mut d) = (Vec::new(), Vec::new());
         r.sack_fields(&mut g, &mut d, 10);
         assert_eq!(d, vec![u32::MAX]);
@@ -551,19 +534,13 @@ mod tests {
         r.on_data(chunk(1, 0, 0, DATA_FLAG_BEGIN, b"ab"));
         r.on_data(chunk(2, 0, 0, 0, b"cd"));
         // Window exhausted: new data beyond the highest TSN is dropped.
-        assert_eq!(
-            r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")),
-            DataOutcome::Dropped
-        );
+        assert_eq!(r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")), DataOutcome::Dropped);
         assert!(r.in_partial_delivery());
         let p = r.read(3).unwrap();
         assert_eq!((&p.data[..], p.eor), (&b"abc"[..], false));
         let p = r.read(10).unwrap();
         assert_eq!((&p.data[..], p.eor), (&b"d"[..], false));
-        assert_eq!(
-            r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")),
-            DataOutcome::New
-        );
+        assert_eq!(r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")), DataOutcome::New);
         let p = r.read(10).unwrap();
         assert_eq!((&p.data[..], p.eor), (&b"ef"[..], true));
         assert!(!r.in_partial_delivery());
@@ -572,10 +549,7 @@ mod tests {
     #[test]
     fn invalid_stream_is_acked_not_delivered() {
         let mut r = Receiver::new(1, 1, 100, 100);
-        assert_eq!(
-            r.on_data(chunk(1, 5, 0, BE, b"x")),
-            DataOutcome::InvalidStream
-        );
+        assert_eq!(r.on_data(chunk(1, 5, 0, BE, b"x")), DataOutcome::InvalidStream);
         assert_eq!(r.cum_tsn(), 1);
         assert!(r.read(10).is_none());
     }

@@ -115,11 +115,7 @@ pub struct Causes {
 
 impl Causes {
     pub fn new(buf: Bytes) -> Self {
-        Causes {
-            buf,
-            pos: 0,
-            failed: false,
-        }
+        Causes { buf, pos: 0, failed: false }
     }
 }
 
@@ -134,9 +130,7 @@ impl Iterator for Causes {
             return None;
         }
         let mut reader = TlvReader::new(self.buf.slice(self.pos..));
-        let item = reader
-            .next_tlv()?
-            .and_then(|Tlv { kind, value, .. }| Cause::parse(kind, value));
+        let item = reader.next_tlv()?.and_then(|Tlv { kind, value, .. }| Cause::parse(kind, value));
         match item {
             Ok(cause) => {
                 self.pos = (self.pos + reader.pos()).min(self.buf.len());
@@ -170,14 +164,8 @@ mod tests {
             Cause::RestartWithNewAddrs(b(&[0, 5, 0, 8, 10, 0, 0, 1])),
             Cause::UserInitiatedAbort(b(b"bye")),
             Cause::ProtocolViolation(b(b"")),
-            Cause::Other {
-                code: 0x00a1,
-                value: b(&[1, 2, 3, 4, 5, 6]),
-            },
-            Cause::Other {
-                code: 0xffff,
-                value: b(&[]),
-            },
+            Cause::Other { code: 0x00a1, value: b(&[1, 2, 3, 4, 5, 6]) },
+            Cause::Other { code: 0xffff, value: b(&[]) },
         ]
     }
 
@@ -230,14 +218,8 @@ mod tests {
     #[test]
     fn malformed_causes() {
         assert_eq!(parse_all(&[0, 4, 0, 0]), vec![Err(Error::BadLength)]);
-        assert_eq!(
-            parse_all(&[0, 4, 0, 3, 0, 4, 0, 4]),
-            vec![Err(Error::BadLength)]
-        );
-        assert_eq!(
-            parse_all(&[0, 12, 0, 9, 1, 2, 3, 4]),
-            vec![Err(Error::BadLength)]
-        );
+        assert_eq!(parse_all(&[0, 4, 0, 3, 0, 4, 0, 4]), vec![Err(Error::BadLength)]);
+        assert_eq!(parse_all(&[0, 12, 0, 9, 1, 2, 3, 4]), vec![Err(Error::BadLength)]);
         assert_eq!(parse_all(&[0, 4]), vec![Err(Error::Truncated)]);
         // Short fixed bodies.
         assert_eq!(parse_all(&[0, 3, 0, 6, 0, 0]), vec![Err(Error::BadLength)]);

@@ -159,18 +159,13 @@ pub struct SackChunk {
 impl SackChunk {
     /// Gap Ack Blocks as (start, end) offsets from the cumulative TSN ack.
     pub fn gaps(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
-        self.gap_blocks.chunks_exact(4).map(|c| {
-            (
-                u16::from_be_bytes([c[0], c[1]]),
-                u16::from_be_bytes([c[2], c[3]]),
-            )
-        })
+        self.gap_blocks
+            .chunks_exact(4)
+            .map(|c| (u16::from_be_bytes([c[0], c[1]]), u16::from_be_bytes([c[2], c[3]])))
     }
     /// Duplicate TSNs.
     pub fn dups(&self) -> impl Iterator<Item = u32> + '_ {
-        self.dup_tsns
-            .chunks_exact(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        self.dup_tsns.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
     }
 
     /// Appends a SACK chunk to `out`. The caller bounds the number of gaps
@@ -313,11 +308,7 @@ impl Chunks {
     /// Iterates over the chunks in `buf` (which holds chunks only, no
     /// common header).
     pub fn new(buf: Bytes) -> Self {
-        Chunks {
-            buf,
-            pos: 0,
-            failed: false,
-        }
+        Chunks { buf, pos: 0, failed: false }
     }
 }
 
@@ -376,20 +367,13 @@ impl Chunks {
             CHUNK_SACK => Chunk::Sack(SackChunk::parse(&body)?),
             CHUNK_HEARTBEAT => Chunk::Heartbeat(parse_heartbeat_info(&body)?),
             CHUNK_HEARTBEAT_ACK => Chunk::HeartbeatAck(parse_heartbeat_info(&body)?),
-            CHUNK_ABORT => Chunk::Abort {
-                t: flags & FLAG_T != 0,
-                causes: body,
-            },
-            CHUNK_SHUTDOWN => Chunk::Shutdown {
-                cum_tsn_ack: u32_at(&body, 0)?,
-            },
+            CHUNK_ABORT => Chunk::Abort { t: flags & FLAG_T != 0, causes: body },
+            CHUNK_SHUTDOWN => Chunk::Shutdown { cum_tsn_ack: u32_at(&body, 0)? },
             CHUNK_SHUTDOWN_ACK => Chunk::ShutdownAck,
             CHUNK_ERROR => Chunk::Error { causes: body },
             CHUNK_COOKIE_ECHO => Chunk::CookieEcho(body),
             CHUNK_COOKIE_ACK => Chunk::CookieAck,
-            CHUNK_SHUTDOWN_COMPLETE => Chunk::ShutdownComplete {
-                t: flags & FLAG_T != 0,
-            },
+            CHUNK_SHUTDOWN_COMPLETE => Chunk::ShutdownComplete { t: flags & FLAG_T != 0 },
             CHUNK_FORWARD_TSN => {
                 let new_cum_tsn = u32_at(&body, 0)?;
                 // (stream, ssn) pairs; a trailing partial pair is dropped.
@@ -400,12 +384,9 @@ impl Chunks {
                 })
             }
             CHUNK_PAD => Chunk::Pad,
-            _ => Chunk::Unknown {
-                chunk_type,
-                flags,
-                value: body,
-                raw: sub(&self.buf, start, end)?,
-            },
+            _ => {
+                Chunk::Unknown { chunk_type, flags, value: body, raw: sub(&self.buf, start, end)? }
+            }
         };
         Ok((chunk, next))
     }
@@ -445,9 +426,7 @@ pub fn emit_heartbeat(out: &mut Vec<u8>, chunk_type: u8, info: &[u8]) {
 
 /// Appends a SHUTDOWN chunk.
 pub fn emit_shutdown(out: &mut Vec<u8>, cum_tsn_ack: u32) {
-    put_chunk_with(out, CHUNK_SHUTDOWN, 0, |o| {
-        o.extend_from_slice(&cum_tsn_ack.to_be_bytes())
-    });
+    put_chunk_with(out, CHUNK_SHUTDOWN, 0, |o| o.extend_from_slice(&cum_tsn_ack.to_be_bytes()));
 }
 
 /// Appends a FORWARD TSN chunk (RFC 3758 3.2) with (stream, ssn) pairs.
@@ -471,14 +450,7 @@ mod tests {
     /// back and returns its chunks (all must parse).
     fn round_trip(emit: impl FnOnce(&mut Vec<u8>)) -> Vec<Chunk> {
         let mut p = Vec::new();
-        write_header(
-            &mut p,
-            &CommonHeader {
-                src_port: 1,
-                dst_port: 2,
-                vtag: 3,
-            },
-        );
+        write_header(&mut p, &CommonHeader { src_port: 1, dst_port: 2, vtag: 3 });
         emit(&mut p);
         assert_eq!(p.len() % 4, 0, "emitted chunks must be padded");
         finish_packet(&mut p);
@@ -532,10 +504,7 @@ mod tests {
     fn data_exact_bytes_and_minimum_length() {
         let mut out = Vec::new();
         DataChunk::emit(&mut out, DATA_FLAG_END, 1, 2, 3, 4, b"x");
-        assert_eq!(
-            out,
-            [0, 1, 0, 17, 0, 0, 0, 1, 0, 2, 0, 3, 0, 0, 0, 4, b'x', 0, 0, 0]
-        );
+        assert_eq!(out, [0, 1, 0, 17, 0, 0, 0, 1, 0, 2, 0, 3, 0, 0, 0, 4, b'x', 0, 0, 0]);
         // Zero payload still parses (the association reports No User Data).
         let Ok(Chunk::Data(d)) = first(&[0, 3, 0, 16, 0, 0, 0, 9, 0, 1, 0, 2, 0, 0, 0, 0]) else {
             panic!()
@@ -575,15 +544,9 @@ mod tests {
     fn init_and_init_ack_round_trip() {
         let init = full_init();
         assert_eq!(one(|p| init.emit(CHUNK_INIT, p)), Chunk::Init(init.clone()));
-        assert_eq!(
-            one(|p| init.emit(CHUNK_INIT_ACK, p)),
-            Chunk::InitAck(init.clone())
-        );
+        assert_eq!(one(|p| init.emit(CHUNK_INIT_ACK, p)), Chunk::InitAck(init.clone()));
 
-        let bare = InitChunk {
-            initiate_tag: 1,
-            ..Default::default()
-        };
+        let bare = InitChunk { initiate_tag: 1, ..Default::default() };
         let mut out = Vec::new();
         bare.emit(CHUNK_INIT, &mut out);
         assert_eq!(out.len(), 20);
@@ -612,9 +575,7 @@ mod tests {
         let mut init = full_init();
         let unknown = Bytes::from_static(&[0xc1, 0x23, 0x00, 0x05, 0x99]); // length 5
         init.params.unrecognized = vec![unknown.clone()];
-        let Chunk::InitAck(got) = one(|p| init.emit(CHUNK_INIT_ACK, p)) else {
-            panic!()
-        };
+        let Chunk::InitAck(got) = one(|p| init.emit(CHUNK_INIT_ACK, p)) else { panic!() };
         // Wrapped in a type 8 parameter; its value is the TLV + padding.
         assert_eq!(
             got.params.unrecognized_reported,
@@ -654,23 +615,16 @@ mod tests {
     fn sack_round_trip() {
         let gaps = [(2, 3), (5, 5), (7, 65535)];
         let dups = [9, 0xffffffff];
-        let Chunk::Sack(s) = one(|p| SackChunk::emit(p, 100, 5000, &gaps, &dups)) else {
-            panic!()
-        };
+        let Chunk::Sack(s) = one(|p| SackChunk::emit(p, 100, 5000, &gaps, &dups)) else { panic!() };
         assert_eq!((s.cum_tsn_ack, s.a_rwnd), (100, 5000));
         assert_eq!(s.gaps().collect::<Vec<_>>(), gaps);
         assert_eq!(s.dups().collect::<Vec<_>>(), dups);
-        let Chunk::Sack(s) = one(|p| SackChunk::emit(p, 1, 2, &[], &[])) else {
-            panic!()
-        };
+        let Chunk::Sack(s) = one(|p| SackChunk::emit(p, 1, 2, &[], &[])) else { panic!() };
         assert_eq!((s.gap_blocks.len(), s.dup_tsns.len()), (0, 0));
 
         let mut out = Vec::new();
         SackChunk::emit(&mut out, 1, 2, &[(1, 2)], &[3]);
-        assert_eq!(
-            out,
-            [3, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 1, 0, 1, 0, 2, 0, 0, 0, 3]
-        );
+        assert_eq!(out, [3, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 1, 0, 1, 0, 2, 0, 0, 0, 3]);
     }
 
     #[test]
@@ -686,10 +640,7 @@ mod tests {
             Err(Error::BadLength)
         );
         // Fixed part incomplete.
-        assert_eq!(
-            first(&[3, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 2]),
-            Err(Error::BadLength)
-        );
+        assert_eq!(first(&[3, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 2]), Err(Error::BadLength));
         // Extra bytes after the announced blocks are ignored.
         let Ok(Chunk::Sack(s)) =
             first(&[3, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 9, 9, 9, 9])
@@ -742,21 +693,11 @@ mod tests {
             emit_raw(p, 0x3f, 0xa5, &[1, 2, 3]);
         });
         let want = vec![
-            Chunk::Abort {
-                t: true,
-                causes: Bytes::copy_from_slice(&causes[..6]),
-            },
-            Chunk::Abort {
-                t: false,
-                causes: Bytes::new(),
-            },
-            Chunk::Shutdown {
-                cum_tsn_ack: 0x01020304,
-            },
+            Chunk::Abort { t: true, causes: Bytes::copy_from_slice(&causes[..6]) },
+            Chunk::Abort { t: false, causes: Bytes::new() },
+            Chunk::Shutdown { cum_tsn_ack: 0x01020304 },
             Chunk::ShutdownAck,
-            Chunk::Error {
-                causes: Bytes::copy_from_slice(&causes),
-            },
+            Chunk::Error { causes: Bytes::copy_from_slice(&causes) },
             Chunk::CookieEcho(Bytes::from_static(b"a cookie")),
             Chunk::CookieEcho(Bytes::from_static(b"odd")),
             Chunk::CookieAck,
@@ -794,10 +735,7 @@ mod tests {
         let got = one(|p| emit_forward_tsn(p, 5, &[]));
         assert_eq!(
             got,
-            Chunk::ForwardTsn(ForwardTsnChunk {
-                new_cum_tsn: 5,
-                streams: Bytes::new()
-            })
+            Chunk::ForwardTsn(ForwardTsnChunk { new_cum_tsn: 5, streams: Bytes::new() })
         );
         // A trailing partial pair is dropped.
         let Ok(Chunk::ForwardTsn(f)) = first(&[0xc0, 0, 0, 14, 0, 0, 0, 5, 0, 1, 0, 2, 0, 3])
@@ -812,15 +750,9 @@ mod tests {
     fn bad_chunk_lengths() {
         // Length 0 and 3: below the header.
         assert_eq!(parse_all(&[11, 0, 0, 0]), vec![Err(Error::BadLength)]);
-        assert_eq!(
-            parse_all(&[11, 0, 0, 3, 11, 0, 0, 4]),
-            vec![Err(Error::BadLength)]
-        );
+        assert_eq!(parse_all(&[11, 0, 0, 3, 11, 0, 0, 4]), vec![Err(Error::BadLength)]);
         // Length beyond the buffer.
-        assert_eq!(
-            parse_all(&[10, 0, 0, 9, 1, 2, 3, 4]),
-            vec![Err(Error::BadLength)]
-        );
+        assert_eq!(parse_all(&[10, 0, 0, 9, 1, 2, 3, 4]), vec![Err(Error::BadLength)]);
         assert_eq!(parse_all(&[10, 0, 0xff, 0xff]), vec![Err(Error::BadLength)]);
         // 1-3 stray bytes: not even a chunk header.
         assert_eq!(parse_all(&[11]), vec![Err(Error::Truncated)]);
@@ -831,11 +763,7 @@ mod tests {
         // Valid chunks before the bad one are still yielded, then one error.
         assert_eq!(
             parse_all(&[11, 0, 0, 4, 8, 0, 0, 4, 11, 0, 0, 2, 11, 0, 0, 4]),
-            vec![
-                Ok(Chunk::CookieAck),
-                Ok(Chunk::ShutdownAck),
-                Err(Error::BadLength)
-            ]
+            vec![Ok(Chunk::CookieAck), Ok(Chunk::ShutdownAck), Err(Error::BadLength)]
         );
         assert!(parse_all(&[]).is_empty());
     }

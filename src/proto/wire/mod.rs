@@ -98,10 +98,8 @@ pub fn packet_crc(packet: &[u8]) -> u32 {
 /// On success returns the common header and an iterator over the chunks,
 /// which yields an error (and then stops) at the first malformed chunk.
 pub fn parse_packet(data: &Bytes) -> Result<(CommonHeader, Chunks), Error> {
-    let h: &[u8; COMMON_HEADER_LEN] = data
-        .get(..COMMON_HEADER_LEN)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(Error::Truncated)?;
+    let h: &[u8; COMMON_HEADER_LEN] =
+        data.get(..COMMON_HEADER_LEN).and_then(|s| s.try_into().ok()).ok_or(Error::Truncated)?;
     let hdr = CommonHeader {
         src_port: u16::from_be_bytes([h[0], h[1]]),
         dst_port: u16::from_be_bytes([h[2], h[3]]),
@@ -120,10 +118,7 @@ pub fn parse_packet(data: &Bytes) -> Result<(CommonHeader, Chunks), Error> {
 /// Appends a common header with a zero checksum to `out`; `out` must be
 /// empty (it becomes the start of a packet).
 pub fn write_header(out: &mut Vec<u8>, hdr: &CommonHeader) {
-    debug_assert!(
-        out.is_empty(),
-        "write_header: the packet buffer must be empty"
-    );
+    debug_assert!(out.is_empty(), "write_header: the packet buffer must be empty");
     out.extend_from_slice(&hdr.src_port.to_be_bytes());
     out.extend_from_slice(&hdr.dst_port.to_be_bytes());
     out.extend_from_slice(&hdr.vtag.to_be_bytes());
@@ -231,11 +226,7 @@ mod tests {
         let mut p = Vec::new();
         write_header(
             &mut p,
-            &CommonHeader {
-                src_port: 0x1388,
-                dst_port: 0x2773,
-                vtag: 0xdead_beef,
-            },
+            &CommonHeader { src_port: 0x1388, dst_port: 0x2773, vtag: 0xdead_beef },
         );
         chunk::DataChunk::emit(&mut p, 0x03, 7, 1, 2, 51, b"hello, world");
         chunk::SackChunk::emit(&mut p, 6, 65536, &[(2, 3)], &[5]);
@@ -260,11 +251,7 @@ mod tests {
     #[test]
     fn finish_packet_matches_appendix_a_byte_order() {
         let table = appendix_a_table();
-        let mut packets = vec![
-            sample_packet(),
-            PION_INIT.to_vec(),
-            PION_HEADER_ONLY.to_vec(),
-        ];
+        let mut packets = vec![sample_packet(), PION_INIT.to_vec(), PION_HEADER_ONLY.to_vec()];
         packets.push((0u8..=255).cycle().take(1500).collect());
         for mut p in packets {
             let mut reference = p.clone();
@@ -285,17 +272,8 @@ mod tests {
         let pkt = Bytes::from_static(&PION_INIT);
         assert_eq!(packet_crc(&pkt), 0x8146_9dfc);
         let (hdr, mut chunks) = parse_packet(&pkt).unwrap();
-        assert_eq!(
-            hdr,
-            CommonHeader {
-                src_port: 5000,
-                dst_port: 5000,
-                vtag: 0
-            }
-        );
-        let Some(Ok(Chunk::Init(init))) = chunks.next() else {
-            panic!("expected an INIT")
-        };
+        assert_eq!(hdr, CommonHeader { src_port: 5000, dst_port: 5000, vtag: 0 });
+        let Some(Ok(Chunk::Init(init))) = chunks.next() else { panic!("expected an INIT") };
         assert_eq!(init.initiate_tag, 0x55b9_64a5);
         assert_eq!(init.a_rwnd, 0x0002_0000);
         assert_eq!(init.num_outbound_streams, 1024);
@@ -329,19 +307,11 @@ mod tests {
         copy[8..12].fill(0);
         finish_packet(&mut copy);
         assert_eq!(copy, SCAPY_INIT);
-        assert_eq!(
-            parse_packet(&Bytes::from_static(&SCAPY_INIT)).err(),
-            Some(Error::ZeroPort)
-        );
+        assert_eq!(parse_packet(&Bytes::from_static(&SCAPY_INIT)).err(), Some(Error::ZeroPort));
         // The chunk part itself parses.
         let mut chunks = Chunks::new(Bytes::from_static(&SCAPY_INIT).slice(12..));
-        let Some(Ok(Chunk::Init(init))) = chunks.next() else {
-            panic!("expected an INIT")
-        };
-        assert_eq!(
-            init.params.addrs,
-            vec![std::net::IpAddr::from([127, 0, 0, 1])]
-        );
+        let Some(Ok(Chunk::Init(init))) = chunks.next() else { panic!("expected an INIT") };
+        assert_eq!(init.params.addrs, vec![std::net::IpAddr::from([127, 0, 0, 1])]);
         assert!(chunks.next().is_none());
     }
 
@@ -352,11 +322,7 @@ mod tests {
         for bit in 0..p.len() * 8 {
             let mut q = p.clone();
             q[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(
-                parse_packet(&Bytes::from(q)).err(),
-                Some(Error::BadChecksum),
-                "bit {bit}"
-            );
+            assert_eq!(parse_packet(&Bytes::from(q)).err(), Some(Error::BadChecksum), "bit {bit}");
         }
     }
 
@@ -372,14 +338,7 @@ mod tests {
         }
         for (src, dst) in [(0, 1), (1, 0), (0, 0)] {
             let mut p = Vec::new();
-            write_header(
-                &mut p,
-                &CommonHeader {
-                    src_port: src,
-                    dst_port: dst,
-                    vtag: 1,
-                },
-            );
+            write_header(&mut p, &CommonHeader { src_port: src, dst_port: dst, vtag: 1 });
             finish_packet(&mut p);
             assert_eq!(parse_packet(&Bytes::from(p)).err(), Some(Error::ZeroPort));
         }
@@ -387,11 +346,7 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let hdr = CommonHeader {
-            src_port: 9899,
-            dst_port: 1,
-            vtag: 0x0102_0304,
-        };
+        let hdr = CommonHeader { src_port: 9899, dst_port: 1, vtag: 0x0102_0304 };
         let mut p = Vec::new();
         write_header(&mut p, &hdr);
         assert_eq!(p, [0x26, 0xab, 0, 1, 1, 2, 3, 4, 0, 0, 0, 0]);
@@ -420,10 +375,7 @@ mod tests {
         let mut n = 0usize;
         for item in chunks.by_ref() {
             n += 1;
-            assert!(
-                n <= input_len / 4 + 1,
-                "more chunks than the input can hold"
-            );
+            assert!(n <= input_len / 4 + 1, "more chunks than the input can hold");
             let Ok(chunk) = item else { continue };
             match chunk {
                 Chunk::Abort { causes, .. } | Chunk::Error { causes } => {
@@ -488,20 +440,10 @@ mod tests {
             Just(vec![0u8; 16]),
             prop::collection::vec(any::<u8>(), 0..40),
         ];
-        (
-            kind,
-            value,
-            -5i32..=5,
-            prop::bool::weighted(0.8),
-            any::<bool>(),
-        )
-            .prop_map(|(kind, value, delta, exact, pad)| {
+        (kind, value, -5i32..=5, prop::bool::weighted(0.8), any::<bool>()).prop_map(
+            |(kind, value, delta, exact, pad)| {
                 let true_len = 4 + value.len() as i32;
-                let len = if exact {
-                    true_len
-                } else {
-                    (true_len + delta).clamp(0, 0xffff)
-                };
+                let len = if exact { true_len } else { (true_len + delta).clamp(0, 0xffff) };
                 let mut v = kind.to_be_bytes().to_vec();
                 v.extend_from_slice(&(len as u16).to_be_bytes());
                 v.extend_from_slice(&value);
@@ -509,7 +451,8 @@ mod tests {
                     v.resize(v.len() + pad4(value.len()), 0);
                 }
                 v
-            })
+            },
+        )
     }
 
     /// A chunk with a plausible type whose body is a type-specific fixed
@@ -573,11 +516,7 @@ mod tests {
                     body.extend_from_slice(&t);
                 }
                 let true_len = 4 + body.len() as i32;
-                let len = if exact {
-                    true_len
-                } else {
-                    (true_len + delta).clamp(0, 0xffff)
-                };
+                let len = if exact { true_len } else { (true_len + delta).clamp(0, 0xffff) };
                 let mut v = vec![ctype, flags];
                 v.extend_from_slice(&(len as u16).to_be_bytes());
                 v.extend_from_slice(&body);

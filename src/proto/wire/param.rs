@@ -168,9 +168,7 @@ impl InitParams {
 
 /// A 4-byte value as u32; any other length is `Error::Invalid`.
 fn exact_u32(value: &[u8]) -> Result<u32, Error> {
-    <[u8; 4]>::try_from(value)
-        .map(u32::from_be_bytes)
-        .map_err(|_| Error::Invalid)
+    <[u8; 4]>::try_from(value).map(u32::from_be_bytes).map_err(|_| Error::Invalid)
 }
 
 #[cfg(test)]
@@ -228,17 +226,11 @@ mod tests {
         let p = parse(&bytes).unwrap();
         assert_eq!(
             p.addrs,
-            vec![
-                "2001:db8::1".parse::<IpAddr>().unwrap(),
-                "192.0.2.7".parse().unwrap()
-            ]
+            vec!["2001:db8::1".parse::<IpAddr>().unwrap(), "192.0.2.7".parse().unwrap()]
         );
         assert!(p.host_name);
         assert_eq!(p.supported_addr_types, Some(vec![5, 6]));
-        assert_eq!(
-            p.unrecognized_reported,
-            vec![Bytes::from_static(&[0xc0, 0x99, 0, 4])]
-        );
+        assert_eq!(p.unrecognized_reported, vec![Bytes::from_static(&[0xc0, 0x99, 0, 4])]);
         assert!(p.unrecognized.is_empty());
         assert!(!p.forward_tsn_supported && p.cookie.is_none());
     }
@@ -285,19 +277,13 @@ mod tests {
     fn malformed_parameters() {
         assert_eq!(parse(&[0, 5, 0, 2]).err(), Some(Error::BadLength)); // length 2
         assert_eq!(parse(&[0, 5, 0, 0]).err(), Some(Error::BadLength)); // length 0
-        assert_eq!(
-            parse(&[0, 7, 0, 9, 1, 2, 3, 4]).err(),
-            Some(Error::BadLength)
-        ); // past end
+        assert_eq!(parse(&[0, 7, 0, 9, 1, 2, 3, 4]).err(), Some(Error::BadLength)); // past end
         assert_eq!(parse(&[0, 7, 0, 4, 0, 0]).err(), Some(Error::Truncated)); // stray bytes
         assert_eq!(parse(&[0, 5, 0, 7, 1, 2, 3]).err(), Some(Error::Invalid));
         assert_eq!(parse(&[0, 6, 0, 8, 1, 2, 3, 4]).err(), Some(Error::Invalid));
         assert_eq!(parse(&[0, 9, 0, 6, 1, 2]).err(), Some(Error::Invalid));
         assert_eq!(parse(&[0, 12, 0, 7, 0, 5, 0]).err(), Some(Error::Invalid));
-        assert_eq!(
-            parse(&[0xc0, 0, 0, 8, 0, 0, 0, 0]).err(),
-            Some(Error::Invalid)
-        );
+        assert_eq!(parse(&[0xc0, 0, 0, 8, 0, 0, 0, 0]).err(), Some(Error::Invalid));
         assert_eq!(parse(&[0xc0, 6, 0, 6, 0, 0]).err(), Some(Error::Invalid));
         // An empty parameter list is fine.
         assert_eq!(parse(&[]), Ok(InitParams::default()));

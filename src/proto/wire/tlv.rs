@@ -111,10 +111,7 @@ pub(super) fn patch_u16(out: &mut [u8], at: usize, v: u16) {
 /// caller bug, caught in debug builds.
 #[inline]
 pub(super) fn len16(len: usize) -> u16 {
-    debug_assert!(
-        len <= usize::from(u16::MAX),
-        "SCTP length field overflow: {len}"
-    );
+    debug_assert!(len <= usize::from(u16::MAX), "SCTP length field overflow: {len}");
     len as u16
 }
 

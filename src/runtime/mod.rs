@@ -1,0 +1,610 @@
+//! The I/O shell around the sans-IO core: the one UDP socket of the
+//! process (RFC 6951 encapsulation), one event-loop thread that sleeps
+//! until a datagram arrives or the earliest association deadline (no
+//! tick), and the registry of associations, each behind its own lock.
+//!
+//! Application threads call into associations directly through
+//! [`Stack::with_assoc`]; whatever the call produced (packets, events,
+//! data) is flushed on that same thread, so a send needs no hand-off.
+
+pub mod config;
+
+use crate::proto::assoc::{AssocId, Association, EndpointEvent, Transmit};
+use crate::proto::endpoint::{ConnectError, DatagramEvent, Endpoint};
+use crate::proto::{Config, EndpointConfig, Instant};
+use crate::sys;
+use bytes::{Bytes, BytesMut};
+use config::{debug, log, Level};
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+/// What the socket layer implements to receive an association's output.
+pub trait Owner: Send + Sync {
+    /// Called with the association locked after anything happened to it:
+    /// take its events ([`Association::poll_event`]) and received data
+    /// ([`Association::take`]), and update readiness. Must not call back
+    /// into the stack for the same association.
+    fn on_update(&self, id: AssocId, a: &mut Association);
+    /// A new association arrived on a port this owner listens on. Return
+    /// false to refuse it (it is then aborted).
+    fn on_accept(&self, id: AssocId) -> bool;
+}
+
+/// One association and who receives its output.
+pub struct Slot {
+    pub assoc: Mutex<Association>,
+    owner: Mutex<Weak<dyn Owner>>,
+    /// Next deadline in microseconds; u64::MAX for none.
+    deadline: AtomicU64,
+}
+
+const NO_DEADLINE: u64 = u64::MAX;
+const WAKE_TOKEN: u64 = 1;
+const UDP_TOKEN: u64 = 2;
+const BATCH: usize = 32;
+const RECV_BUF: usize = 65536;
+
+/// The process-wide SCTP stack.
+pub struct Stack {
+    udp: OwnedFd,
+    port: u16,
+    v6: bool,
+    remote_port: u16,
+    ep: Mutex<Endpoint>,
+    assocs: RwLock<HashMap<AssocId, Arc<Slot>>>,
+    listeners: Mutex<HashMap<u16, Weak<dyn Owner>>>,
+    ports: Mutex<HashMap<u16, u32>>,
+    wake: OwnedFd,
+    /// When the loop plans to wake next (µs); a new earlier deadline wakes it.
+    loop_wake_at: AtomicU64,
+    epoch: std::time::Instant,
+    stopped: AtomicBool,
+}
+
+static STACK: Mutex<Option<Arc<Stack>>> = Mutex::new(None);
+
+/// The stack, started on first use. Errors are errnos.
+pub fn stack() -> Result<Arc<Stack>, c_int> {
+    let mut g = STACK.lock();
+    if let Some(s) = g.as_ref() {
+        return Ok(s.clone());
+    }
+    let s = Stack::start()?;
+    *g = Some(s.clone());
+    Ok(s)
+}
+
+/// The stack if it was started.
+pub fn stack_if_started() -> Option<Arc<Stack>> {
+    STACK.lock().clone()
+}
+
+fn os_seed() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    if getrandom::getrandom(&mut s).is_err() {
+        // Fall back to time and address-space entropy; tags are then weaker
+        // but the stack still works.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        s[..16].copy_from_slice(&t.to_le_bytes());
+        s[16..24].copy_from_slice(&(std::process::id() as u64).to_le_bytes());
+    }
+    s
+}
+
+fn bind_udp(port: u16) -> std::io::Result<(socket2::Socket, bool)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    // Dual-stack first: one socket serves IPv4 and IPv6 peers.
+    if let Ok(s) = Socket::new(Domain::IPV6, Type::DGRAM.cloexec(), Some(Protocol::UDP)) {
+        if s.set_only_v6(false).is_ok() {
+            let addr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+            match s.bind(&addr.into()) {
+                Ok(()) => return Ok((s, true)),
+                Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    let s = Socket::new(Domain::IPV4, Type::DGRAM.cloexec(), Some(Protocol::UDP))?;
+    s.bind(&SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), port).into())?;
+    Ok((s, false))
+}
+
+impl Stack {
+    fn start() -> Result<Arc<Stack>, c_int> {
+        let (port, explicit) = config::udp_port().map_err(|e| {
+            log(Level::Error, &e);
+            libc::EINVAL
+        })?;
+        let (sock, v6) = match bind_udp(port) {
+            Ok(s) => s,
+            Err(e) if !explicit && e.raw_os_error() == Some(libc::EADDRINUSE) => {
+                log(
+                    Level::Warn,
+                    &format!("UDP port {port} is in use; using an ephemeral port (set SCTPUDP_UDP_PORT to choose one)"),
+                );
+                bind_udp(0).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?
+            }
+            Err(e) => {
+                log(Level::Error, &format!("cannot bind UDP port {port}: {e}"));
+                return Err(e.raw_os_error().unwrap_or(libc::EIO));
+            }
+        };
+        let _ = sock.set_nonblocking(true);
+        let _ = sock.set_recv_buffer_size(4 << 20);
+        let _ = sock.set_send_buffer_size(4 << 20);
+        let port = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map(|a| a.port())
+            .unwrap_or(port);
+        let udp: OwnedFd = sock.into();
+        let wake = sys::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        // SAFETY: `wake` is a fresh descriptor we own.
+        let wake = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(wake) };
+        let mut ec = EndpointConfig { cookie_secret: os_seed(), rng_seed: os_seed(), assoc: Config::default() };
+        ec.assoc.hb_interval = std::time::Duration::from_secs(15);
+        let st = Arc::new(Stack {
+            udp,
+            port,
+            v6,
+            remote_port: config::remote_udp_port(),
+            ep: Mutex::new(Endpoint::new(ec)),
+            assocs: RwLock::new(HashMap::new()),
+            listeners: Mutex::new(HashMap::new()),
+            ports: Mutex::new(HashMap::new()),
+            wake,
+            loop_wake_at: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+            stopped: AtomicBool::new(false),
+        });
+        let weak = Arc::downgrade(&st);
+        std::thread::Builder::new()
+            .name("sctpudp".into())
+            .spawn(move || run_loop(weak))
+            .map_err(|_| libc::EAGAIN)?;
+        log(Level::Info, &format!("stack started on UDP port {port}"));
+        Ok(st)
+    }
+
+    /// The local UDP encapsulation port.
+    pub fn udp_port(&self) -> u16 {
+        self.port
+    }
+
+    /// The default remote UDP encapsulation port for new associations.
+    pub fn remote_udp_port(&self) -> u16 {
+        self.remote_port
+    }
+
+    /// The stack's clock: microseconds since it started, plus one second
+    /// so that zero never appears.
+    pub fn now(&self) -> Instant {
+        Instant(self.epoch.elapsed().as_micros() as u64 + 1_000_000)
+    }
+
+    /// Default association parameters.
+    pub fn default_config(&self) -> Config {
+        self.ep.lock().config().assoc.clone()
+    }
+
+    /// Reserves SCTP port `port` (0: an ephemeral one). With `reuse`, a
+    /// port may be shared. Errors: EADDRINUSE.
+    pub fn bind_port(&self, port: u16, reuse: bool) -> Result<u16, c_int> {
+        let mut ports = self.ports.lock();
+        if port != 0 {
+            let n = ports.entry(port).or_insert(0);
+            if *n > 0 && !reuse {
+                return Err(libc::EADDRINUSE);
+            }
+            *n += 1;
+            return Ok(port);
+        }
+        let mut seed = [0u8; 2];
+        let _ = getrandom::getrandom(&mut seed);
+        let start = u16::from_le_bytes(seed);
+        for k in 0..28232u32 {
+            let p = 32768 + ((u32::from(start) + k) % 28232) as u16;
+            if !ports.contains_key(&p) {
+                ports.insert(p, 1);
+                return Ok(p);
+            }
+        }
+        Err(libc::EADDRINUSE)
+    }
+
+    /// Releases a port taken with [`Stack::bind_port`].
+    pub fn release_port(&self, port: u16) {
+        let mut ports = self.ports.lock();
+        if let Some(n) = ports.get_mut(&port) {
+            *n -= 1;
+            if *n == 0 {
+                ports.remove(&port);
+            }
+        }
+    }
+
+    /// Accepts new associations on SCTP port `port` for `owner`.
+    pub fn listen(&self, port: u16, cfg: Config, local_addrs: Vec<IpAddr>, owner: Weak<dyn Owner>) {
+        self.listeners.lock().insert(port, owner);
+        self.ep.lock().listen(port, cfg, local_addrs);
+    }
+
+    /// Stops accepting on `port`.
+    pub fn unlisten(&self, port: u16) {
+        self.listeners.lock().remove(&port);
+        self.ep.lock().unlisten(port);
+    }
+
+    /// Starts an association. Errors: EADDRINUSE/EISCONN (exists), EINVAL.
+    pub fn connect(
+        &self,
+        cfg: Config,
+        local_port: u16,
+        peer_port: u16,
+        peers: &[SocketAddr],
+        local_addrs: Vec<IpAddr>,
+        owner: Weak<dyn Owner>,
+    ) -> Result<AssocId, c_int> {
+        let now = self.now();
+        let (id, a) = self
+            .ep
+            .lock()
+            .connect(now, cfg, local_port, peer_port, peers, local_addrs)
+            .map_err(|e| match e {
+                ConnectError::Exists => libc::EADDRINUSE,
+                ConnectError::NoAddress => libc::EINVAL,
+            })?;
+        let slot = Arc::new(Slot { assoc: Mutex::new(a), owner: Mutex::new(owner), deadline: AtomicU64::new(NO_DEADLINE) });
+        self.assocs.write().insert(id, slot.clone());
+        let mut g = slot.assoc.lock();
+        self.drive(id, &slot, &mut g);
+        Ok(id)
+    }
+
+    /// Hands an association's output to another owner (accept, peeloff).
+    pub fn set_owner(&self, id: AssocId, owner: Weak<dyn Owner>) {
+        if let Some(s) = self.slot(id) {
+            *s.owner.lock() = owner;
+            let mut g = s.assoc.lock();
+            self.drive(id, &s, &mut g);
+        }
+    }
+
+    fn slot(&self, id: AssocId) -> Option<Arc<Slot>> {
+        self.assocs.read().get(&id).cloned()
+    }
+
+    /// Runs `f` on association `id` (locked), then flushes what it
+    /// produced. None if the association is gone.
+    pub fn with_assoc<R>(&self, id: AssocId, f: impl FnOnce(&mut Association, Instant) -> R) -> Option<R> {
+        let s = self.slot(id)?;
+        let mut g = s.assoc.lock();
+        let r = f(&mut g, self.now());
+        self.drive(id, &s, &mut g);
+        Some(r)
+    }
+
+    /// Reads association `id` without flushing (getsockopt and friends).
+    pub fn inspect<R>(&self, id: AssocId, f: impl FnOnce(&Association) -> R) -> Option<R> {
+        let s = self.slot(id)?;
+        let g = s.assoc.lock();
+        Some(f(&g))
+    }
+
+    /// Flushes an association's output: packets to the network, events
+    /// and data to its owner, routing changes to the endpoint, and its
+    /// next deadline to the loop.
+    fn drive(&self, id: AssocId, slot: &Slot, a: &mut Association) {
+        let now = self.now();
+        send_all(self, a, now);
+        let owner = slot.owner.lock().upgrade();
+        if let Some(o) = owner {
+            o.on_update(id, a);
+        } else {
+            // Nobody reads this association: drain its events.
+            while a.poll_event().is_some() {}
+        }
+        send_all(self, a, now);
+        let mut drained = false;
+        while let Some(ev) = a.poll_endpoint_event() {
+            drained |= ev == EndpointEvent::Drained;
+            self.ep.lock().handle_event(id, ev);
+        }
+        if drained {
+            self.assocs.write().remove(&id);
+            slot.deadline.store(NO_DEADLINE, Ordering::Relaxed);
+            return;
+        }
+        let d = a.poll_timeout().map(|t| t.0).unwrap_or(NO_DEADLINE);
+        slot.deadline.store(d, Ordering::Relaxed);
+        if d < self.loop_wake_at.load(Ordering::Relaxed) {
+            let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+        }
+    }
+
+    fn send_response(&self, buf: &[u8], t: &Transmit) {
+        let dst = self.map_dst(t.dst);
+        let (ss, len) = sys::sockaddr_from(&dst);
+        if let Err(e) = sys::sendto(self.udp.as_raw_fd(), buf, &ss, len) {
+            debug!("sendto {dst}: {e}");
+        }
+    }
+
+    /// IPv4 destinations on a dual-stack socket use mapped addresses.
+    fn map_dst(&self, d: SocketAddr) -> SocketAddr {
+        match (self.v6, d.ip()) {
+            (true, IpAddr::V4(v4)) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), d.port()),
+            _ => d,
+        }
+    }
+
+    /// Stops the loop thread (tests, exit).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+    }
+
+    /// Ids of all live associations.
+    pub fn assoc_ids(&self) -> Vec<AssocId> {
+        self.assocs.read().keys().copied().collect()
+    }
+}
+
+thread_local! {
+    static TX: std::cell::RefCell<TxBatch> = std::cell::RefCell::new(TxBatch::default());
+}
+
+#[derive(Default)]
+struct TxBatch {
+    bufs: Vec<Vec<u8>>,
+    dsts: Vec<(libc::sockaddr_storage, libc::socklen_t)>,
+}
+
+/// Sends every packet the association has, batched with sendmmsg.
+fn send_all(st: &Stack, a: &mut Association, now: Instant) {
+    TX.with(|tx| {
+        let mut tx = tx.borrow_mut();
+        let tx = &mut *tx;
+        let mut n = 0;
+        loop {
+            if tx.bufs.len() <= n {
+                tx.bufs.push(Vec::with_capacity(2048));
+                // SAFETY: sockaddr_storage is plain old data; zeroed is valid.
+                tx.dsts.push((unsafe { std::mem::zeroed() }, 0));
+            }
+            let Some(t) = a.poll_transmit(now, &mut tx.bufs[n]) else { break };
+            tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
+            n += 1;
+            if n == BATCH {
+                flush(st, tx, n);
+                n = 0;
+            }
+        }
+        if n > 0 {
+            flush(st, tx, n);
+        }
+    });
+}
+
+fn flush(st: &Stack, tx: &mut TxBatch, n: usize) {
+    let mut iovs: [libc::iovec; BATCH] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
+    // SAFETY: mmsghdr is plain old data; zeroed is a valid empty header.
+    let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+    for i in 0..n {
+        iovs[i] = libc::iovec { iov_base: tx.bufs[i].as_mut_ptr() as *mut _, iov_len: tx.bufs[i].len() };
+        msgs[i].msg_hdr.msg_name = &mut tx.dsts[i].0 as *mut _ as *mut libc::c_void;
+        msgs[i].msg_hdr.msg_namelen = tx.dsts[i].1;
+        msgs[i].msg_hdr.msg_iov = &mut iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    let mut off = 0;
+    while off < n {
+        match sys::sendmmsg(st.udp.as_raw_fd(), &mut msgs[off..n]) {
+            Ok(0) => break,
+            Ok(k) => off += k,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) => {
+                // A full socket buffer or an unreachable peer: SCTP
+                // retransmits, so the packet is just lost.
+                debug!("sendmmsg: {e}");
+                off += 1;
+            }
+        }
+    }
+}
+
+fn block_signals() {
+    // SAFETY: sigfillset/pthread_sigmask on a local set; affects only this thread.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+fn run_loop(weak: Weak<Stack>) {
+    block_signals();
+    let Some(st) = weak.upgrade() else { return };
+    let ep = match sys::epoll_create() {
+        Ok(e) => e,
+        Err(e) => {
+            log(Level::Error, &format!("epoll_create: {e}"));
+            return;
+        }
+    };
+    let _ = sys::epoll_add(ep, st.udp.as_raw_fd(), libc::EPOLLIN as u32, UDP_TOKEN);
+    let _ = sys::epoll_add(ep, st.wake.as_raw_fd(), libc::EPOLLIN as u32, WAKE_TOKEN);
+    drop(st);
+    let mut rx = RxBatch::new();
+    let mut scratch = Vec::with_capacity(2048);
+    let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
+    loop {
+        let Some(st) = weak.upgrade() else { break };
+        if st.stopped.load(Ordering::Relaxed) {
+            break;
+        }
+        // Run due timers, and find the next deadline.
+        let now = st.now();
+        let slots: Vec<(AssocId, Arc<Slot>)> =
+            st.assocs.read().iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut next = NO_DEADLINE;
+        for (id, s) in &slots {
+            let d = s.deadline.load(Ordering::Relaxed);
+            if d <= now.0 {
+                let mut g = s.assoc.lock();
+                g.handle_timeout(st.now());
+                st.drive(*id, s, &mut g);
+            }
+            next = next.min(s.deadline.load(Ordering::Relaxed));
+        }
+        drop(slots);
+        st.loop_wake_at.store(next, Ordering::Relaxed);
+        let timeout = if next == NO_DEADLINE {
+            -1
+        } else {
+            let now = st.now().0;
+            // Round up to whole milliseconds so we never wake early.
+            (next.saturating_sub(now).div_ceil(1000)).min(i32::MAX as u64) as c_int
+        };
+        let udp = st.udp.as_raw_fd();
+        let wake = st.wake.as_raw_fd();
+        drop(st);
+        let n = match sys::epoll_wait(ep, &mut evs, timeout) {
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => 0,
+            Err(e) => {
+                log(Level::Error, &format!("epoll_wait: {e}"));
+                break;
+            }
+        };
+        let Some(st) = weak.upgrade() else { break };
+        st.loop_wake_at.store(0, Ordering::Relaxed);
+        for ev in &evs[..n] {
+            match ev.u64 {
+                WAKE_TOKEN => {
+                    let mut b = [0u8; 8];
+                    let _ = sys::read(wake, &mut b);
+                }
+                UDP_TOKEN => {
+                    // Bounded so timers still run under a flood.
+                    for _ in 0..64 {
+                        let got = rx.recv(udp);
+                        if got == 0 {
+                            break;
+                        }
+                        for i in 0..got {
+                            let (src, pkt) = rx.take(i);
+                            if let Some(src) = src {
+                                on_datagram(&st, src, pkt, &mut scratch);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let _ = sys::close(ep);
+}
+
+fn on_datagram(st: &Stack, src: SocketAddr, pkt: Bytes, scratch: &mut Vec<u8>) {
+    let now = st.now();
+    let ev = st.ep.lock().handle(now, src, &pkt, scratch);
+    match ev {
+        None => {}
+        Some(DatagramEvent::Response(t)) => st.send_response(&scratch[..t.len], &t),
+        Some(DatagramEvent::Assoc(id, inc)) => {
+            if let Some(s) = st.slot(id) {
+                let mut g = s.assoc.lock();
+                g.handle(now, inc);
+                st.drive(id, &s, &mut g);
+            }
+        }
+        Some(DatagramEvent::NewAssoc(id, a, inc)) => {
+            let port = a.local_port();
+            let owner = st.listeners.lock().get(&port).cloned();
+            let Some(owner) = owner.and_then(|w| w.upgrade().map(|o| (w, o))) else {
+                let mut a = *a;
+                a.abort(now, Bytes::new());
+                send_all(st, &mut a, now);
+                while let Some(ev) = a.poll_endpoint_event() {
+                    st.ep.lock().handle_event(id, ev);
+                }
+                return;
+            };
+            let slot = Arc::new(Slot { assoc: Mutex::new(*a), owner: Mutex::new(owner.0), deadline: AtomicU64::new(NO_DEADLINE) });
+            st.assocs.write().insert(id, slot.clone());
+            let mut g = slot.assoc.lock();
+            g.handle(now, inc);
+            if !owner.1.on_accept(id) {
+                g.abort(now, Bytes::new());
+            }
+            st.drive(id, &slot, &mut g);
+        }
+    }
+}
+
+/// Receive buffers for recvmmsg: datagrams land in fixed scratch
+/// buffers, then each is copied once, compactly, into a shared pool from
+/// which it is split off as `Bytes`: DATA payloads borrow from it until
+/// the application reads them, and the pool is reallocated only when
+/// full (about once per 700 full-size packets).
+struct RxBatch {
+    scratch: Vec<Vec<u8>>,
+    pool: BytesMut,
+    names: Vec<libc::sockaddr_storage>,
+    out: Vec<Bytes>,
+}
+
+impl RxBatch {
+    fn new() -> Self {
+        RxBatch {
+            scratch: (0..BATCH).map(|_| vec![0u8; RECV_BUF]).collect(),
+            pool: BytesMut::new(),
+            // SAFETY: sockaddr_storage is plain old data; zeroed is valid.
+            names: vec![unsafe { std::mem::zeroed() }; BATCH],
+            out: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// Receives up to BATCH datagrams; returns how many.
+    fn recv(&mut self, fd: c_int) -> usize {
+        let mut iovs: [libc::iovec; BATCH] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
+        // SAFETY: mmsghdr is plain old data; zeroed is a valid empty header.
+        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        for i in 0..BATCH {
+            iovs[i] = libc::iovec { iov_base: self.scratch[i].as_mut_ptr() as *mut _, iov_len: RECV_BUF };
+            msgs[i].msg_hdr.msg_name = &mut self.names[i] as *mut _ as *mut libc::c_void;
+            msgs[i].msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+            msgs[i].msg_hdr.msg_iov = &mut iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        let n = match sys::recvmmsg(fd, &mut msgs) {
+            Ok(n) => n,
+            Err(_) => return 0,
+        };
+        self.out.clear();
+        for (i, m) in msgs.iter().enumerate().take(n) {
+            let len = (m.msg_len as usize).min(RECV_BUF);
+            if self.pool.capacity() - self.pool.len() < len {
+                self.pool = BytesMut::with_capacity((1 << 20).max(len));
+            }
+            self.pool.extend_from_slice(&self.scratch[i][..len]);
+            self.out.push(self.pool.split().freeze());
+        }
+        n
+    }
+
+    fn take(&mut self, i: usize) -> (Option<SocketAddr>, Bytes) {
+        (sys::sockaddr_to(&self.names[i]), std::mem::take(&mut self.out[i]))
+    }
+}

@@ -1,0 +1,196 @@
+//! Notifications in the Linux layouts of `<linux/sctp.h>`, built as bytes
+//! field by field (offsets from the `#[repr(C)]` definitions in
+//! `abi::types`, which a test checks against the C header).
+
+use crate::abi::types as t;
+use crate::proto::assoc::{AssocEvent, LostReason, PathEvent};
+use core::mem::{offset_of, size_of};
+use std::net::SocketAddr;
+
+fn put16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_ne_bytes());
+}
+fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+}
+
+/// Writes a `struct sockaddr_in`/`sockaddr_in6` at `off` (room for a
+/// sockaddr_storage is assumed).
+pub fn put_sockaddr(b: &mut [u8], off: usize, a: &SocketAddr) {
+    match a {
+        SocketAddr::V4(v4) => {
+            put16(b, off, libc::AF_INET as u16);
+            b[off + 2..off + 4].copy_from_slice(&v4.port().to_be_bytes());
+            b[off + 4..off + 8].copy_from_slice(&v4.ip().octets());
+        }
+        SocketAddr::V6(v6) => {
+            put16(b, off, libc::AF_INET6 as u16);
+            b[off + 2..off + 4].copy_from_slice(&v6.port().to_be_bytes());
+            put32(b, off + 4, v6.flowinfo());
+            b[off + 8..off + 24].copy_from_slice(&v6.ip().octets());
+            put32(b, off + 24, v6.scope_id());
+        }
+    }
+}
+
+/// Which notification type an event produces (for subscription checks).
+pub fn event_type(ev: &AssocEvent) -> Option<u16> {
+    Some(match ev {
+        AssocEvent::CommUp { .. }
+        | AssocEvent::CommLost(_)
+        | AssocEvent::CantStartAssoc(_)
+        | AssocEvent::ShutdownComplete => t::SCTP_ASSOC_CHANGE,
+        AssocEvent::PeerShutdown => t::SCTP_SHUTDOWN_EVENT,
+        AssocEvent::Path { .. } => t::SCTP_PEER_ADDR_CHANGE,
+        AssocEvent::SendFailed { .. } => t::SCTP_SEND_FAILED_EVENT,
+        AssocEvent::RemoteError { .. } => t::SCTP_REMOTE_ERROR,
+        AssocEvent::SenderDry => t::SCTP_SENDER_DRY_EVENT,
+        AssocEvent::Adaptation(_) => t::SCTP_ADAPTATION_INDICATION,
+        AssocEvent::Streams { .. } => return None,
+    })
+}
+
+/// Context the notification builder needs beside the event.
+pub struct Ctx {
+    pub assoc_id: i32,
+    pub outbound: u16,
+    pub inbound: u16,
+    /// Use the old `sctp_send_failed` layout (SCTP_SEND_FAILED) instead
+    /// of `sctp_send_failed_event`.
+    pub old_send_failed: bool,
+}
+
+fn lost_error(r: &LostReason) -> u16 {
+    match r {
+        LostReason::PeerAbort(causes) => {
+            // The first cause code, as Linux reports it.
+            if causes.len() >= 2 {
+                u16::from_be_bytes([causes[0], causes[1]])
+            } else {
+                0
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// Builds the notification for `ev`, or None if it has no user-visible form.
+pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
+    match ev {
+        AssocEvent::CommUp { .. }
+        | AssocEvent::CommLost(_)
+        | AssocEvent::CantStartAssoc(_)
+        | AssocEvent::ShutdownComplete => {
+            let (state, error, info): (u16, u16, &[u8]) = match ev {
+                AssocEvent::CommUp { restart: false } => (t::SCTP_COMM_UP, 0, &[]),
+                AssocEvent::CommUp { restart: true } => (t::SCTP_RESTART, 0, &[]),
+                AssocEvent::CommLost(r) => (t::SCTP_COMM_LOST, lost_error(r), &[]),
+                AssocEvent::CantStartAssoc(r) => (t::SCTP_CANT_STR_ASSOC, lost_error(r), &[]),
+                _ => (t::SCTP_SHUTDOWN_COMP, 0, &[]),
+            };
+            let n = size_of::<t::sctp_assoc_change>() + info.len();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_assoc_change, sac_type), t::SCTP_ASSOC_CHANGE);
+            put32(&mut b, offset_of!(t::sctp_assoc_change, sac_length), n as u32);
+            put16(&mut b, offset_of!(t::sctp_assoc_change, sac_state), state);
+            put16(&mut b, offset_of!(t::sctp_assoc_change, sac_error), error);
+            let (o, i) = if matches!(ev, AssocEvent::CommUp { .. }) { (ctx.outbound, ctx.inbound) } else { (0, 0) };
+            put16(&mut b, offset_of!(t::sctp_assoc_change, sac_outbound_streams), o);
+            put16(&mut b, offset_of!(t::sctp_assoc_change, sac_inbound_streams), i);
+            put32(&mut b, offset_of!(t::sctp_assoc_change, sac_assoc_id), ctx.assoc_id as u32);
+            b[size_of::<t::sctp_assoc_change>()..].copy_from_slice(info);
+            Some(b)
+        }
+        AssocEvent::PeerShutdown => {
+            let n = size_of::<t::sctp_shutdown_event>();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_shutdown_event, sse_type), t::SCTP_SHUTDOWN_EVENT);
+            put32(&mut b, offset_of!(t::sctp_shutdown_event, sse_length), n as u32);
+            put32(&mut b, offset_of!(t::sctp_shutdown_event, sse_assoc_id), ctx.assoc_id as u32);
+            Some(b)
+        }
+        AssocEvent::Path { addr, event, error } => {
+            let n = size_of::<t::sctp_paddr_change>();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_paddr_change, spc_type), t::SCTP_PEER_ADDR_CHANGE);
+            put32(&mut b, offset_of!(t::sctp_paddr_change, spc_length), n as u32);
+            put_sockaddr(&mut b, offset_of!(t::sctp_paddr_change, spc_aaddr), &SocketAddr::new(*addr, 0));
+            let st = match event {
+                PathEvent::Available => t::SCTP_ADDR_AVAILABLE,
+                PathEvent::Unreachable => t::SCTP_ADDR_UNREACHABLE,
+                PathEvent::Added => t::SCTP_ADDR_ADDED,
+                PathEvent::MadePrimary => t::SCTP_ADDR_MADE_PRIM,
+                PathEvent::Confirmed => t::SCTP_ADDR_CONFIRMED,
+            };
+            put32(&mut b, offset_of!(t::sctp_paddr_change, spc_state), st as u32);
+            put32(&mut b, offset_of!(t::sctp_paddr_change, spc_error), *error);
+            put32(&mut b, offset_of!(t::sctp_paddr_change, spc_assoc_id), ctx.assoc_id as u32);
+            Some(b)
+        }
+        AssocEvent::RemoteError { cause, data } => {
+            let n = size_of::<t::sctp_remote_error>() + data.len();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_remote_error, sre_type), t::SCTP_REMOTE_ERROR);
+            put32(&mut b, offset_of!(t::sctp_remote_error, sre_length), n as u32);
+            // sre_error is in network byte order on Linux.
+            let o = offset_of!(t::sctp_remote_error, sre_error);
+            b[o..o + 2].copy_from_slice(&cause.to_be_bytes());
+            put32(&mut b, offset_of!(t::sctp_remote_error, sre_assoc_id), ctx.assoc_id as u32);
+            b[size_of::<t::sctp_remote_error>()..].copy_from_slice(data);
+            Some(b)
+        }
+        AssocEvent::SendFailed { sent, stream_id, ppid, context, flags, data } => {
+            let sflags = if *sent { t::SCTP_DATA_SENT } else { t::SCTP_DATA_UNSENT };
+            let ufl = if flags & crate::proto::wire::chunk::DATA_FLAG_UNORDERED != 0 { t::SCTP_UNORDERED } else { 0 };
+            if ctx.old_send_failed {
+                let n = size_of::<t::sctp_send_failed>() + data.len();
+                let mut b = vec![0u8; n];
+                put16(&mut b, offset_of!(t::sctp_send_failed, ssf_type), t::SCTP_SEND_FAILED);
+                put16(&mut b, offset_of!(t::sctp_send_failed, ssf_flags), sflags);
+                put32(&mut b, offset_of!(t::sctp_send_failed, ssf_length), n as u32);
+                let i = offset_of!(t::sctp_send_failed, ssf_info);
+                put16(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_stream), *stream_id);
+                put16(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_flags), ufl);
+                put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), *ppid);
+                put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_context), *context);
+                put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id), ctx.assoc_id as u32);
+                put32(&mut b, offset_of!(t::sctp_send_failed, ssf_assoc_id), ctx.assoc_id as u32);
+                b[size_of::<t::sctp_send_failed>()..].copy_from_slice(data);
+                Some(b)
+            } else {
+                let n = size_of::<t::sctp_send_failed_event>() + data.len();
+                let mut b = vec![0u8; n];
+                put16(&mut b, offset_of!(t::sctp_send_failed_event, ssf_type), t::SCTP_SEND_FAILED_EVENT);
+                put16(&mut b, offset_of!(t::sctp_send_failed_event, ssf_flags), sflags);
+                put32(&mut b, offset_of!(t::sctp_send_failed_event, ssf_length), n as u32);
+                let i = offset_of!(t::sctp_send_failed_event, ssfe_info);
+                put16(&mut b, i + offset_of!(t::sctp_sndinfo, snd_sid), *stream_id);
+                put16(&mut b, i + offset_of!(t::sctp_sndinfo, snd_flags), ufl);
+                put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_ppid), *ppid);
+                put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_context), *context);
+                put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_assoc_id), ctx.assoc_id as u32);
+                put32(&mut b, offset_of!(t::sctp_send_failed_event, ssf_assoc_id), ctx.assoc_id as u32);
+                b[size_of::<t::sctp_send_failed_event>()..].copy_from_slice(data);
+                Some(b)
+            }
+        }
+        AssocEvent::SenderDry => {
+            let n = size_of::<t::sctp_sender_dry_event>();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_type), t::SCTP_SENDER_DRY_EVENT);
+            put32(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_length), n as u32);
+            put32(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_assoc_id), ctx.assoc_id as u32);
+            Some(b)
+        }
+        AssocEvent::Adaptation(ind) => {
+            let n = size_of::<t::sctp_adaptation_event>();
+            let mut b = vec![0u8; n];
+            put16(&mut b, offset_of!(t::sctp_adaptation_event, sai_type), t::SCTP_ADAPTATION_INDICATION);
+            put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_length), n as u32);
+            put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_adaptation_ind), *ind);
+            put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_assoc_id), ctx.assoc_id as u32);
+            Some(b)
+        }
+        AssocEvent::Streams { .. } => None,
+    }
+}
