@@ -10,3 +10,4 @@ pub mod proto;
 pub mod runtime;
 pub mod sys;
 pub mod sock;
+pub mod preload;

@@ -1,1 +1,110 @@
+//! The C ABI: lksctp's function names and Linux struct layouts. Every
+//! pointer from C is checked before use ([`mem`]), every error is `-1`
+//! with the errno the kernel would set, and no panic crosses into C.
+
+pub mod lksctp;
+pub mod mem;
+pub mod ops;
+pub mod options;
 pub mod types;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::raw::c_int;
+
+/// Sets the calling thread's errno.
+pub fn set_errno(e: c_int) {
+    // SAFETY: __errno_location returns the calling thread's errno slot.
+    unsafe { *libc::__errno_location() = e };
+}
+
+/// Runs `f`; a panic becomes EIO instead of unwinding into C.
+pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            set_errno(e);
+            fail
+        }
+        Err(_) => {
+            crate::runtime::config::log(crate::runtime::config::Level::Error, "internal error (panic) caught at the C boundary");
+            set_errno(libc::EIO);
+            fail
+        }
+    }
+}
+
+/// Size of the sockaddr for `family`, or None.
+pub fn addr_len(family: c_int) -> Option<usize> {
+    match family {
+        libc::AF_INET => Some(std::mem::size_of::<libc::sockaddr_in>()),
+        libc::AF_INET6 => Some(std::mem::size_of::<libc::sockaddr_in6>()),
+        _ => None,
+    }
+}
+
+/// Decodes one sockaddr of at most `max` bytes at `p`. Returns the
+/// address and its length.
+pub fn read_sockaddr(p: *const libc::sockaddr, max: usize) -> Result<(SocketAddr, usize), c_int> {
+    if p.is_null() {
+        return Err(libc::EFAULT);
+    }
+    if max < 2 {
+        return Err(libc::EINVAL);
+    }
+    let mut fam = [0u8; 2];
+    mem::read_into(p as *const _, &mut fam)?;
+    let family = u16::from_ne_bytes(fam) as c_int;
+    let len = addr_len(family).ok_or(libc::EINVAL)?;
+    if max < len {
+        return Err(libc::EINVAL);
+    }
+    let b = mem::read_vec(p as *const _, len)?;
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    let ip = if family == libc::AF_INET {
+        IpAddr::V4(Ipv4Addr::new(b[4], b[5], b[6], b[7]))
+    } else {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&b[8..24]);
+        IpAddr::V6(Ipv6Addr::from(o))
+    };
+    Ok((SocketAddr::new(ip, port), len))
+}
+
+/// Decodes `count` packed sockaddrs (sctp_bindx/sctp_connectx style).
+pub fn read_packed_addrs(p: *const libc::sockaddr, count: c_int, max_bytes: Option<usize>) -> Result<Vec<SocketAddr>, c_int> {
+    if count <= 0 {
+        return Err(libc::EINVAL);
+    }
+    let mut v = Vec::new();
+    let mut off = 0usize;
+    for _ in 0..count {
+        let room = max_bytes.map(|m| m.saturating_sub(off)).unwrap_or(usize::MAX);
+        // SAFETY: pointer arithmetic only; the bytes are read through `mem`.
+        let q = unsafe { (p as *const u8).add(off) } as *const libc::sockaddr;
+        let (a, len) = read_sockaddr(q, room)?;
+        v.push(a);
+        off += len;
+    }
+    Ok(v)
+}
+
+/// Encodes an address as the bytes of a sockaddr_in/in6.
+pub fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
+    let mut b = vec![0u8; addr_len(if a.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 }).unwrap_or(16)];
+    crate::sock::notify::put_sockaddr(&mut b, 0, a);
+    b
+}
+
+/// Writes `a` to a (sockaddr *, socklen_t *) output pair as the kernel
+/// does: truncated to the caller's length, the full length stored back.
+pub fn write_sockaddr(p: *mut libc::sockaddr, lenp: *mut libc::socklen_t, a: &SocketAddr) -> Result<(), c_int> {
+    if p.is_null() || lenp.is_null() {
+        return Ok(());
+    }
+    let cap = mem::read_val(lenp)? as usize;
+    let b = sockaddr_bytes(a);
+    let n = b.len().min(cap);
+    mem::write_bytes(p as *mut _, &b[..n])?;
+    mem::write_val(lenp, &(b.len() as libc::socklen_t))?;
+    Ok(())
+}

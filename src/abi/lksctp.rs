@@ -1,0 +1,426 @@
+//! The lksctp-tools functions (`libsctp.so.1`'s names, RFC 6458 section 9)
+//! implemented directly on the socket layer.
+
+use super::types as t;
+use super::{boundary, mem, ops, read_packed_addrs, read_sockaddr, set_errno};
+use crate::proto::assoc::AssocId;
+use crate::sock::{self, SendParams, Socket};
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::os::raw::{c_int, c_uint, c_void};
+use std::sync::Arc;
+
+/// The errno Linux gives when an SCTP call meets a descriptor that is not
+/// one of ours: libsctp would have called get/setsockopt(SOL_SCTP) on it.
+fn not_ours(fd: c_int) -> c_int {
+    let mut ty: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt with a valid int buffer and its length.
+    let r = unsafe {
+        libc::syscall(libc::SYS_getsockopt, fd, libc::SOL_SOCKET, libc::SO_TYPE, &mut ty as *mut c_int, &mut len as *mut libc::socklen_t)
+    };
+    if r < 0 {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EBADF)
+    } else {
+        libc::ENOPROTOOPT
+    }
+}
+
+fn sctp(fd: c_int) -> Result<Arc<Socket>, c_int> {
+    sock::get(fd).ok_or_else(|| not_ours(fd))
+}
+
+/// sctp_bindx(3).
+#[no_mangle]
+pub extern "C" fn sctp_bindx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, flags: c_int) -> c_int {
+    boundary(-1, || {
+        let s = sctp(sd)?;
+        let v = read_packed_addrs(addrs, addrcnt, None)?;
+        match flags {
+            t::SCTP_BINDX_ADD_ADDR => s.bind(&v)?,
+            t::SCTP_BINDX_REM_ADDR => s.unbind(&v)?,
+            _ => return Err(libc::EINVAL),
+        }
+        Ok(0)
+    })
+}
+
+fn connectx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, id: *mut t::sctp_assoc_t) -> Result<c_int, c_int> {
+    let s = sctp(sd)?;
+    let v = read_packed_addrs(addrs, addrcnt, None)?;
+    let (aid, r) = s.connectx(&v);
+    if let (Some(a), false) = (aid, id.is_null()) {
+        mem::write_val(id, &(a.0 as t::sctp_assoc_t))?;
+    }
+    r.map(|_| 0)
+}
+
+/// sctp_connectx(3) (the VERS_3 form, with an association id out-parameter).
+#[no_mangle]
+pub extern "C" fn sctp_connectx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, id: *mut t::sctp_assoc_t) -> c_int {
+    boundary(-1, || connectx(sd, addrs, addrcnt, id))
+}
+
+/// sctp_peeloff(3).
+#[no_mangle]
+pub extern "C" fn sctp_peeloff(sd: c_int, assoc_id: t::sctp_assoc_t) -> c_int {
+    sctp_peeloff_flags(sd, assoc_id, 0)
+}
+
+/// sctp_peeloff_flags(3): SOCK_NONBLOCK and SOCK_CLOEXEC for the new socket.
+#[no_mangle]
+pub extern "C" fn sctp_peeloff_flags(sd: c_int, assoc_id: t::sctp_assoc_t, flags: c_uint) -> c_int {
+    boundary(-1, || {
+        let s = sctp(sd)?;
+        let f = flags as c_int;
+        if f & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+            return Err(libc::EINVAL);
+        }
+        s.peeloff(AssocId(assoc_id as u32), f & libc::SOCK_NONBLOCK != 0, f & libc::SOCK_CLOEXEC != 0)
+    })
+}
+
+fn pack_addrs(v: &[SocketAddr], out: *mut *mut libc::sockaddr) -> Result<c_int, c_int> {
+    if out.is_null() {
+        return Err(libc::EINVAL);
+    }
+    if v.is_empty() {
+        mem::write_val(out, &std::ptr::null_mut())?;
+        return Ok(0);
+    }
+    let bytes: Vec<u8> = v.iter().flat_map(super::sockaddr_bytes).collect();
+    // SAFETY: malloc of a positive size; freed by sctp_free[pl]addrs with free().
+    let p = unsafe { libc::malloc(bytes.len()) } as *mut u8;
+    if p.is_null() {
+        return Err(libc::ENOMEM);
+    }
+    // SAFETY: `p` has room for `bytes.len()` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+    if let Err(e) = mem::write_val(out, &(p as *mut libc::sockaddr)) {
+        // SAFETY: `p` came from malloc above and was not handed out.
+        unsafe { libc::free(p as *mut c_void) };
+        return Err(e);
+    }
+    Ok(v.len() as c_int)
+}
+
+/// sctp_getpaddrs(3): the peer's addresses, in memory to free with
+/// sctp_freepaddrs.
+#[no_mangle]
+pub extern "C" fn sctp_getpaddrs(sd: c_int, id: t::sctp_assoc_t, addrs: *mut *mut libc::sockaddr) -> c_int {
+    boundary(-1, || {
+        let s = sctp(sd)?;
+        let v = s.peer_addrs(id)?;
+        pack_addrs(&v, addrs)
+    })
+}
+
+/// sctp_freepaddrs(3).
+#[no_mangle]
+pub extern "C" fn sctp_freepaddrs(addrs: *mut libc::sockaddr) -> c_int {
+    // SAFETY: the memory came from malloc in pack_addrs (or is NULL).
+    unsafe { libc::free(addrs as *mut c_void) };
+    0
+}
+
+/// sctp_getladdrs(3).
+#[no_mangle]
+pub extern "C" fn sctp_getladdrs(sd: c_int, id: t::sctp_assoc_t, addrs: *mut *mut libc::sockaddr) -> c_int {
+    boundary(-1, || {
+        let s = sctp(sd)?;
+        let v = s.local_addrs(id)?;
+        pack_addrs(&v, addrs)
+    })
+}
+
+/// sctp_freeladdrs(3).
+#[no_mangle]
+pub extern "C" fn sctp_freeladdrs(addrs: *mut libc::sockaddr) -> c_int {
+    sctp_freepaddrs(addrs)
+}
+
+/// sctp_opt_info(3): getsockopt with the association id placed first.
+#[no_mangle]
+pub extern "C" fn sctp_opt_info(sd: c_int, id: t::sctp_assoc_t, opt: c_int, arg: *mut c_void, size: *mut libc::socklen_t) -> c_int {
+    boundary(-1, || {
+        let s = sctp(sd)?;
+        if arg.is_null() || size.is_null() {
+            return Err(libc::EFAULT);
+        }
+        // Every option taking an association has sctp_assoc_t first, except
+        // the few that start with something else; libsctp writes the id for
+        // the same set.
+        let takes_id = !matches!(
+            opt,
+            t::SCTP_NODELAY
+                | t::SCTP_AUTOCLOSE
+                | t::SCTP_DISABLE_FRAGMENTS
+                | t::SCTP_I_WANT_MAPPED_V4_ADDR
+                | t::SCTP_FRAGMENT_INTERLEAVE
+                | t::SCTP_PARTIAL_DELIVERY_POINT
+                | t::SCTP_GET_ASSOC_NUMBER
+                | t::SCTP_GET_ASSOC_ID_LIST
+                | t::SCTP_EVENTS
+                | t::SCTP_INITMSG
+        );
+        if takes_id {
+            mem::write_val(arg as *mut t::sctp_assoc_t, &id)?;
+        }
+        super::options::getsockopt(&s, t::SOL_SCTP, opt, arg, size).map(|_| 0)
+    })
+}
+
+/// sctp_sendmsg(3).
+#[no_mangle]
+pub extern "C" fn sctp_sendmsg(
+    s: c_int,
+    msg: *const c_void,
+    len: usize,
+    to: *mut libc::sockaddr,
+    tolen: libc::socklen_t,
+    ppid: u32,
+    flags: u32,
+    stream_no: u16,
+    timetolive: u32,
+    context: u32,
+) -> c_int {
+    let _ = timetolive;
+    boundary(-1, || {
+        let sk = sctp(s)?;
+        if msg.is_null() && len > 0 {
+            return Err(libc::EFAULT);
+        }
+        let mut p = SendParams { sid: stream_no, flags: flags as u16, ppid: ops::ppid_in(ppid), context, ..SendParams::default() };
+        if !to.is_null() && tolen > 0 {
+            p.to.push(read_sockaddr(to, tolen as usize)?.0);
+        }
+        let data = Bytes::from(mem::read_vec(msg, len)?);
+        sk.send(data, &p, false).map(|n| n as c_int)
+    })
+}
+
+/// sctp_send(3).
+#[no_mangle]
+pub extern "C" fn sctp_send(s: c_int, msg: *const c_void, len: usize, sinfo: *const t::sctp_sndrcvinfo, flags: c_int) -> c_int {
+    boundary(-1, || {
+        let sk = sctp(s)?;
+        if msg.is_null() && len > 0 {
+            return Err(libc::EFAULT);
+        }
+        let mut p = ops::default_params(&sk);
+        if !sinfo.is_null() {
+            let i = mem::read_val(sinfo)?;
+            p.sid = i.sinfo_stream;
+            p.flags = i.sinfo_flags;
+            p.ppid = i.sinfo_ppid;
+            p.context = i.sinfo_context;
+            if i.sinfo_assoc_id != 0 {
+                p.assoc = Some(AssocId(i.sinfo_assoc_id as u32));
+            }
+        }
+        p.ppid = ops::ppid_in(p.ppid);
+        let data = Bytes::from(mem::read_vec(msg, len)?);
+        sk.send(data, &p, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+    })
+}
+
+/// sctp_recvmsg(3). `sinfo` is filled from the SCTP_SNDRCV ancillary data,
+/// which (as with libsctp) needs the data I/O event subscribed.
+#[no_mangle]
+pub extern "C" fn sctp_recvmsg(
+    s: c_int,
+    msg: *mut c_void,
+    len: usize,
+    from: *mut libc::sockaddr,
+    fromlen: *mut libc::socklen_t,
+    sinfo: *mut t::sctp_sndrcvinfo,
+    msg_flags: *mut c_int,
+) -> c_int {
+    boundary(-1, || {
+        let sk = sctp(s)?;
+        if msg.is_null() && len > 0 {
+            return Err(libc::EFAULT);
+        }
+        let mut buf = vec![0u8; len.min(64 << 20)];
+        let r = sk.recv(&mut buf, false, false)?;
+        mem::write_bytes(msg, &buf[..r.len])?;
+        if let Some(a) = r.from {
+            super::write_sockaddr(from, fromlen, &a)?;
+        }
+        if !sinfo.is_null() {
+            // SAFETY: sctp_sndrcvinfo is plain old data; zeroed is valid.
+            let mut i: t::sctp_sndrcvinfo = unsafe { std::mem::zeroed() };
+            if let Some((_, v)) = ops::recv_cmsgs(&sk, &r).into_iter().find(|(ty, _)| *ty == t::SCTP_SNDRCV) {
+                // SAFETY: `v` holds exactly a sctp_sndrcvinfo built by recv_cmsgs.
+                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), &mut i as *mut _ as *mut u8, v.len().min(std::mem::size_of_val(&i))) };
+            } else if r.notification {
+                i.sinfo_assoc_id = r.assoc;
+            }
+            mem::write_val(sinfo, &i)?;
+        }
+        if !msg_flags.is_null() {
+            let mut f = 0;
+            if r.eor {
+                f |= libc::MSG_EOR;
+            }
+            if r.notification {
+                f |= t::MSG_NOTIFICATION;
+            }
+            mem::write_val(msg_flags, &f)?;
+        }
+        Ok(r.len as c_int)
+    })
+}
+
+/// sctp_sendv(3).
+#[no_mangle]
+pub extern "C" fn sctp_sendv(
+    s: c_int,
+    iov: *const libc::iovec,
+    iovcnt: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+    info: *mut c_void,
+    infolen: libc::socklen_t,
+    infotype: c_uint,
+    flags: c_int,
+) -> c_int {
+    boundary(-1, || {
+        let sk = sctp(s)?;
+        let iovcnt = usize::try_from(iovcnt).map_err(|_| libc::EINVAL)?;
+        let mut p = ops::default_params(&sk);
+        if !addrs.is_null() && addrcnt > 0 {
+            p.to = read_packed_addrs(addrs, addrcnt, None)?;
+        } else if addrcnt < 0 {
+            return Err(libc::EINVAL);
+        }
+        let apply_snd = |p: &mut SendParams, i: &t::sctp_sndinfo| {
+            p.sid = i.snd_sid;
+            p.flags = i.snd_flags;
+            p.ppid = i.snd_ppid;
+            p.context = i.snd_context;
+            if i.snd_assoc_id != 0 {
+                p.assoc = Some(AssocId(i.snd_assoc_id as u32));
+            }
+        };
+        match infotype {
+            t::SCTP_SENDV_NOINFO => {
+                if !info.is_null() || infolen != 0 {
+                    return Err(libc::EINVAL);
+                }
+            }
+            t::SCTP_SENDV_SNDINFO => {
+                if info.is_null() || (infolen as usize) < std::mem::size_of::<t::sctp_sndinfo>() {
+                    return Err(libc::EINVAL);
+                }
+                let i = mem::read_val(info as *const t::sctp_sndinfo)?;
+                apply_snd(&mut p, &i);
+            }
+            t::SCTP_SENDV_PRINFO | t::SCTP_SENDV_AUTHINFO => {
+                if info.is_null() {
+                    return Err(libc::EINVAL);
+                }
+            }
+            t::SCTP_SENDV_SPA => {
+                if info.is_null() || (infolen as usize) < std::mem::size_of::<t::sctp_sendv_spa>() {
+                    return Err(libc::EINVAL);
+                }
+                let spa = mem::read_val(info as *const t::sctp_sendv_spa)?;
+                if spa.sendv_flags & t::SCTP_SEND_SNDINFO_VALID != 0 {
+                    apply_snd(&mut p, &spa.sendv_sndinfo);
+                }
+            }
+            _ => return Err(libc::EINVAL),
+        }
+        p.ppid = ops::ppid_in(p.ppid);
+        let data = ops::gather(iov, iovcnt)?;
+        sk.send(data, &p, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+    })
+}
+
+/// sctp_recvv(3).
+#[no_mangle]
+pub extern "C" fn sctp_recvv(
+    s: c_int,
+    iov: *const libc::iovec,
+    iovlen: c_int,
+    from: *mut libc::sockaddr,
+    fromlen: *mut libc::socklen_t,
+    info: *mut c_void,
+    infolen: *mut libc::socklen_t,
+    infotype: *mut c_uint,
+    flags: *mut c_int,
+) -> c_int {
+    boundary(-1, || {
+        let sk = sctp(s)?;
+        let iovlen = usize::try_from(iovlen).map_err(|_| libc::EINVAL)?;
+        let in_flags = if flags.is_null() { 0 } else { mem::read_val(flags)? };
+        let cap = ops::iov_capacity(iov, iovlen)?;
+        let mut buf = vec![0u8; cap.min(64 << 20)];
+        let r = sk.recv(&mut buf, in_flags & libc::MSG_PEEK != 0, in_flags & libc::MSG_DONTWAIT != 0)?;
+        ops::scatter(iov, iovlen, &buf[..r.len])?;
+        if let Some(a) = r.from {
+            super::write_sockaddr(from, fromlen, &a)?;
+        }
+        let cms = ops::recv_cmsgs(&sk, &r);
+        let rcv = cms.iter().find(|(ty, _)| *ty == t::SCTP_RCVINFO).map(|x| x.1.clone());
+        let nxt = cms.iter().find(|(ty, _)| *ty == t::SCTP_NXTINFO).map(|x| x.1.clone());
+        let mut ty = t::SCTP_RECVV_NOINFO;
+        let mut out: Vec<u8> = Vec::new();
+        let cap = if infolen.is_null() { 0 } else { mem::read_val(infolen)? as usize };
+        match (rcv, nxt) {
+            (Some(a), Some(b)) if cap >= std::mem::size_of::<t::sctp_recvv_rn>() => {
+                ty = t::SCTP_RECVV_RN;
+                out = vec![0u8; std::mem::size_of::<t::sctp_recvv_rn>()];
+                let o1 = core::mem::offset_of!(t::sctp_recvv_rn, recvv_rcvinfo);
+                let o2 = core::mem::offset_of!(t::sctp_recvv_rn, recvv_nxtinfo);
+                out[o1..o1 + a.len()].copy_from_slice(&a);
+                out[o2..o2 + b.len()].copy_from_slice(&b);
+            }
+            (Some(a), _) if cap >= a.len() => {
+                ty = t::SCTP_RECVV_RCVINFO;
+                out = a;
+            }
+            (None, Some(b)) if cap >= b.len() => {
+                ty = t::SCTP_RECVV_NXTINFO;
+                out = b;
+            }
+            _ => {}
+        }
+        if !out.is_empty() {
+            if info.is_null() {
+                return Err(libc::EINVAL);
+            }
+            mem::write_bytes(info, &out)?;
+        }
+        if !infolen.is_null() {
+            mem::write_val(infolen, &(out.len() as libc::socklen_t))?;
+        }
+        if !infotype.is_null() {
+            mem::write_val(infotype, &ty)?;
+        }
+        if !flags.is_null() {
+            let mut f = 0;
+            if r.eor {
+                f |= libc::MSG_EOR;
+            }
+            if r.notification {
+                f |= t::MSG_NOTIFICATION;
+            }
+            mem::write_val(flags, &f)?;
+        }
+        Ok(r.len as c_int)
+    })
+}
+
+/// sctp_getaddrlen(3).
+#[no_mangle]
+pub extern "C" fn sctp_getaddrlen(family: libc::sa_family_t) -> c_int {
+    match super::addr_len(family as c_int) {
+        Some(n) => n as c_int,
+        None => {
+            set_errno(libc::EINVAL);
+            -1
+        }
+    }
+}

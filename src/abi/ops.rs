@@ -1,0 +1,342 @@
+//! sendmsg/recvmsg on SCTP sockets with their SCTP ancillary data
+//! (RFC 6458 section 5), shared by the libc names and the lksctp calls.
+
+use super::mem;
+use super::types as t;
+use crate::sock::{Recv, SendParams, Socket};
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::os::raw::{c_int, c_void};
+
+const CMSG_HDR: usize = std::mem::size_of::<libc::cmsghdr>();
+
+fn align(n: usize) -> usize {
+    (n + std::mem::size_of::<usize>() - 1) & !(std::mem::size_of::<usize>() - 1)
+}
+
+/// The PPID travels in the byte order the application wrote it (Linux
+/// copies the four bytes unchanged onto the wire).
+pub fn ppid_in(user: u32) -> u32 {
+    u32::from_be(user)
+}
+pub fn ppid_out(core: u32) -> u32 {
+    core.to_be()
+}
+
+/// Upper bound on one message gathered from iovecs.
+const MAX_MSG: usize = 64 << 20;
+
+/// Gathers an iovec array into one buffer.
+pub fn gather(iov: *const libc::iovec, iovcnt: usize) -> Result<Bytes, c_int> {
+    if iovcnt > 1024 {
+        return Err(libc::EMSGSIZE);
+    }
+    if iovcnt > 0 && iov.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut vs = Vec::with_capacity(iovcnt);
+    let mut total = 0usize;
+    for i in 0..iovcnt {
+        // SAFETY: pointer arithmetic only; the element is read through `mem`.
+        let v = mem::read_val(unsafe { iov.add(i) })?;
+        total = total.checked_add(v.iov_len).ok_or(libc::EINVAL)?;
+        if total > MAX_MSG {
+            return Err(libc::EMSGSIZE);
+        }
+        vs.push(v);
+    }
+    let mut out = vec![0u8; total];
+    let mut off = 0;
+    for v in vs {
+        if v.iov_len > 0 {
+            mem::read_into(v.iov_base, &mut out[off..off + v.iov_len])?;
+            off += v.iov_len;
+        }
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Scatters `data` into an iovec array; returns bytes written.
+pub fn scatter(iov: *const libc::iovec, iovcnt: usize, data: &[u8]) -> Result<usize, c_int> {
+    let mut off = 0;
+    for i in 0..iovcnt.min(1024) {
+        if off == data.len() {
+            break;
+        }
+        // SAFETY: pointer arithmetic only; the element is read through `mem`.
+        let v = mem::read_val(unsafe { iov.add(i) })?;
+        let n = v.iov_len.min(data.len() - off);
+        if n > 0 {
+            mem::write_bytes(v.iov_base, &data[off..off + n])?;
+            off += n;
+        }
+    }
+    Ok(off)
+}
+
+/// Total capacity of an iovec array.
+pub fn iov_capacity(iov: *const libc::iovec, iovcnt: usize) -> Result<usize, c_int> {
+    if iovcnt > 1024 {
+        return Err(libc::EMSGSIZE);
+    }
+    if iovcnt > 0 && iov.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut total = 0usize;
+    for i in 0..iovcnt {
+        // SAFETY: pointer arithmetic only; the element is read through `mem`.
+        let v = mem::read_val(unsafe { iov.add(i) })?;
+        total = total.saturating_add(v.iov_len);
+    }
+    Ok(total)
+}
+
+/// Default send parameters of the socket.
+pub fn default_params(s: &Socket) -> SendParams {
+    let g = s.inner.lock();
+    SendParams {
+        sid: g.opts.snd.sid,
+        flags: g.opts.snd.flags,
+        ppid: g.opts.snd.ppid,
+        context: g.opts.snd.context,
+        ..SendParams::default()
+    }
+}
+
+fn read_struct<T: Copy>(data: &[u8]) -> Option<T> {
+    if data.len() < std::mem::size_of::<T>() {
+        return None;
+    }
+    let mut v = std::mem::MaybeUninit::<T>::uninit();
+    // SAFETY: `data` holds at least size_of::<T>() bytes; T is a plain C
+    // struct for which any bytes are valid.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data.as_ptr(), v.as_mut_ptr() as *mut u8, std::mem::size_of::<T>());
+        Some(v.assume_init())
+    }
+}
+
+/// Applies the SCTP cmsgs of a sendmsg to `p` (RFC 6458 5.3).
+pub fn parse_send_cmsgs(control: &[u8], p: &mut SendParams) -> Result<(), c_int> {
+    let mut off = 0;
+    while off + CMSG_HDR <= control.len() {
+        let h: libc::cmsghdr = read_struct(&control[off..]).ok_or(libc::EINVAL)?;
+        let len = h.cmsg_len as usize;
+        if len < CMSG_HDR || off + len > control.len() {
+            return Err(libc::EINVAL);
+        }
+        let data = &control[off + CMSG_HDR..off + len];
+        if h.cmsg_level == t::IPPROTO_SCTP {
+            match h.cmsg_type {
+                t::SCTP_SNDRCV => {
+                    let i: t::sctp_sndrcvinfo = read_struct(data).ok_or(libc::EINVAL)?;
+                    p.sid = i.sinfo_stream;
+                    p.flags = i.sinfo_flags;
+                    p.ppid = i.sinfo_ppid;
+                    p.context = i.sinfo_context;
+                    if i.sinfo_assoc_id != 0 {
+                        p.assoc = Some(crate::proto::assoc::AssocId(i.sinfo_assoc_id as u32));
+                    }
+                }
+                t::SCTP_SNDINFO => {
+                    let i: t::sctp_sndinfo = read_struct(data).ok_or(libc::EINVAL)?;
+                    p.sid = i.snd_sid;
+                    p.flags = i.snd_flags;
+                    p.ppid = i.snd_ppid;
+                    p.context = i.snd_context;
+                    if i.snd_assoc_id != 0 {
+                        p.assoc = Some(crate::proto::assoc::AssocId(i.snd_assoc_id as u32));
+                    }
+                }
+                t::SCTP_INIT => {
+                    let i: t::sctp_initmsg = read_struct(data).ok_or(libc::EINVAL)?;
+                    p.init = Some((i.sinit_num_ostreams, i.sinit_max_instreams));
+                }
+                t::SCTP_PRINFO | t::SCTP_AUTHINFO => {
+                    // PR-SCTP and AUTH are not negotiated: ignored, as Linux
+                    // does when the peer lacks them.
+                }
+                t::SCTP_DSTADDRV4 if data.len() >= 4 => {
+                    let ip = std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]);
+                    let port = p.to.first().map(|a| a.port()).unwrap_or(0);
+                    p.to.push(SocketAddr::new(ip.into(), port));
+                }
+                t::SCTP_DSTADDRV6 if data.len() >= 16 => {
+                    let mut o = [0u8; 16];
+                    o.copy_from_slice(&data[..16]);
+                    let port = p.to.first().map(|a| a.port()).unwrap_or(0);
+                    p.to.push(SocketAddr::new(std::net::Ipv6Addr::from(o).into(), port));
+                }
+                _ => return Err(libc::EINVAL),
+            }
+        }
+        off += align(len);
+    }
+    Ok(())
+}
+
+/// sendmsg(2) on an SCTP socket.
+pub fn sendmsg(s: &Socket, msg: *const libc::msghdr, flags: c_int) -> Result<isize, c_int> {
+    let m = mem::read_val(msg)?;
+    let mut p = default_params(s);
+    if !m.msg_name.is_null() && m.msg_namelen > 0 {
+        let (a, _) = super::read_sockaddr(m.msg_name as *const _, m.msg_namelen as usize)?;
+        p.to.push(a);
+    }
+    if !m.msg_control.is_null() && m.msg_controllen > 0 {
+        let c = mem::read_vec(m.msg_control, m.msg_controllen.min(65536))?;
+        parse_send_cmsgs(&c, &mut p)?;
+    }
+    p.ppid = ppid_in(p.ppid);
+    let data = gather(m.msg_iov, m.msg_iovlen)?;
+    let n = s.send(data, &p, flags & libc::MSG_DONTWAIT != 0)?;
+    Ok(n as isize)
+}
+
+/// The SCTP cmsgs a recvmsg returns, per the socket's options.
+pub fn recv_cmsgs(s: &Socket, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
+    let mut out = Vec::new();
+    let (io_event, rcvinfo, context) = {
+        let g = s.inner.lock();
+        (g.opts.events.on(t::SCTP_DATA_IO_EVENT), g.opts.recvrcvinfo, g.opts.context)
+    };
+    if r.notification {
+        return out;
+    }
+    let Some(i) = &r.info else { return out };
+    let uflag = if i.unordered { t::SCTP_UNORDERED } else { 0 };
+    if io_event {
+        let mut v = vec![0u8; std::mem::size_of::<t::sctp_sndrcvinfo>()];
+        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
+        use core::mem::offset_of;
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_stream), &i.stream_id.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ssn), &i.ssn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_flags), &uflag.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), &ppid_out(i.ppid).to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_context), &context.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_tsn), &i.tsn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_cumtsn), &i.cum_tsn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id), &r.assoc.to_ne_bytes());
+        out.push((t::SCTP_SNDRCV, v));
+    }
+    if rcvinfo {
+        let mut v = vec![0u8; std::mem::size_of::<t::sctp_rcvinfo>()];
+        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
+        use core::mem::offset_of;
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_sid), &i.stream_id.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ssn), &i.ssn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_flags), &uflag.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ppid), &ppid_out(i.ppid).to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_tsn), &i.tsn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_cumtsn), &i.cum_tsn.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_context), &context.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_assoc_id), &r.assoc.to_ne_bytes());
+        out.push((t::SCTP_RCVINFO, v));
+    }
+    if let Some((sid, flags, ppid, len, assoc)) = r.next {
+        let mut v = vec![0u8; std::mem::size_of::<t::sctp_nxtinfo>()];
+        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
+        use core::mem::offset_of;
+        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_sid), &sid.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_flags), &flags.to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_ppid), &ppid_out(ppid).to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_length), &(len as u32).to_ne_bytes());
+        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_assoc_id), &assoc.to_ne_bytes());
+        out.push((t::SCTP_NXTINFO, v));
+    }
+    out
+}
+
+/// Encodes cmsgs into at most `cap` bytes; returns the bytes and whether
+/// some did not fit (MSG_CTRUNC).
+pub fn encode_cmsgs(cms: &[(c_int, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut trunc = false;
+    for (ty, data) in cms {
+        let space = CMSG_HDR + align(data.len());
+        if out.len() + space > cap {
+            trunc = true;
+            break;
+        }
+        let start = out.len();
+        out.resize(start + space, 0);
+        let len = (CMSG_HDR + data.len()) as libc::size_t;
+        out[start..start + std::mem::size_of::<libc::size_t>()].copy_from_slice(&len.to_ne_bytes());
+        let lo = start + std::mem::size_of::<libc::size_t>();
+        out[lo..lo + 4].copy_from_slice(&t::IPPROTO_SCTP.to_ne_bytes());
+        out[lo + 4..lo + 8].copy_from_slice(&ty.to_ne_bytes());
+        out[start + CMSG_HDR..start + CMSG_HDR + data.len()].copy_from_slice(data);
+    }
+    (out, trunc)
+}
+
+/// recvmsg(2) on an SCTP socket.
+pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize, c_int> {
+    let mut m = mem::read_val(msg as *const libc::msghdr)?;
+    let cap = iov_capacity(m.msg_iov, m.msg_iovlen)?.min(MAX_MSG);
+    let mut buf = vec![0u8; cap];
+    let r = s.recv(&mut buf, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    scatter(m.msg_iov, m.msg_iovlen, &buf[..r.len])?;
+    let mut oflags = 0;
+    if r.eor {
+        oflags |= libc::MSG_EOR;
+    }
+    if r.notification {
+        oflags |= t::MSG_NOTIFICATION;
+    }
+    if !m.msg_name.is_null() {
+        if let Some(from) = r.from {
+            let b = super::sockaddr_bytes(&from);
+            let n = b.len().min(m.msg_namelen as usize);
+            mem::write_bytes(m.msg_name, &b[..n])?;
+            m.msg_namelen = b.len() as libc::socklen_t;
+        } else {
+            m.msg_namelen = 0;
+        }
+    }
+    if !m.msg_control.is_null() && m.msg_controllen > 0 {
+        let cms = recv_cmsgs(s, &r);
+        let (bytes, trunc) = encode_cmsgs(&cms, m.msg_controllen);
+        mem::write_bytes(m.msg_control, &bytes)?;
+        m.msg_controllen = bytes.len();
+        if trunc {
+            oflags |= libc::MSG_CTRUNC;
+        }
+    } else {
+        m.msg_controllen = 0;
+    }
+    m.msg_flags = oflags;
+    mem::write_val(msg, &m)?;
+    Ok(r.len as isize)
+}
+
+/// recv/recvfrom/read on an SCTP socket.
+pub fn recv_plain(s: &Socket, buf: *mut c_void, len: usize, flags: c_int, from: Option<(*mut libc::sockaddr, *mut libc::socklen_t)>) -> Result<isize, c_int> {
+    if buf.is_null() && len > 0 {
+        return Err(libc::EFAULT);
+    }
+    let mut tmp = vec![0u8; len.min(MAX_MSG)];
+    let r = s.recv(&mut tmp, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    mem::write_bytes(buf, &tmp[..r.len])?;
+    if let (Some((p, l)), Some(a)) = (from, r.from) {
+        super::write_sockaddr(p, l, &a)?;
+    }
+    Ok(r.len as isize)
+}
+
+/// send/sendto/write on an SCTP socket.
+pub fn send_plain(s: &Socket, buf: *const c_void, len: usize, flags: c_int, to: Option<SocketAddr>) -> Result<isize, c_int> {
+    if buf.is_null() && len > 0 {
+        return Err(libc::EFAULT);
+    }
+    if len > MAX_MSG {
+        return Err(libc::EMSGSIZE);
+    }
+    let data = Bytes::from(mem::read_vec(buf, len)?);
+    let mut p = default_params(s);
+    p.ppid = ppid_in(p.ppid);
+    if let Some(a) = to {
+        p.to.push(a);
+    }
+    Ok(s.send(data, &p, flags & libc::MSG_DONTWAIT != 0)? as isize)
+}

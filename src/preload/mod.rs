@@ -1,0 +1,340 @@
+//! The libc socket calls, exported under their own names. An SCTP
+//! descriptor goes to the socket layer; anything else goes to the next
+//! definition (libc, or another preloaded library) at the cost of one
+//! atomic load. The same symbols serve relinked programs, since linking
+//! alone never catches `socket(..., IPPROTO_SCTP)`.
+
+pub mod real;
+
+use crate::abi::{self, boundary, mem, ops, options};
+use crate::sock::{self, Socket, Style};
+use real::*;
+use std::os::raw::{c_int, c_ulong, c_void};
+
+type Sa = *const libc::sockaddr;
+type SaMut = *mut libc::sockaddr;
+type Len = libc::socklen_t;
+type LenMut = *mut libc::socklen_t;
+
+macro_rules! next {
+    ($real:ident, fn($($t:ty),*) -> $r:ty, ($($a:expr),*), $sys:expr) => {{
+        match $real.get() {
+            // SAFETY: the address came from dlsym for this very symbol, whose
+            // C signature is the one spelled out here.
+            Some(f) => unsafe { std::mem::transmute::<usize, unsafe extern "C" fn($($t),*) -> $r>(f)($($a),*) },
+            // SAFETY: the raw system call takes the same arguments.
+            None => unsafe { $sys as $r },
+        }
+    }};
+}
+
+fn get(fd: c_int) -> Option<std::sync::Arc<Socket>> {
+    sock::get(fd)
+}
+
+/// socket(2): IPPROTO_SCTP with SOCK_STREAM or SOCK_SEQPACKET makes an
+/// emulated SCTP socket.
+#[no_mangle]
+pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    if protocol == abi::types::IPPROTO_SCTP && (domain == libc::AF_INET || domain == libc::AF_INET6) {
+        let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        let style = match base {
+            libc::SOCK_STREAM => Style::OneToOne,
+            libc::SOCK_SEQPACKET => Style::OneToMany,
+            _ => {
+                abi::set_errno(libc::ESOCKTNOSUPPORT);
+                return -1;
+            }
+        };
+        return boundary(-1, || Socket::create(domain, style, ty & libc::SOCK_NONBLOCK != 0, ty & libc::SOCK_CLOEXEC != 0));
+    }
+    next!(SOCKET, fn(c_int, c_int, c_int) -> c_int, (domain, ty, protocol), libc::syscall(libc::SYS_socket, domain, ty, protocol))
+}
+
+#[no_mangle]
+pub extern "C" fn bind(fd: c_int, addr: Sa, len: Len) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let (a, _) = abi::read_sockaddr(addr, len as usize)?;
+            if s.family == libc::AF_INET && a.is_ipv6() {
+                return Err(libc::EINVAL);
+            }
+            s.bind(&[a]).map(|_| 0)
+        });
+    }
+    next!(BIND, fn(c_int, Sa, Len) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_bind, fd, addr, len))
+}
+
+#[no_mangle]
+pub extern "C" fn connect(fd: c_int, addr: Sa, len: Len) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let (a, _) = abi::read_sockaddr(addr, len as usize)?;
+            s.connect(&[a]).map(|_| 0)
+        });
+    }
+    next!(CONNECT, fn(c_int, Sa, Len) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_connect, fd, addr, len))
+}
+
+#[no_mangle]
+pub extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || s.listen(backlog).map(|_| 0));
+    }
+    next!(LISTEN, fn(c_int, c_int) -> c_int, (fd, backlog), libc::syscall(libc::SYS_listen, fd, backlog))
+}
+
+fn do_accept(s: &Socket, addr: SaMut, len: LenMut, flags: c_int) -> Result<c_int, c_int> {
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return Err(libc::EINVAL);
+    }
+    let (fd, peer) = s.accept(flags & libc::SOCK_NONBLOCK != 0, flags & libc::SOCK_CLOEXEC != 0)?;
+    abi::write_sockaddr(addr, len, &peer)?;
+    Ok(fd)
+}
+
+#[no_mangle]
+pub extern "C" fn accept(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || do_accept(&s, addr, len, 0));
+    }
+    next!(ACCEPT, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_accept, fd, addr, len))
+}
+
+#[no_mangle]
+pub extern "C" fn accept4(fd: c_int, addr: SaMut, len: LenMut, flags: c_int) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || do_accept(&s, addr, len, flags));
+    }
+    next!(ACCEPT4, fn(c_int, SaMut, LenMut, c_int) -> c_int, (fd, addr, len, flags), libc::syscall(libc::SYS_accept4, fd, addr, len, flags))
+}
+
+#[no_mangle]
+pub extern "C" fn close(fd: c_int) -> c_int {
+    if sock::is_sctp(fd) {
+        let _ = boundary(false, || Ok(sock::unregister(fd)));
+    }
+    next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd))
+}
+
+#[no_mangle]
+pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || s.shutdown(how).map(|_| 0));
+    }
+    next!(SHUTDOWN, fn(c_int, c_int) -> c_int, (fd, how), libc::syscall(libc::SYS_shutdown, fd, how))
+}
+
+#[no_mangle]
+pub extern "C" fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *const c_void, len: Len) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || options::setsockopt(&s, level, name, val, len).map(|_| 0));
+    }
+    next!(SETSOCKOPT, fn(c_int, c_int, c_int, *const c_void, Len) -> c_int, (fd, level, name, val, len), libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len))
+}
+
+#[no_mangle]
+pub extern "C" fn getsockopt(fd: c_int, level: c_int, name: c_int, val: *mut c_void, len: LenMut) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || options::getsockopt(&s, level, name, val, len).map(|_| 0));
+    }
+    next!(GETSOCKOPT, fn(c_int, c_int, c_int, *mut c_void, LenMut) -> c_int, (fd, level, name, val, len), libc::syscall(libc::SYS_getsockopt, fd, level, name, val, len))
+}
+
+#[no_mangle]
+pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::sendmsg(&s, msg, flags));
+    }
+    next!(SENDMSG, fn(c_int, *const libc::msghdr, c_int) -> isize, (fd, msg, flags), libc::syscall(libc::SYS_sendmsg, fd, msg, flags))
+}
+
+#[no_mangle]
+pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::recvmsg(&s, msg, flags));
+    }
+    next!(RECVMSG, fn(c_int, *mut libc::msghdr, c_int) -> isize, (fd, msg, flags), libc::syscall(libc::SYS_recvmsg, fd, msg, flags))
+}
+
+#[no_mangle]
+pub extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::send_plain(&s, buf, len, flags, None));
+    }
+    next!(SEND, fn(c_int, *const c_void, usize, c_int) -> isize, (fd, buf, len, flags), libc::syscall(libc::SYS_sendto, fd, buf, len, flags, 0usize, 0usize))
+}
+
+#[no_mangle]
+pub extern "C" fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::recv_plain(&s, buf, len, flags, None));
+    }
+    next!(RECV, fn(c_int, *mut c_void, usize, c_int) -> isize, (fd, buf, len, flags), libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, 0usize, 0usize))
+}
+
+#[no_mangle]
+pub extern "C" fn sendto(fd: c_int, buf: *const c_void, len: usize, flags: c_int, to: Sa, tolen: Len) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let to = if to.is_null() { None } else { Some(abi::read_sockaddr(to, tolen as usize)?.0) };
+            ops::send_plain(&s, buf, len, flags, to)
+        });
+    }
+    next!(SENDTO, fn(c_int, *const c_void, usize, c_int, Sa, Len) -> isize, (fd, buf, len, flags, to, tolen), libc::syscall(libc::SYS_sendto, fd, buf, len, flags, to, tolen))
+}
+
+#[no_mangle]
+pub extern "C" fn recvfrom(fd: c_int, buf: *mut c_void, len: usize, flags: c_int, from: SaMut, fromlen: LenMut) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::recv_plain(&s, buf, len, flags, Some((from, fromlen))));
+    }
+    next!(RECVFROM, fn(c_int, *mut c_void, usize, c_int, SaMut, LenMut) -> isize, (fd, buf, len, flags, from, fromlen), libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, from, fromlen))
+}
+
+#[no_mangle]
+pub extern "C" fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::recv_plain(&s, buf, len, 0, None));
+    }
+    next!(READ, fn(c_int, *mut c_void, usize) -> isize, (fd, buf, len), libc::syscall(libc::SYS_read, fd, buf, len))
+}
+
+#[no_mangle]
+pub extern "C" fn write(fd: c_int, buf: *const c_void, len: usize) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || ops::send_plain(&s, buf, len, 0, None));
+    }
+    next!(WRITE, fn(c_int, *const c_void, usize) -> isize, (fd, buf, len), libc::syscall(libc::SYS_write, fd, buf, len))
+}
+
+#[no_mangle]
+pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
+            let cap = ops::iov_capacity(iov, cnt)?;
+            let mut buf = vec![0u8; cap.min(64 << 20)];
+            let r = s.recv(&mut buf, false, false)?;
+            ops::scatter(iov, cnt, &buf[..r.len]).map(|n| n as isize)
+        });
+    }
+    next!(READV, fn(c_int, *const libc::iovec, c_int) -> isize, (fd, iov, cnt), libc::syscall(libc::SYS_readv, fd, iov, cnt))
+}
+
+#[no_mangle]
+pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
+            let data = ops::gather(iov, cnt)?;
+            let mut p = ops::default_params(&s);
+            p.ppid = ops::ppid_in(p.ppid);
+            s.send(data, &p, false).map(|n| n as isize)
+        });
+    }
+    next!(WRITEV, fn(c_int, *const libc::iovec, c_int) -> isize, (fd, iov, cnt), libc::syscall(libc::SYS_writev, fd, iov, cnt))
+}
+
+#[no_mangle]
+pub extern "C" fn getsockname(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            if addr.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            abi::write_sockaddr(addr, len, &s.sockname()).map(|_| 0)
+        });
+    }
+    next!(GETSOCKNAME, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_getsockname, fd, addr, len))
+}
+
+#[no_mangle]
+pub extern "C" fn getpeername(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            if addr.is_null() || len.is_null() {
+                return Err(libc::EFAULT);
+            }
+            let p = s.peername()?;
+            abi::write_sockaddr(addr, len, &p).map(|_| 0)
+        });
+    }
+    next!(GETPEERNAME, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_getpeername, fd, addr, len))
+}
+
+fn after_dup(old: c_int, new: c_int) -> c_int {
+    if new >= 0 {
+        sock::register_dup(old, new);
+    }
+    new
+}
+
+/// fcntl(2). Declared variadic in C; on the Linux ABIs we support, a
+/// third integer or pointer argument arrives in the same register either
+/// way, so it is taken as `c_ulong`.
+#[no_mangle]
+pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
+        let n = next!(FCNTL, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg));
+        return after_dup(fd, n);
+    }
+    next!(FCNTL, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg))
+}
+
+/// fcntl64, glibc's name for fcntl with 64-bit offsets.
+#[no_mangle]
+pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
+        let n = next!(FCNTL64, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg));
+        return after_dup(fd, n);
+    }
+    next!(FCNTL64, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg))
+}
+
+/// ioctl(2): FIONREAD on an SCTP socket reports the next message's bytes.
+#[no_mangle]
+pub extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
+    if req == libc::FIONREAD as c_ulong {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let n = s.readable_bytes().min(c_int::MAX as usize) as c_int;
+                mem::write_val(arg as *mut c_int, &n).map(|_| 0)
+            });
+        }
+    }
+    next!(IOCTL, fn(c_int, c_ulong, c_ulong) -> c_int, (fd, req, arg), libc::syscall(libc::SYS_ioctl, fd, req, arg))
+}
+
+#[no_mangle]
+pub extern "C" fn dup(fd: c_int) -> c_int {
+    let n = next!(DUP, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_dup, fd));
+    if sock::is_sctp(fd) {
+        return after_dup(fd, n);
+    }
+    n
+}
+
+#[no_mangle]
+pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    if old != new && sock::is_sctp(new) {
+        sock::unregister(new);
+    }
+    let n = next!(DUP2, fn(c_int, c_int) -> c_int, (old, new), libc::syscall(libc::SYS_dup3, old, new, 0));
+    if old != new && sock::is_sctp(old) {
+        return after_dup(old, n);
+    }
+    n
+}
+
+#[no_mangle]
+pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    if old != new && sock::is_sctp(new) {
+        sock::unregister(new);
+    }
+    let n = next!(DUP3, fn(c_int, c_int, c_int) -> c_int, (old, new, flags), libc::syscall(libc::SYS_dup3, old, new, flags));
+    if old != new && sock::is_sctp(old) {
+        return after_dup(old, n);
+    }
+    n
+}
