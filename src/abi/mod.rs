@@ -2,6 +2,7 @@
 //! pointer from C is checked before use ([`mem`]), every error is `-1`
 //! with the errno the kernel would set, and no panic crosses into C.
 
+pub mod ext;
 pub mod lksctp;
 pub mod mem;
 pub mod ops;

@@ -1,0 +1,61 @@
+# sctpudp: build, install, demo and test.
+#
+#   make demo            build the library and run the echo demo over UDP
+#   make test            run every test (installs the Debian packages it needs)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+BUILD := $(CURDIR)/build
+STAGE := $(BUILD)/prefix
+CARGO ?= cargo
+LIB := target/release/libsctpudp.so
+
+export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
+export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
+
+.PHONY: all build install stage demo test test-rust test-c deps clippy clean
+
+all: build
+
+build:
+	$(CARGO) build --release --lib
+
+# Installs the library, <sctpudp.h>, an lksctp-compatible <netinet/sctp.h>
+# (under include/sctpudp/, found through pkg-config's Cflags) and sctpudp.pc.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/sctpudp/netinet
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.$(VERSION)
+	ln -sf libsctpudp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.0
+	ln -sf libsctpudp.so.0 $(DESTDIR)$(PREFIX)/lib/libsctpudp.so
+	install -m 0644 include/sctpudp.h $(DESTDIR)$(PREFIX)/include/sctpudp.h
+	install -m 0644 include/netinet/sctp.h $(DESTDIR)$(PREFIX)/include/sctpudp/netinet/sctp.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' pkgconfig/sctpudp.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sctpudp.pc
+
+# A private install under build/prefix, used by the demo and the C tests.
+stage:
+	$(MAKE) install PREFIX=$(STAGE)
+
+demo: stage
+	$(MAKE) -C examples-c BUILD=$(BUILD)/examples
+	sh examples-c/demo.sh $(BUILD)/examples
+
+deps:
+	sh scripts/deps.sh
+
+test: deps test-rust test-c
+
+test-rust:
+	$(CARGO) test --all-targets
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test-c: stage
+	sh c-tests/run.sh $(BUILD)/c-tests
+
+clippy:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian packages the tests need, if they are missing:
+# libsctp-dev (lksctp's <netinet/sctp.h>, for the ABI layout test) and
+# pkg-config. Does nothing when everything is there.
+set -e
+need=""
+for p in libsctp-dev pkg-config; do
+	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+[ -z "$need" ] && exit 0
+echo "installing:$need"
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
