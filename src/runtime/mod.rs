@@ -67,6 +67,64 @@ pub struct Stack {
 }
 
 static STACK: Mutex<Option<Arc<Stack>>> = Mutex::new(None);
+/// Set in a forked child: its stack must not reuse the parent's port.
+static FORKED: AtomicBool = AtomicBool::new(false);
+static HOOKS: std::sync::Once = std::sync::Once::new();
+
+/// Process-life hooks, installed with the first stack.
+fn install_hooks() {
+    HOOKS.call_once(|| {
+        // SAFETY: registering plain extern "C" functions with libc.
+        unsafe {
+            libc::atexit(at_exit);
+            libc::pthread_atfork(None, None, Some(at_fork_child));
+        }
+    });
+}
+
+/// In a forked child: the parent's associations stay with the parent.
+/// The child forgets its copy of the stack (no loop thread runs in it)
+/// and of the SCTP descriptor table, and gets a fresh stack on its next
+/// SCTP socket.
+extern "C" fn at_fork_child() {
+    FORKED.store(true, Ordering::Relaxed);
+    // The lock cannot be held by a thread of the child (only the forking
+    // thread exists), but another parent thread may have held it at fork
+    // time: do not wait for it.
+    if let Some(mut g) = STACK.try_lock() {
+        if let Some(old) = g.take() {
+            let _ = sys::close(old.udp.as_raw_fd());
+            let _ = sys::close(old.wake.as_raw_fd());
+            std::mem::forget(old);
+        }
+    } else {
+        // SAFETY: only this thread exists in the child; the mutex is
+        // reinitialised so the next socket() can start a stack.
+        unsafe { STACK.force_unlock() };
+        if let Some(old) = STACK.lock().take() {
+            std::mem::forget(old);
+        }
+    }
+    crate::sock::forget_all();
+}
+
+/// At exit, data the application already sent is still delivered: every
+/// SCTP socket is closed gracefully and we wait (up to the sockets'
+/// SO_LINGER, or 5 s) for the associations to finish.
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let Some(st) = stack_if_started() else { return };
+        let linger = crate::sock::close_all_for_exit();
+        let end = std::time::Instant::now() + linger;
+        while std::time::Instant::now() < end {
+            let live = st.assoc_ids().into_iter().any(|id| st.inspect(id, |a| !a.is_closed()).unwrap_or(false));
+            if !live {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    });
+}
 
 /// The stack, started on first use. Errors are errnos.
 pub fn stack() -> Result<Arc<Stack>, c_int> {
@@ -123,6 +181,8 @@ impl Stack {
             log(Level::Error, &e);
             libc::EINVAL
         })?;
+        let explicit = explicit && !FORKED.load(Ordering::Relaxed);
+        install_hooks();
         let (sock, v6) = match bind_udp(port) {
             Ok(s) => s,
             Err(e) if !explicit && e.raw_os_error() == Some(libc::EADDRINUSE) => {

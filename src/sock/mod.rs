@@ -271,6 +271,48 @@ pub fn unregister(fd: c_int) -> bool {
     }
 }
 
+/// In a forked child: forget every SCTP descriptor (they belong to the
+/// parent's stack). The kernel descriptors stay open until closed.
+pub fn forget_all() {
+    for w in IS_SCTP.iter() {
+        w.store(0, Ordering::Relaxed);
+    }
+    if let Some(mut g) = TABLE.try_write() {
+        if let Some(t) = g.take() {
+            std::mem::forget(t);
+        }
+    } else {
+        // SAFETY: only the forking thread exists in the child.
+        unsafe { TABLE.force_unlock_write() };
+        if let Some(t) = TABLE.write().take() {
+            std::mem::forget(t);
+        }
+    }
+}
+
+/// At exit: starts a graceful close of every SCTP socket still open and
+/// returns how long to wait for them (the longest SO_LINGER, else 5 s;
+/// zero if every socket asked to abort).
+pub fn close_all_for_exit() -> Duration {
+    let socks: Vec<Arc<Socket>> = {
+        let g = TABLE.read();
+        let mut v: Vec<Arc<Socket>> = g.as_ref().map(|t| t.values().cloned().collect()).unwrap_or_default();
+        v.sort_by_key(|s| s.fd);
+        v.dedup_by_key(|s| s.fd);
+        v
+    };
+    let mut wait = Duration::ZERO;
+    for s in socks {
+        let l = s.inner.lock().opts.linger;
+        wait = wait.max(match l {
+            Some(d) => d,
+            None => Duration::from_secs(5),
+        });
+        s.close_associations();
+    }
+    wait
+}
+
 /// Every SCTP descriptor (exit handling).
 pub fn all_fds() -> Vec<c_int> {
     TABLE.read().as_ref().map(|t| t.keys().copied().collect()).unwrap_or_default()
@@ -1083,34 +1125,41 @@ impl Socket {
         Ok(())
     }
 
-    /// The last descriptor was closed: shut down or abort (SO_LINGER 0)
-    /// every association, stop listening, free the port.
-    fn close_now(&self) {
-        let (ids, linger, lport, listening, accept_q) = {
-            let mut g = self.inner.lock();
-            g.closed = true;
-            (
-                g.assocs.keys().copied().collect::<Vec<_>>(),
-                g.opts.linger,
-                g.lport,
-                g.listening,
-                std::mem::take(&mut g.accept_q),
-            )
+    /// Starts closing every association (graceful, or abort with SO_LINGER
+    /// 0 or unread data), without waiting.
+    pub fn close_associations(&self) {
+        let (ids, linger, unread) = {
+            let g = self.inner.lock();
+            let unread: Vec<AssocId> =
+                g.rxq.iter().filter(|i| matches!(i, RxItem::Data { .. })).map(|i| i.assoc()).collect();
+            (g.assocs.keys().chain(g.accept_q.iter()).copied().collect::<Vec<_>>(), g.opts.linger, unread)
         };
-        if listening {
-            self.stack.unlisten(lport);
-        }
         let abort = linger == Some(Duration::ZERO);
-        for id in ids.iter().chain(accept_q.iter()) {
-            let _ = self.stack.with_assoc(*id, |a, now| {
-                if abort || a.readable() {
-                    // Unread data on close aborts, as on Linux.
+        for id in ids {
+            // Unread data on close aborts, as on Linux.
+            let has_unread = unread.contains(&id);
+            let _ = self.stack.with_assoc(id, |a, now| {
+                if abort || has_unread || a.readable() {
                     a.abort(now, Bytes::new());
                 } else {
                     a.shutdown(now);
                 }
             });
         }
+    }
+
+    /// The last descriptor was closed: shut down or abort (SO_LINGER 0)
+    /// every association, stop listening, free the port.
+    fn close_now(&self) {
+        let (ids, linger, lport, listening) = {
+            let g = self.inner.lock();
+            (g.assocs.keys().copied().collect::<Vec<_>>(), g.opts.linger, g.lport, g.listening)
+        };
+        if listening {
+            self.stack.unlisten(lport);
+        }
+        self.close_associations();
+        self.inner.lock().closed = true;
         // SO_LINGER with a timeout: wait for the shutdowns to finish.
         if let Some(d) = linger.filter(|d| !d.is_zero()) {
             let end = std::time::Instant::now() + d;

@@ -382,6 +382,7 @@ impl Receiver {
 
     /// Takes the next piece of received data, at most `max` bytes of it
     /// (a longer piece is split; `eor` stays with the tail).
+    #[cfg(test)]
     pub fn read(&mut self, max: usize) -> Option<RecvData> {
         let piece = self.take(max)?;
         self.release(piece.data.len());
