@@ -198,6 +198,11 @@ impl Stack {
             }
         };
         let _ = sock.set_nonblocking(true);
+        // ICMP errors for our datagrams arrive on the error queue.
+        let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_RECVERR, 1);
+        if v6 {
+            let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1);
+        }
         let _ = sock.set_recv_buffer_size(4 << 20);
         let _ = sock.set_send_buffer_size(4 << 20);
         let port = sock
@@ -555,6 +560,9 @@ fn run_loop(weak: Weak<Stack>) {
                     let _ = sys::read(wake, &mut b);
                 }
                 UDP_TOKEN => {
+                    if ev.events & libc::EPOLLERR as u32 != 0 {
+                        drain_errors(&st, udp);
+                    }
                     // Bounded so timers still run under a flood.
                     for _ in 0..64 {
                         let got = rx.recv(udp);
@@ -574,6 +582,86 @@ fn run_loop(weak: Weak<Stack>) {
         }
     }
     let _ = sys::close(ep);
+}
+
+fn setsockopt_int(s: &socket2::Socket, level: c_int, name: c_int, v: c_int) -> std::io::Result<()> {
+    // SAFETY: a valid int option value and its length on our own socket.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_setsockopt,
+            s.as_raw_fd(),
+            level,
+            name,
+            &v as *const c_int,
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads the UDP socket's error queue (IP_RECVERR): an ICMP port
+/// unreachable for a datagram we sent means no SCTP stack listens there.
+/// RFC 6951 5.5 treats it as an SCTP protocol unreachable, which (as
+/// Linux does) ends an association still in COOKIE-WAIT at once instead
+/// of after Max.Init.Retransmits. The quoted SCTP header is matched to
+/// its association and verification tag before anything is done.
+fn drain_errors(st: &Stack, fd: c_int) {
+    let mut data = [0u8; 256];
+    let mut control = [0u8; 512];
+    for _ in 0..64 {
+        // SAFETY: sockaddr_storage and msghdr are plain old data.
+        let mut name: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut iov = libc::iovec { iov_base: data.as_mut_ptr() as *mut _, iov_len: data.len() };
+        // SAFETY: as above.
+        let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+        m.msg_name = &mut name as *mut _ as *mut libc::c_void;
+        m.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+        m.msg_iov = &mut iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control.as_mut_ptr() as *mut _;
+        m.msg_controllen = control.len();
+        // SAFETY: every pointer in `m` refers to live buffers above.
+        let n = unsafe { libc::syscall(libc::SYS_recvmsg, fd, &mut m as *mut libc::msghdr, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
+        if n < 0 {
+            return;
+        }
+        let n = n as usize;
+        let mut refused = false;
+        // SAFETY: CMSG_* walk the control buffer the kernel just filled,
+        // bounded by msg_controllen.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&m);
+            while !c.is_null() {
+                let lvl = (*c).cmsg_level;
+                let ty = (*c).cmsg_type;
+                if (lvl == libc::IPPROTO_IP && ty == libc::IP_RECVERR) || (lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_RECVERR) {
+                    let ee = libc::CMSG_DATA(c) as *const libc::sock_extended_err;
+                    let ee = std::ptr::read_unaligned(ee);
+                    refused |= ee.ee_errno == libc::ECONNREFUSED as u32;
+                }
+                c = libc::CMSG_NXTHDR(&m, c);
+            }
+        }
+        let Some(dst) = sys::sockaddr_to(&name) else { continue };
+        if !refused || n < 12 {
+            continue;
+        }
+        let pkt = &data[..n.min(data.len())];
+        let sport = u16::from_be_bytes([pkt[0], pkt[1]]);
+        let dport = u16::from_be_bytes([pkt[2], pkt[3]]);
+        let vtag = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+        // For an INIT (tag 0) the Initiate Tag identifies us (RFC 9260 10 ICMP6).
+        let init_tag = (pkt.len() >= 20 && pkt[12] == crate::proto::wire::CHUNK_INIT)
+            .then(|| u32::from_be_bytes([pkt[16], pkt[17], pkt[18], pkt[19]]));
+        let id = st.ep.lock().lookup(dst.ip(), dport, sport);
+        if let Some(id) = id {
+            st.with_assoc(id, |a, now| a.handle_unreachable(now, vtag, init_tag));
+        }
+    }
 }
 
 fn on_datagram(st: &Stack, src: SocketAddr, pkt: Bytes, scratch: &mut Vec<u8>) {

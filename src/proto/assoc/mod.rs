@@ -722,6 +722,19 @@ impl Association {
         self.close(Some(LostReason::LocalAbort));
     }
 
+    /// The peer's UDP port is unreachable (ICMP port unreachable for a
+    /// packet we sent with tag `vtag`, or for our INIT with `init_tag`).
+    /// RFC 6951 5.5 maps it to "protocol unreachable" (RFC 9260 10 ICMP8);
+    /// like Linux we act on it only in COOKIE-WAIT, failing the handshake
+    /// at once. Later states rely on retransmission limits.
+    pub fn handle_unreachable(&mut self, now: Instant, vtag: u32, init_tag: Option<u32>) {
+        let _ = now;
+        if self.state == AssocState::CookieWait && vtag == 0 && init_tag == Some(self.local_tag) {
+            self.ctrl.clear();
+            self.close(Some(LostReason::Unreachable));
+        }
+    }
+
     // ----- timers ----------------------------------------------------
 
     /// The earliest deadline, if any timer is running.
