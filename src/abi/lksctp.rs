@@ -241,9 +241,8 @@ pub extern "C" fn sctp_recvmsg(
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
-        let mut buf = vec![0u8; len.min(64 << 20)];
-        let r = sk.recv(&mut buf, false, false)?;
-        mem::write_bytes(msg, &buf[..r.len])?;
+        let iov = [libc::iovec { iov_base: msg, iov_len: len }];
+        let r = sk.recv_with(len, &mut ops::IovSink(&iov), false, false)?;
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }
@@ -355,10 +354,9 @@ pub extern "C" fn sctp_recvv(
         let sk = sctp(s)?;
         let iovlen = usize::try_from(iovlen).map_err(|_| libc::EINVAL)?;
         let in_flags = if flags.is_null() { 0 } else { mem::read_val(flags)? };
-        let cap = ops::iov_capacity(iov, iovlen)?;
-        let mut buf = vec![0u8; cap.min(64 << 20)];
-        let r = sk.recv(&mut buf, in_flags & libc::MSG_PEEK != 0, in_flags & libc::MSG_DONTWAIT != 0)?;
-        ops::scatter(iov, iovlen, &buf[..r.len])?;
+        let iovs = ops::read_iovs(iov, iovlen)?;
+        let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
+        let r = sk.recv_with(cap, &mut ops::IovSink(&iovs), in_flags & libc::MSG_PEEK != 0, in_flags & libc::MSG_DONTWAIT != 0)?;
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }

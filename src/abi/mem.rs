@@ -79,3 +79,83 @@ pub fn write_bytes(p: *mut c_void, data: &[u8]) -> Result<(), c_int> {
 pub fn write_val<T: Copy>(p: *mut T, v: &T) -> Result<(), c_int> {
     vm(false, v as *const T as *mut c_void, p as *const c_void, std::mem::size_of::<T>())
 }
+
+/// Writes `parts`, concatenated, into the application's `remote` iovecs
+/// (filled in order), with one process_vm_writev per 1024 parts.
+pub fn write_gather(parts: &mut dyn Iterator<Item = &[u8]>, remote: &[libc::iovec]) -> Result<(), c_int> {
+    let mut local: Vec<libc::iovec> = Vec::new();
+    let mut total = 0usize;
+    for p in parts {
+        if !p.is_empty() {
+            local.push(libc::iovec { iov_base: p.as_ptr() as *mut c_void, iov_len: p.len() });
+            total += p.len();
+        }
+    }
+    if total == 0 {
+        return Ok(());
+    }
+    // The remote iovecs, trimmed to `total` bytes.
+    let mut rem: Vec<libc::iovec> = Vec::with_capacity(remote.len());
+    let mut left = total;
+    for r in remote {
+        if left == 0 {
+            break;
+        }
+        let n = r.iov_len.min(left);
+        if n > 0 {
+            if r.iov_base.is_null() {
+                return Err(libc::EFAULT);
+            }
+            rem.push(libc::iovec { iov_base: r.iov_base, iov_len: n });
+            left -= n;
+        }
+    }
+    if left != 0 {
+        return Err(libc::EFAULT);
+    }
+    if VM_OK.load(Ordering::Relaxed) != 2 && local.len() <= 1024 && rem.len() <= 1024 {
+        // SAFETY: `local` points at live slices; the kernel checks `rem`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_process_vm_writev,
+                libc::getpid(),
+                local.as_ptr(),
+                local.len(),
+                rem.as_ptr(),
+                rem.len(),
+                0usize,
+            )
+        };
+        if n == total as libc::c_long {
+            VM_OK.store(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EFAULT);
+        if n >= 0 || e == libc::EFAULT || e == libc::ESRCH {
+            return Err(libc::EFAULT);
+        }
+        if e != libc::EPERM && e != libc::ENOSYS {
+            return Err(e);
+        }
+    }
+    // Fallback: part by part.
+    let mut ri = 0;
+    let mut roff = 0;
+    for l in &local {
+        // SAFETY: `l` describes a live slice from `parts`.
+        let mut src = unsafe { std::slice::from_raw_parts(l.iov_base as *const u8, l.iov_len) };
+        while !src.is_empty() {
+            let r = &rem[ri];
+            let n = (r.iov_len - roff).min(src.len());
+            // SAFETY: pointer arithmetic inside the application's iovec.
+            write_bytes(unsafe { (r.iov_base as *mut u8).add(roff) } as *mut c_void, &src[..n])?;
+            src = &src[n..];
+            roff += n;
+            if roff == r.iov_len {
+                ri += 1;
+                roff = 0;
+            }
+        }
+    }
+    Ok(())
+}

@@ -56,39 +56,28 @@ pub fn gather(iov: *const libc::iovec, iovcnt: usize) -> Result<Bytes, c_int> {
     Ok(Bytes::from(out))
 }
 
-/// Scatters `data` into an iovec array; returns bytes written.
-pub fn scatter(iov: *const libc::iovec, iovcnt: usize, data: &[u8]) -> Result<usize, c_int> {
-    let mut off = 0;
-    for i in 0..iovcnt.min(1024) {
-        if off == data.len() {
-            break;
-        }
-        // SAFETY: pointer arithmetic only; the element is read through `mem`.
-        let v = mem::read_val(unsafe { iov.add(i) })?;
-        let n = v.iov_len.min(data.len() - off);
-        if n > 0 {
-            mem::write_bytes(v.iov_base, &data[off..off + n])?;
-            off += n;
-        }
-    }
-    Ok(off)
-}
-
-/// Total capacity of an iovec array.
-pub fn iov_capacity(iov: *const libc::iovec, iovcnt: usize) -> Result<usize, c_int> {
+/// Reads an iovec array (bounded) from application memory.
+pub fn read_iovs(iov: *const libc::iovec, iovcnt: usize) -> Result<Vec<libc::iovec>, c_int> {
     if iovcnt > 1024 {
         return Err(libc::EMSGSIZE);
     }
     if iovcnt > 0 && iov.is_null() {
         return Err(libc::EFAULT);
     }
-    let mut total = 0usize;
-    for i in 0..iovcnt {
+    (0..iovcnt)
         // SAFETY: pointer arithmetic only; the element is read through `mem`.
-        let v = mem::read_val(unsafe { iov.add(i) })?;
-        total = total.saturating_add(v.iov_len);
+        .map(|i| mem::read_val(unsafe { iov.add(i) }))
+        .collect()
+}
+
+/// A receive sink writing straight into application iovecs, all parts
+/// in one process_vm_writev.
+pub struct IovSink<'a>(pub &'a [libc::iovec]);
+
+impl crate::sock::Sink for IovSink<'_> {
+    fn write(&mut self, parts: &mut dyn Iterator<Item = &[u8]>) -> Result<(), c_int> {
+        mem::write_gather(parts, self.0)
     }
-    Ok(total)
 }
 
 /// Default send parameters of the socket.
@@ -273,10 +262,9 @@ pub fn encode_cmsgs(cms: &[(c_int, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
 /// recvmsg(2) on an SCTP socket.
 pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize, c_int> {
     let mut m = mem::read_val(msg as *const libc::msghdr)?;
-    let cap = iov_capacity(m.msg_iov, m.msg_iovlen)?.min(MAX_MSG);
-    let mut buf = vec![0u8; cap];
-    let r = s.recv(&mut buf, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
-    scatter(m.msg_iov, m.msg_iovlen, &buf[..r.len])?;
+    let iovs = read_iovs(m.msg_iov, m.msg_iovlen)?;
+    let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
+    let r = s.recv_with(cap, &mut IovSink(&iovs), flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
     let mut oflags = 0;
     if r.eor {
         oflags |= libc::MSG_EOR;
@@ -315,9 +303,8 @@ pub fn recv_plain(s: &Socket, buf: *mut c_void, len: usize, flags: c_int, from: 
     if buf.is_null() && len > 0 {
         return Err(libc::EFAULT);
     }
-    let mut tmp = vec![0u8; len.min(MAX_MSG)];
-    let r = s.recv(&mut tmp, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
-    mem::write_bytes(buf, &tmp[..r.len])?;
+    let iov = [libc::iovec { iov_base: buf, iov_len: len }];
+    let r = s.recv_with(len, &mut IovSink(&iov), flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
     if let (Some((p, l)), Some(a)) = (from, r.from) {
         super::write_sockaddr(p, l, &a)?;
     }

@@ -213,10 +213,10 @@ pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize
     if let Some(s) = get(fd) {
         return boundary(-1, || {
             let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
-            let cap = ops::iov_capacity(iov, cnt)?;
-            let mut buf = vec![0u8; cap.min(64 << 20)];
-            let r = s.recv(&mut buf, false, false)?;
-            ops::scatter(iov, cnt, &buf[..r.len]).map(|n| n as isize)
+            let iovs = ops::read_iovs(iov, cnt)?;
+            let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
+            let r = s.recv_with(cap, &mut ops::IovSink(&iovs), false, false)?;
+            Ok(r.len as isize)
         });
     }
     next!(READV, fn(c_int, *const libc::iovec, c_int) -> isize, (fd, iov, cnt), libc::syscall(libc::SYS_readv, fd, iov, cnt))

@@ -11,6 +11,7 @@
 //! locks an association while holding `inner`.
 
 pub mod notify;
+mod opts_support;
 
 use crate::proto::assoc::{AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions};
 use crate::proto::Config;
@@ -393,6 +394,24 @@ fn send_dontwait(fd: c_int, buf: &[u8]) -> isize {
             std::ptr::null::<libc::sockaddr>(),
             0,
         ) as isize
+    }
+}
+
+/// Where received bytes go: written contiguously from offset 0, all the
+/// parts of one receive in one call (so a copy into application memory
+/// is a single system call).
+pub trait Sink {
+    fn write(&mut self, parts: &mut dyn Iterator<Item = &[u8]>) -> Result<()>;
+}
+
+impl Sink for &mut [u8] {
+    fn write(&mut self, parts: &mut dyn Iterator<Item = &[u8]>) -> Result<()> {
+        let mut off = 0;
+        for p in parts {
+            self[off..off + p.len()].copy_from_slice(p);
+            off += p.len();
+        }
+        Ok(())
     }
 }
 
@@ -941,11 +960,27 @@ impl Socket {
 
     /// Receives into `buf`. `peek` leaves the data queued.
     pub fn recv(&self, buf: &mut [u8], peek: bool, dontwait: bool) -> Result<Recv> {
+        let cap = buf.len();
+        let mut sink: &mut [u8] = buf;
+        self.recv_with(cap, &mut sink, peek, dontwait)
+    }
+
+    /// Receives at most `cap` bytes into `sink` (straight into the
+    /// application's buffer, with no intermediate copy). `peek` leaves the
+    /// data queued; so does a sink error (EFAULT): nothing is lost.
+    pub fn recv_with(&self, cap: usize, sink: &mut dyn Sink, peek: bool, dontwait: bool) -> Result<Recv> {
         let timeout = self.inner.lock().opts.rcvtimeo;
         let nonblock = dontwait || fd_nonblocking(self.fd);
         loop {
             let mut g = self.inner.lock();
-            if let Some(r) = self.recv_locked(&mut g, buf, peek) {
+            if let Some(r) = self.recv_locked(&mut g, cap, sink, peek) {
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.refresh(&mut g);
+                        return Err(e);
+                    }
+                };
                 let released = if peek { 0 } else { r.1 };
                 self.refresh(&mut g);
                 drop(g);
@@ -976,7 +1011,9 @@ impl Socket {
 
     /// Takes what is queued under the lock. Returns the result and the
     /// number of data bytes to give back to the association's window.
-    fn recv_locked(&self, g: &mut Inner, buf: &mut [u8], peek: bool) -> Option<(Recv, usize)> {
+    /// A sink failure (EFAULT) leaves the queue as it was.
+    #[allow(clippy::type_complexity)]
+    fn recv_locked(&self, g: &mut Inner, cap: usize, sink: &mut dyn Sink, peek: bool) -> Option<Result<(Recv, usize)>> {
         // While a message is partly read, only that association's items
         // may be returned (SCTP_FRAGMENT_INTERLEAVE 0).
         let idx = match g.reading {
@@ -992,8 +1029,10 @@ impl Socket {
         let from = g.assocs.get(&item_assoc).map(|a| self.map_addr(a.peer));
         let mut out = Recv { assoc: item_assoc.0 as i32, from, ..Recv::default() };
         if let RxItem::Notification { bytes, .. } = &mut g.rxq[idx] {
-            let n = bytes.len().min(buf.len());
-            buf[..n].copy_from_slice(&bytes[..n]);
+            let n = bytes.len().min(cap);
+            if let Err(e) = sink.write(&mut std::iter::once(&bytes[..n])) {
+                return Some(Err(e));
+            }
             out.len = n;
             out.notification = true;
             out.eor = n == bytes.len();
@@ -1004,47 +1043,57 @@ impl Socket {
                     bytes.drain(..n);
                 }
             }
-            return Some((out, 0));
+            return Some(Ok((out, 0)));
         }
-        // Data: copy pieces of this message until the buffer is full or
-        // the message ends.
+        // Data: plan which pieces of this message fit (until the buffer is
+        // full or the message ends), copy them in one go, then consume.
+        let mut plan: Vec<(usize, usize)> = Vec::new();
         let mut copied = 0;
         let mut i = idx;
-        loop {
-            let Some(RxItem::Data { assoc, piece }) = g.rxq.get_mut(i) else { break };
+        while i < g.rxq.len() && copied < cap {
+            let RxItem::Data { assoc, piece } = &g.rxq[i] else {
+                i += 1;
+                continue;
+            };
             if *assoc != item_assoc {
                 i += 1;
-                if i >= g.rxq.len() {
-                    break;
-                }
                 continue;
             }
             if out.info.is_none() {
                 out.info = Some(RecvData { data: Bytes::new(), ..piece.clone() });
             }
-            let room = buf.len() - copied;
-            let n = piece.data.len().min(room);
-            buf[copied..copied + n].copy_from_slice(&piece.data[..n]);
+            let n = piece.data.len().min(cap - copied);
+            plan.push((i, n));
             copied += n;
-            let whole = n == piece.data.len();
-            let eor = piece.eor && whole;
-            if !peek {
-                if whole {
-                    g.rxq.remove(i);
-                } else {
-                    let _ = piece.data.split_to(n);
-                    i += 1;
-                }
-            } else {
-                i += 1;
-            }
-            if eor {
+            i += 1;
+            if piece.eor && n == piece.data.len() {
                 out.eor = true;
                 break;
             }
-            if copied == buf.len() || i >= g.rxq.len() {
-                break;
+        }
+        let rxq = &g.rxq;
+        let mut parts = plan.iter().map(|&(k, n)| match &rxq[k] {
+            RxItem::Data { piece, .. } => &piece.data[..n],
+            RxItem::Notification { .. } => &[][..],
+        });
+        if let Err(e) = sink.write(&mut parts) {
+            return Some(Err(e));
+        }
+        if !peek {
+            for &(k, n) in plan.iter().rev() {
+                let whole = match &mut g.rxq[k] {
+                    RxItem::Data { piece, .. } if n < piece.data.len() => {
+                        let _ = piece.data.split_to(n);
+                        false
+                    }
+                    _ => true,
+                };
+                if whole {
+                    g.rxq.remove(k);
+                }
             }
+            // NXTINFO below looks at the item after what was consumed.
+            i = idx;
         }
         out.len = copied;
         if !peek {
@@ -1052,8 +1101,7 @@ impl Socket {
         }
         // SCTP_NXTINFO: the next message, if one is queued.
         if g.opts.recvnxtinfo && out.eor {
-            let start = if peek { i } else { idx };
-            if let Some(item) = g.rxq.iter().skip(start).next() {
+            if let Some(item) = g.rxq.get(i) {
                 match item {
                     RxItem::Data { assoc, piece } => {
                         let len: usize = piece.data.len();
@@ -1067,7 +1115,7 @@ impl Socket {
                 }
             }
         }
-        Some((out, if peek { 0 } else { copied }))
+        Some(Ok((out, if peek { 0 } else { copied })))
     }
 
     /// Bytes readable now (FIONREAD): the next message's queued bytes.

@@ -549,7 +549,10 @@ impl Association {
         let npaths = self.paths.len();
         let mut acked_bytes = [0u32; cookie::MAX_PEER_ADDRS];
         let cum_advanced = gt32(cum, self.cum_ack);
-        let flight_before: Vec<u32> = self.paths.iter().map(|p| p.flight_size).collect();
+        let mut flight_before = [0u32; cookie::MAX_PEER_ADDRS];
+        for (f, p) in flight_before.iter_mut().zip(&self.paths) {
+            *f = p.flight_size;
+        }
         // Cumulatively acknowledged chunks.
         while let Some(c) = self.out.q.front() {
             if !le32(c.tsn, cum) {

@@ -1126,3 +1126,4 @@ impl Association {
 
 mod input;
 mod output;
+mod api;
