@@ -128,7 +128,7 @@ pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *const c_void, len: Len) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || options::setsockopt(&s, level, name, val, len).map(|_| 0));
+        return boundary(-1, || options::setsockopt(&s, level, name, val, len));
     }
     next!(SETSOCKOPT, fn(c_int, c_int, c_int, *const c_void, Len) -> c_int, (fd, level, name, val, len), libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len))
 }

@@ -32,13 +32,14 @@ impl Real {
         if p == 0 {
             return None;
         }
-        if RESOLVING.with(|r| r.replace(true)) {
+        // Unavailable thread-local storage (thread exit) counts as busy.
+        if RESOLVING.try_with(|r| r.replace(true)).unwrap_or(true) {
             return None;
         }
         // SAFETY: `name` is NUL-terminated; dlsym with RTLD_NEXT is safe to
         // call from any thread.
         let f = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr() as *const c_char) } as usize;
-        RESOLVING.with(|r| r.set(false));
+        let _ = RESOLVING.try_with(|r| r.set(false));
         self.ptr.store(f, Ordering::Release);
         (f > 1).then_some(f)
     }

@@ -436,9 +436,22 @@ struct TxBatch {
 
 /// Sends every packet the association has, batched with sendmmsg.
 fn send_all(st: &Stack, a: &mut Association, now: Instant) {
-    TX.with(|tx| {
-        let mut tx = tx.borrow_mut();
-        let tx = &mut *tx;
+    // At process exit the thread-local batch may already be destroyed
+    // (exit handlers run after TLS destructors): use a local one then.
+    let done = TX.try_with(|tx| match tx.try_borrow_mut() {
+        Ok(mut tx) => {
+            send_batch(st, a, now, &mut tx);
+            true
+        }
+        Err(_) => false,
+    });
+    if done != Ok(true) {
+        send_batch(st, a, now, &mut TxBatch::default());
+    }
+}
+
+fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
+    {
         let mut n = 0;
         loop {
             if tx.bufs.len() <= n {
@@ -457,7 +470,7 @@ fn send_all(st: &Stack, a: &mut Association, now: Instant) {
         if n > 0 {
             flush(st, tx, n);
         }
-    });
+    }
 }
 
 fn flush(st: &Stack, tx: &mut TxBatch, n: usize) {

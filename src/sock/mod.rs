@@ -666,14 +666,21 @@ impl Socket {
                 drop(g);
                 let fd = Socket::create(self.family, Style::OneToOne, nonblock_new, cloexec_new)?;
                 let Some(ns) = get(fd) else { return Err(libc::EBADF) };
-                let peer = info.as_ref().map(|i| i.peer).unwrap_or(SocketAddr::new(unspecified(self.family), 0));
+                // The listener did not follow it while it waited: ask it.
+                let peer = self
+                    .stack
+                    .inspect(id, |a| a.primary_addr().map(|ip| SocketAddr::new(ip, a.peer_port())))
+                    .flatten()
+                    .or(info.as_ref().map(|i| i.peer))
+                    .unwrap_or(SocketAddr::new(unspecified(self.family), 0));
                 {
                     let mut n = ns.inner.lock();
                     n.opts = opts;
                     n.lport = self.inner.lock().lport;
                     self.stack.bind_port(n.lport, true).ok();
                     n.laddrs = self.inner.lock().laddrs.clone();
-                    if let Some(i) = info {
+                    if let Some(mut i) = info {
+                        i.peer = peer;
                         n.assocs.insert(id, i);
                     }
                 }
@@ -858,7 +865,8 @@ impl Socket {
                 match g.assocs.iter().next() {
                     Some((id, a)) if a.state != AssocState::Closed => Ok(*id),
                     Some(_) => Err(libc::EPIPE),
-                    None => Err(if g.eof { libc::EPIPE } else { libc::ENOTCONN }),
+                    // Linux: sending on an unconnected one-to-one socket is EPIPE.
+                    None => Err(libc::EPIPE),
                 }
             }
             Style::OneToMany => {

@@ -54,7 +54,12 @@ impl Socket {
             return false;
         }
         let Some(info) = g.assocs.get(&id) else { return false };
-        let ctx = notify::Ctx { assoc_id: id.0 as i32, outbound: info.outbound, inbound: info.inbound, old_send_failed: false };
+        let ctx = notify::Ctx {
+            assoc_id: id.0 as i32,
+            outbound: info.outbound,
+            inbound: info.inbound,
+            old_send_failed: false,
+        };
         let Some(bytes) = notify::build(ev, &ctx) else { return false };
         g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
         self.refresh(&mut g);
