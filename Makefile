@@ -38,8 +38,7 @@ stage:
 	$(MAKE) install PREFIX=$(STAGE)
 
 demo: stage
-	$(MAKE) -C examples-c BUILD=$(BUILD)/examples
-	sh examples-c/demo.sh $(BUILD)/examples
+	$(MAKE) -C examples-c demo
 
 deps:
 	sh scripts/deps.sh

@@ -51,6 +51,10 @@ struct Listener {
 
 type Key = (IpAddr, u16, u16);
 
+/// Association ids start at 3, as on Linux: 0, 1 and 2 are
+/// SCTP_FUTURE_ASSOC, SCTP_CURRENT_ASSOC and SCTP_ALL_ASSOC.
+const FIRST_ID: u32 = 3;
+
 /// Routing and handshake state shared by all associations of a stack.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -78,7 +82,7 @@ impl Endpoint {
             cfg,
             shared,
             rng,
-            next_id: 1,
+            next_id: FIRST_ID,
             by_addr: HashMap::new(),
             keys: HashMap::new(),
             listeners: HashMap::new(),
@@ -112,7 +116,7 @@ impl Endpoint {
     fn alloc_id(&mut self) -> AssocId {
         loop {
             let id = self.next_id;
-            self.next_id = if self.next_id >= i32::MAX as u32 { 1 } else { self.next_id + 1 };
+            self.next_id = if self.next_id >= i32::MAX as u32 { FIRST_ID } else { self.next_id + 1 };
             if !self.keys.contains_key(&AssocId(id)) {
                 return AssocId(id);
             }

@@ -537,8 +537,11 @@ mod tests {
         // Window exhausted: new data beyond the highest TSN is dropped.
         assert_eq!(r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")), DataOutcome::Dropped);
         assert!(r.in_partial_delivery());
+        // Pieces come one chunk at a time; a smaller read splits one.
         let p = r.read(3).unwrap();
-        assert_eq!((&p.data[..], p.eor), (&b"abc"[..], false));
+        assert_eq!((&p.data[..], p.eor), (&b"ab"[..], false));
+        let p = r.read(1).unwrap();
+        assert_eq!((&p.data[..], p.eor), (&b"c"[..], false));
         let p = r.read(10).unwrap();
         assert_eq!((&p.data[..], p.eor), (&b"d"[..], false));
         assert_eq!(r.on_data(chunk(3, 0, 0, DATA_FLAG_END, b"ef")), DataOutcome::New);
