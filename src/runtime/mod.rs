@@ -371,6 +371,7 @@ impl Stack {
     fn drive(&self, id: AssocId, slot: &Slot, a: &mut Association) {
         let now = self.now();
         send_all(self, a, now);
+        debug!("assoc {} {:?} unacked={} pending={} readable={}", id.0, a.state(), a.unacked_chunks(), a.pending_chunks(), a.readable());
         let owner = slot.owner.lock().upgrade();
         if let Some(o) = owner {
             o.on_update(id, a);
@@ -461,6 +462,7 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
             }
             let Some(t) = a.poll_transmit(now, &mut tx.bufs[n]) else { break };
             tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
+            debug!("tx {} bytes to {}", t.len, t.dst);
             n += 1;
             if n == BATCH {
                 flush(st, tx, n);
@@ -679,6 +681,7 @@ fn drain_errors(st: &Stack, fd: c_int) {
 
 fn on_datagram(st: &Stack, src: SocketAddr, pkt: Bytes, scratch: &mut Vec<u8>) {
     let now = st.now();
+    debug!("rx {} bytes from {src}", pkt.len());
     let ev = st.ep.lock().handle(now, src, &pkt, scratch);
     match ev {
         None => {}

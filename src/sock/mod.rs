@@ -302,7 +302,9 @@ pub fn close_all_for_exit() -> Duration {
         v.dedup_by_key(|s| s.fd);
         v
     };
-    let mut wait = Duration::ZERO;
+    // Associations of sockets closed earlier may still be shutting down:
+    // without open sockets the default bound applies.
+    let mut wait = if socks.is_empty() { Duration::from_secs(5) } else { Duration::ZERO };
     for s in socks {
         let l = s.inner.lock().opts.linger;
         wait = wait.max(match l {
@@ -511,6 +513,7 @@ impl Socket {
             || (self.style == Style::OneToOne && (g.eof || g.shut_rd) && !g.listening);
         let writable = self.writable_now(g);
         if readable != g.readable {
+            crate::runtime::config::debug!("fd {} readable {} (rxq {})", self.fd, readable, g.rxq.len());
             if readable {
                 let _ = send_dontwait(self.peer_fd, &[1]);
             } else {
