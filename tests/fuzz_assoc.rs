@@ -1452,12 +1452,6 @@ fn receive_window_bounds_in_order_data() {
 /// however full the buffer is, so a peer that ignores our window makes us
 /// buffer without limit.
 #[test]
-#[ignore = "bug: rx::Receiver::on_data accepts any chunk with a TSN below the highest TSN \
-            received regardless of the receive buffer ('data filling a hole is always \
-            taken'), so one DATA far ahead (up to MAX_TSN_AHEAD = 2^20 TSNs) lets a peer \
-            push unbounded data past rcvbuf (RFC 9260 6.2); fix: when buffered + len > \
-            rcvbuf and t < highest, renege the highest TSN held for reordering (drop it from \
-            reasm and ranges) instead of growing past the window, or cap the overshoot"]
 fn regression_hole_filling_data_ignores_the_receive_window() {
     let (mut ep, mut a, peer, tag, tsn) = scripted(Config { rcvbuf: 16384, ..Config::default() });
     let now = Instant::from_millis(5);
@@ -1479,13 +1473,6 @@ fn regression_hole_filling_data_ignores_the_receive_window() {
 /// progress. Here the peer never finishes message 1 (stream 0) and sends
 /// a complete message on stream 1 at the next TSN.
 #[test]
-#[ignore = "bug: rx::Receiver::continue_partial appends whatever chunk is at pd.next to the \
-            message in partial delivery without checking that it continues it (no B bit, \
-            same stream, U bit and SSN), so a peer sending inconsistent fragments makes \
-            read() splice two messages (even of different streams) into one, and the SSN \
-            bookkeeping of the wrong stream is advanced; fix: in continue_partial stop when \
-            !Receiver::same_msg(prev, next) (as Linux's sctp_ulpq_retrieve_partial stops at a \
-            FIRST fragment)"]
 fn regression_partial_delivery_does_not_splice_messages() {
     let (mut ep, mut a, peer, tag, tsn) = scripted(Config { pd_point: 1000, ..Config::default() });
     let now = Instant::from_millis(5);
@@ -1514,13 +1501,6 @@ fn regression_partial_delivery_does_not_splice_messages() {
 /// twice its size (a reflection amplifier towards a spoofed source), and
 /// past ~8,200 of them the INIT ACK's 16-bit chunk length overflows.
 #[test]
-#[ignore = "bug: Endpoint::on_init (and Association::on_unexpected_init) copy every \
-            reportable unknown INIT parameter into the INIT ACK without a size limit: \
-            the INIT ACK is about twice the INIT (amplification; 9260 3.2.2 allows omitting \
-            them and 13 asks for a small INIT ACK), and with > ~8,200 of them the chunk \
-            length overflows: tlv::len16's debug_assert panics (release: wrong length, \
-            malformed packet); fix: stop adding Unrecognized Parameter entries once the \
-            INIT ACK would exceed the PMTU (or the INIT's own size)"]
 fn regression_init_with_many_reportable_unknown_parameters() {
     for n in [300usize, 9_000] {
         let mut ec = EndpointConfig::seeded(5);

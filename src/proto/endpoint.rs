@@ -67,6 +67,21 @@ pub struct Endpoint {
     listeners: HashMap<u16, Listener>,
 }
 
+/// The unrecognized INIT parameters an INIT ACK reports (RFC 9260 3.2.2),
+/// bounded so the INIT ACK never amplifies a (possibly spoofed) INIT much
+/// nor overflows its length: at most 16 of them and 256 bytes.
+pub fn capped_unrecognized(v: &[Bytes]) -> Vec<Bytes> {
+    let mut total = 0;
+    v.iter()
+        .take(16)
+        .take_while(|p| {
+            total += p.len() + 8;
+            total <= 256
+        })
+        .cloned()
+        .collect()
+}
+
 fn is_unicast(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => !(a.is_multicast() || a.is_broadcast() || a.is_unspecified()),
@@ -129,11 +144,17 @@ impl Endpoint {
         s
     }
 
+    /// Routes `addrs` to `id`. An address already owned by another
+    /// association keeps its owner (it is not added for `id`).
     fn register(&mut self, id: AssocId, local_port: u16, peer_port: u16, addrs: Vec<IpAddr>) {
-        for a in &addrs {
-            self.by_addr.insert((*a, peer_port, local_port), id);
+        let mut mine = Vec::with_capacity(addrs.len());
+        for a in addrs {
+            let e = self.by_addr.entry((a, peer_port, local_port)).or_insert(id);
+            if *e == id {
+                mine.push(a);
+            }
         }
-        self.keys.insert(id, (local_port, peer_port, addrs));
+        self.keys.insert(id, (local_port, peer_port, mine));
     }
 
     /// The association for a peer address and ports, if any.
@@ -214,15 +235,38 @@ impl Endpoint {
         let (hdr, chunks) = wire::parse_packet(data).ok()?;
         let mut iter = chunks.clone();
         let first = iter.next()?.ok()?;
-        let existing = self.lookup(src.ip(), hdr.src_port, hdr.dst_port);
+        // 8.5.1 A: a packet with verification tag 0 may only be a lone INIT.
+        if hdr.vtag == 0 && !matches!(first, Chunk::Init(_)) {
+            return None;
+        }
+        let mut existing = self.lookup(src.ip(), hdr.src_port, hdr.dst_port);
+        if existing.is_none() {
+            if let Chunk::Init(ref init) = first {
+                // 5.1.2 D / 5.2.2: an INIT from a new address that lists an
+                // address of an existing association belongs to it (which
+                // refuses new addresses); it must never create a second one.
+                existing = init.params.addrs.iter().find_map(|a| self.lookup(*a, hdr.src_port, hdr.dst_port));
+            }
+        }
         match first {
             Chunk::CookieEcho(ref raw) => {
+                if let Some(id) = existing {
+                    // With a TCB, even an expired cookie goes to the
+                    // association: 5.2.4 step 3 decides by its tags.
+                    let Ok((cookie, stale)) = Cookie::decode_any(&self.cfg.cookie_secret, raw, now) else {
+                        return None;
+                    };
+                    if cookie.local_port != hdr.dst_port || cookie.peer_port != hdr.src_port {
+                        return None;
+                    }
+                    return Some(DatagramEvent::Assoc(
+                        id,
+                        Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: stale },
+                    ));
+                }
                 let cookie = match Cookie::decode(&self.cfg.cookie_secret, raw, now) {
                     Ok(c) => c,
                     Err(CookieError::Stale { staleness_us, peer_tag }) => {
-                        if existing.is_some() {
-                            return None;
-                        }
                         // 5.1.5 step 3: report the stale cookie.
                         let mut causes = Vec::new();
                         Cause::StaleCookie(staleness_us).emit(&mut causes);
@@ -236,7 +280,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: Some(cookie) },
+                        Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: None },
                     ));
                 }
                 if hdr.vtag != cookie.local_tag {
@@ -264,11 +308,15 @@ impl Endpoint {
                     l.local_addrs,
                 );
                 let addrs: Vec<IpAddr> = assoc.paths().iter().map(|p| p.addr).collect();
+                if addrs.iter().any(|a| self.lookup(*a, hdr.src_port, hdr.dst_port).is_some()) {
+                    // Another association owns one of these addresses.
+                    return None;
+                }
                 self.register(id, hdr.dst_port, hdr.src_port, addrs);
                 Some(DatagramEvent::NewAssoc(
                     id,
                     Box::new(assoc),
-                    Incoming { src, hdr, chunks, cookie: Some(cookie) },
+                    Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: None },
                 ))
             }
             Chunk::Init(ref init) => {
@@ -279,7 +327,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None },
+                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None },
                     ));
                 }
                 self.on_init(now, src, &hdr, init, buf)
@@ -288,7 +336,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None },
+                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None },
                     ));
                 }
                 self.ootb(src, &hdr, chunks, buf)
@@ -396,7 +444,7 @@ impl Endpoint {
                 addrs: if l.local_addrs.len() > 1 { l.local_addrs.clone() } else { Vec::new() },
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
-                unrecognized: init.params.unrecognized.clone(),
+                unrecognized: capped_unrecognized(&init.params.unrecognized),
                 ..InitParams::default()
             },
         };

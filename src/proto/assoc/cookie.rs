@@ -118,6 +118,17 @@ impl Cookie {
     /// Verifies the signature and the lifetime (RFC 9260 5.1.5 steps 1-3)
     /// and decodes the cookie.
     pub fn decode(secret: &[u8; 32], data: &[u8], now: Instant) -> Result<Cookie, CookieError> {
+        let (c, stale) = Self::decode_any(secret, data, now)?;
+        match stale {
+            Some(staleness_us) => Err(CookieError::Stale { staleness_us, peer_tag: c.peer_tag }),
+            None => Ok(c),
+        }
+    }
+
+    /// Verifies the signature and decodes, reporting the staleness (in
+    /// microseconds) of an expired cookie instead of refusing it: with an
+    /// existing association, RFC 9260 5.2.4 step 3 decides by the tags.
+    pub fn decode_any(secret: &[u8; 32], data: &[u8], now: Instant) -> Result<(Cookie, Option<u32>), CookieError> {
         if data.len() < MAC_LEN + 1 {
             return Err(CookieError::Invalid);
         }
@@ -131,14 +142,9 @@ impl Cookie {
         let mut r = Reader { buf: body, pos: 0 };
         let c = Self::parse(&mut r).ok_or(CookieError::Invalid)?;
         let expires = c.created_at.as_micros().saturating_add(c.lifetime_us);
-        if now.as_micros() > expires {
-            let stale = now.as_micros() - expires;
-            return Err(CookieError::Stale {
-                staleness_us: u32::try_from(stale).unwrap_or(u32::MAX),
-                peer_tag: c.peer_tag,
-            });
-        }
-        Ok(c)
+        let stale = (now.as_micros() > expires)
+            .then(|| u32::try_from(now.as_micros() - expires).unwrap_or(u32::MAX));
+        Ok((c, stale))
     }
 
     fn parse(r: &mut Reader<'_>) -> Option<Cookie> {

@@ -10,7 +10,7 @@ impl Association {
         if self.state == AssocState::Closed {
             return;
         }
-        let Incoming { src, hdr, chunks, cookie } = inc;
+        let Incoming { src, hdr, chunks, cookie, cookie_stale } = inc;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
         let first = match peek.next() {
@@ -31,9 +31,31 @@ impl Association {
             _ => hdr.vtag == self.local_tag,
         };
         if !vtag_ok {
-            // 8.5.1 E: SHUTDOWN ACK in COOKIE-WAIT/ECHOED is OOTB; the
-            // endpoint answers those. Everything else is silently dropped.
+            // 8.5.1 E: a SHUTDOWN ACK in COOKIE-WAIT/ECHOED is treated as
+            // OOTB: answered with SHUTDOWN COMPLETE, T bit set, its tag
+            // reflected (8.4 rule 5); the handshake goes on.
+            if matches!(first, Chunk::ShutdownAck)
+                && matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed)
+            {
+                let mut b = Vec::with_capacity(4);
+                emit_raw(&mut b, CHUNK_SHUTDOWN_COMPLETE, wire::chunk::FLAG_T, &[]);
+                self.ctrl.push_back(Ctrl { dst: src, vtag: hdr.vtag, alone: true, bytes: b });
+            }
+            // Everything else is silently dropped.
             return;
+        }
+        // 5.2.4 step 3: an expired cookie is valid only if both of its tags
+        // are this association's (case E); otherwise the packet is
+        // discarded and the peer told the cookie is stale.
+        if let (Some(c), Some(stale)) = (&cookie, cookie_stale) {
+            if !(c.local_tag == self.local_tag && c.peer_tag == self.peer_tag) {
+                let mut causes = Vec::new();
+                Cause::StaleCookie(stale).emit(&mut causes);
+                let mut b = Vec::new();
+                emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
+                self.ctrl.push_back(Ctrl { dst: src, vtag: c.peer_tag, alone: false, bytes: b });
+                return;
+            }
         }
         let Some(pi) = self.path_of(src.ip()) else {
             if let Chunk::Init(init) = &first {
@@ -112,6 +134,15 @@ impl Association {
                     let ty = chunk.chunk_type();
                     let raw = match &chunk {
                         Chunk::Unknown { raw, .. } => raw.clone(),
+                        Chunk::ForwardTsn(f) => {
+                            // Rebuilt as it came (its flags are always zero).
+                            let mut body = f.new_cum_tsn.to_be_bytes().to_vec();
+                            body.extend_from_slice(&f.streams);
+                            let mut v = Vec::with_capacity(4 + body.len());
+                            emit_raw(&mut v, ty, 0, &body);
+                            v.truncate(4 + body.len());
+                            Bytes::from(v)
+                        }
                         _ => Bytes::new(),
                     };
                     if ty & 0x40 != 0 && !raw.is_empty() {
@@ -169,6 +200,13 @@ impl Association {
         let (tsn, sid) = (d.tsn, d.stream_id);
         match self.rx.on_data(d) {
             DataOutcome::New => true,
+            DataOutcome::Violation => {
+                // Fragments that cannot belong together (6.9): abort.
+                let mut causes = Vec::new();
+                Cause::ProtocolViolation(Bytes::from_static(b"inconsistent fragments")).emit(&mut causes);
+                self.abort_with(now, causes, LostReason::ProtocolViolation);
+                false
+            }
             DataOutcome::Duplicate | DataOutcome::Dropped => false,
             DataOutcome::InvalidStream => {
                 let _ = tsn;
@@ -262,11 +300,11 @@ impl Association {
             .filter(|a| self.path_of(*a).is_none())
             .collect();
         let handshake = matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed);
-        if encap_mismatch || (!handshake && !new_addrs.is_empty()) || (handshake && known.is_none())
-        {
+        if encap_mismatch || !new_addrs.is_empty() {
             // 5.2.2: restart with new addresses is refused with an ABORT;
             // 6951bis 5.5 rule 7: a different encapsulation port likewise.
-            // 5.2.1: during the handshake, answer only known addresses.
+            // 5.2.1: during the handshake such an INIT is discarded (and an
+            // ABORT sent) just the same.
             let mut causes = Vec::new();
             if encap_mismatch {
                 let mut v = Vec::new();
@@ -274,7 +312,7 @@ impl Association {
                 v.extend_from_slice(&cur.to_be_bytes());
                 v.extend_from_slice(&src.port().to_be_bytes());
                 Cause::Other { code: 14, value: Bytes::from(v) }.emit(&mut causes);
-            } else if !handshake {
+            } else {
                 let mut v = Vec::new();
                 for a in &new_addrs {
                     match a {
@@ -291,8 +329,6 @@ impl Association {
                     }
                 }
                 Cause::RestartWithNewAddrs(Bytes::from(v)).emit(&mut causes);
-            } else {
-                return;
             }
             let mut b = Vec::new();
             emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
@@ -350,7 +386,7 @@ impl Association {
             initial_tsn: itsn,
             params: InitParams {
                 cookie: Some(Bytes::from(cb)),
-                unrecognized: init.params.unrecognized.clone(),
+                unrecognized: crate::proto::endpoint::capped_unrecognized(&init.params.unrecognized),
                 ..self.local_params()
             },
         };

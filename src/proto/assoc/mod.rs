@@ -138,6 +138,8 @@ pub struct Incoming {
     pub chunks: Chunks,
     /// The verified cookie, when the packet starts with a COOKIE ECHO.
     pub cookie: Option<Cookie>,
+    /// How far past its lifetime that cookie is (microseconds), if expired.
+    pub cookie_stale: Option<u32>,
 }
 
 /// Options of one user message.

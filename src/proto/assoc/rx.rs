@@ -45,6 +45,9 @@ pub enum DataOutcome {
     Dropped,
     /// Invalid stream: acknowledged but not delivered (6.5).
     InvalidStream,
+    /// Fragments that cannot belong to one message (6.9): the peer
+    /// violated the protocol.
+    Violation,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -200,18 +203,65 @@ impl Receiver {
         }
         let len = u32::try_from(chunk.payload.len()).unwrap_or(u32::MAX);
         // 6.2: when the window is exhausted, drop data beyond the highest
-        // TSN received; data filling a hole is always taken so the head
-        // of the line can complete and be delivered.
-        if self.buffered.saturating_add(len) > self.rcvbuf && t > self.highest() {
-            return DataOutcome::Dropped;
+        // TSN received; data filling a hole is taken by dropping ("reneging
+        // on") the highest TSNs held for reordering, so the head of the
+        // line can complete while the buffer stays bounded.
+        if self.buffered.saturating_add(len) > self.rcvbuf {
+            if t > self.highest() {
+                return DataOutcome::Dropped;
+            }
+            while self.buffered.saturating_add(len) > self.rcvbuf {
+                if !self.renege_highest(t) {
+                    return DataOutcome::Dropped;
+                }
+            }
         }
         if !self.mark(t) {
             return DataOutcome::Dropped;
         }
         self.buffered = self.buffered.saturating_add(len);
         self.reasm.insert(t, chunk);
-        self.deliver(t);
+        if !self.deliver(t) {
+            return DataOutcome::Violation;
+        }
         DataOutcome::New
+    }
+
+    /// Drops the highest TSN above `t` held for reordering (not part of a
+    /// complete message waiting for its turn, nor of the message being
+    /// partially delivered), and forgets it was received (RFC 9260 6.2).
+    /// Returns false if there is none.
+    fn renege_highest(&mut self, t: u64) -> bool {
+        let parked = |k: u64, me: &Self| {
+            me.held_unordered.iter().any(|&(b, e)| b <= k && k <= e)
+                || me.streams.iter().any(|s| s.waiting.iter().any(|&(_, b, e)| b <= k && k <= e))
+        };
+        let Some(&k) = self.reasm.keys().next_back() else { return false };
+        if k <= t || k <= self.cum || parked(k, self) {
+            return false;
+        }
+        if let Some(c) = self.reasm.remove(&k) {
+            self.buffered = self.buffered.saturating_sub(c.payload.len() as u32);
+        }
+        self.unmark(k);
+        true
+    }
+
+    /// Removes `t` (above the cumulative TSN) from the received ranges.
+    fn unmark(&mut self, t: u64) {
+        let Some(i) = self.ranges.iter().position(|&(s, e)| s <= t && t <= e) else { return };
+        let (s, e) = self.ranges[i];
+        match (s == t, e == t) {
+            (true, true) => {
+                self.ranges.remove(i);
+            }
+            (true, false) => self.ranges[i].0 = t + 1,
+            (false, true) => self.ranges[i].1 = t - 1,
+            (false, false) => {
+                self.ranges[i].1 = t - 1;
+                self.ranges.insert(i + 1, (t + 1, e));
+            }
+        }
     }
 
     /// Whether the chunks at `a` and `b = a + 1` belong to one message.
@@ -272,10 +322,13 @@ impl Receiver {
     }
 
     /// Moves whatever became deliverable after `t` arrived to the inbox.
-    fn deliver(&mut self, t: u64) {
+    /// Returns false on fragments that cannot belong together.
+    fn deliver(&mut self, t: u64) -> bool {
         if let Some(pd) = self.pd {
             if t == pd.next {
-                self.continue_partial();
+                if !self.continue_partial() {
+                    return false;
+                }
             } else if let Some((b, e)) = self.complete_around(t) {
                 self.park(b, e);
             }
@@ -283,7 +336,7 @@ impl Receiver {
             self.park(b, e);
             self.drain_ready();
         }
-        self.maybe_start_partial();
+        self.maybe_start_partial()
     }
 
     /// Records a complete message (b..=e) for delivery in its turn.
@@ -319,9 +372,18 @@ impl Receiver {
         }
     }
 
-    fn continue_partial(&mut self) {
-        let Some(mut pd) = self.pd else { return };
+    /// Returns false if the chunk at the next TSN cannot continue the
+    /// message being delivered (a protocol violation by the peer).
+    fn continue_partial(&mut self) -> bool {
+        let Some(mut pd) = self.pd else { return true };
         while let Some(c) = self.reasm.get(&pd.next) {
+            let continues = c.stream_id == pd.stream_id
+                && c.unordered() == pd.unordered
+                && (pd.unordered || c.ssn == pd.ssn)
+                && !c.begin();
+            if !continues {
+                return false;
+            }
             let end = c.end();
             let k = pd.next;
             self.push_range(k, k, end);
@@ -333,29 +395,30 @@ impl Receiver {
                 }
                 self.pd = None;
                 self.drain_ready();
-                return;
+                return true;
             }
         }
         self.pd = Some(pd);
+        true
     }
 
     /// Starts partial delivery of the message at the head of the line when
     /// it is deliverable and either holds `pd_point` bytes or the buffer is
     /// full (RFC 9260 6.9 lets a receiver deliver a large message in parts).
-    fn maybe_start_partial(&mut self) {
+    fn maybe_start_partial(&mut self) -> bool {
         if self.pd.is_some() {
-            return;
+            return true;
         }
         let Some((&b, first)) = self.reasm.iter().next() else {
-            return;
+            return true;
         };
         if !first.begin() {
-            return;
+            return true;
         }
         let deliverable =
             first.unordered() || self.streams[usize::from(first.stream_id)].next_ssn == first.ssn;
         if !deliverable {
-            return;
+            return true;
         }
         let mut bytes = first.payload.len() as u64;
         let mut e = b;
@@ -368,7 +431,7 @@ impl Receiver {
         }
         let full = self.rwnd() < self.rcvbuf / 8 + 1;
         if bytes < u64::from(self.pd_point) && !full {
-            return;
+            return true;
         }
         let (sid, ssn, unordered) = (first.stream_id, first.ssn, first.unordered());
         if !unordered {
@@ -377,7 +440,7 @@ impl Receiver {
         }
         self.push_range(b, e, false);
         self.pd = Some(Partial { stream_id: sid, ssn, unordered, next: e + 1 });
-        self.continue_partial();
+        self.continue_partial()
     }
 
     /// Takes the next piece of received data, at most `max` bytes of it
