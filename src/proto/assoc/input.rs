@@ -430,6 +430,7 @@ impl Association {
                 path.t3_rtx = None;
                 path.hb_outstanding = None;
                 path.error_count = 0;
+                path.errors_since = None;
                 path.rtt_probe = None;
             }
             self.assoc_errors = 0;
@@ -638,11 +639,17 @@ impl Association {
                             }
                         }
                     }
-                    self.paths[c.path].error_count = 0;
+                    let sent = c.sent_at;
+                    self.paths[c.path].ack_clears_errors(sent);
                     highest_newly_acked = Some(tsn);
                 } else if !in_gap && c.gap_acked {
-                    // Reneged (6.2.1): no longer acknowledged.
+                    // Reneged (6.2.1): no longer acknowledged. It is not in
+                    // flight any more, so no T3-rtx covers it: send it again.
                     c.gap_acked = false;
+                    if c.rtx.is_none() {
+                        c.rtx = Some(c.path);
+                        self.rtx_marked += 1;
+                    }
                 }
             }
             // Fast retransmit (7.2.4): miss indications for chunks below the
@@ -759,7 +766,11 @@ impl Association {
                     }
                 }
             }
+            // 8.2: an acknowledgement clears the error count of the path
+            // the chunk was last sent to, but only a new one: a chunk
+            // gap-acked earlier proves that path worked then, not now
+            // (it may have gone dark since).
+            p.ack_clears_errors(c.sent_at);
         }
-        p.error_count = 0;
     }
 }

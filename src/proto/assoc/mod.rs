@@ -562,8 +562,19 @@ impl Association {
     }
 
     /// The path for new data: the primary while active, else the first
-    /// active confirmed path (RFC 9260 6.4.1).
+    /// active confirmed path (RFC 9260 6.4.1). A path with unanswered
+    /// retransmissions or heartbeats (error count above zero) is treated
+    /// as potentially failed (RFC 7829, with the threshold Linux uses by
+    /// default, 0): new data avoids it while a healthy path exists, and
+    /// returns as soon as a heartbeat or an acknowledgement clears it.
     fn data_path(&self) -> usize {
+        let healthy = |p: &Path| p.is_active() && p.confirmed && p.error_count == 0;
+        if self.paths.get(self.primary).is_some_and(healthy) {
+            return self.primary;
+        }
+        if let Some(i) = self.paths.iter().position(healthy) {
+            return i;
+        }
         if self.paths.get(self.primary).is_some_and(|p| p.is_active()) {
             return self.primary;
         }
@@ -869,6 +880,9 @@ impl Association {
         let _ = now;
         let p = &mut self.paths[i];
         p.error_count += 1;
+        if p.errors_since.is_none() {
+            p.errors_since = Some(now);
+        }
         if p.error_count > self.cfg.path_max_retrans && p.state == PathState::Active {
             p.state = PathState::Inactive;
             let addr = p.addr;
@@ -997,6 +1011,7 @@ impl Association {
         }
         p.hb_outstanding = None;
         p.error_count = 0;
+        p.errors_since = None;
         p.on_rtt(now.saturating_since(Instant(sent)), &cfg);
         let was_inactive = p.state == PathState::Inactive;
         let was_unconfirmed = !p.confirmed;

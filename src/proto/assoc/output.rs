@@ -169,6 +169,7 @@ impl Association {
                 c.rtx = None;
                 c.path = pi;
                 c.tx_count += 1;
+                c.sent_at = now;
                 c.in_flight = true;
                 c.misses = 0;
                 let (len, tsn) = (c.len(), c.tsn);
@@ -232,6 +233,7 @@ impl Association {
                     rtx: None,
                     misses: 0,
                     fast_rtx_done: false,
+                    sent_at: now,
                 });
                 wrote = true;
             }

@@ -31,6 +31,8 @@ pub struct Path {
     pub rtt_probe: Option<(u32, Instant)>,
     // Errors (8.2)
     pub error_count: u32,
+    /// When the current run of errors began (None: no errors).
+    pub errors_since: Option<Instant>,
     // Congestion (7.2)
     pub cwnd: u32,
     pub ssthresh: u32,
@@ -73,6 +75,7 @@ impl Path {
             rtt_measured: false,
             rtt_probe: None,
             error_count: 0,
+            errors_since: None,
             cwnd: 0,
             ssthresh: u32::MAX,
             partial_bytes_acked: 0,
@@ -123,6 +126,16 @@ impl Path {
     /// Doubles the RTO (6.3.3 E2), capped at RTO.Max.
     pub fn backoff(&mut self, cfg: &Config) {
         self.rto = self.rto.saturating_mul(2).min(cfg.rto_max);
+    }
+
+    /// An acknowledgement of data sent at `sent_at` on this path clears
+    /// its error count (RFC 9260 8.2), unless the data was sent before the
+    /// errors began: then it proves nothing about the path now.
+    pub fn ack_clears_errors(&mut self, sent_at: Instant) {
+        if self.errors_since.is_none_or(|t| sent_at >= t) {
+            self.error_count = 0;
+            self.errors_since = None;
+        }
     }
 
     pub fn is_active(&self) -> bool {

@@ -227,23 +227,40 @@ impl Receiver {
         DataOutcome::New
     }
 
-    /// Drops the highest TSN above `t` held for reordering (not part of a
-    /// complete message waiting for its turn, nor of the message being
-    /// partially delivered), and forgets it was received (RFC 9260 6.2).
-    /// Returns false if there is none.
+    /// Drops the highest TSN above `t` held for reordering and forgets it
+    /// was received (RFC 9260 6.2; Linux's sctp_ulpq_renege). If it belongs
+    /// to a complete message still waiting for its turn (for ordering, or
+    /// for a partial delivery to end), the whole message goes, so nothing
+    /// half-delivered remains. Returns false if there is nothing above `t`.
     fn renege_highest(&mut self, t: u64) -> bool {
-        let parked = |k: u64, me: &Self| {
-            me.held_unordered.iter().any(|&(b, e)| b <= k && k <= e)
-                || me.streams.iter().any(|s| s.waiting.iter().any(|&(_, b, e)| b <= k && k <= e))
-        };
         let Some(&k) = self.reasm.keys().next_back() else { return false };
-        if k <= t || k <= self.cum || parked(k, self) {
+        if k <= t || k <= self.cum {
             return false;
         }
-        if let Some(c) = self.reasm.remove(&k) {
-            self.buffered = self.buffered.saturating_sub(c.payload.len() as u32);
+        let cum = self.cum;
+        let mut range = (k, k);
+        // Data at or below the cumulative TSN was acknowledged for good
+        // and cannot be reneged: such a message stays.
+        if let Some(i) = self.held_unordered.iter().position(|&(b, e)| b <= k && k <= e) {
+            if self.held_unordered[i].0 <= cum {
+                return false;
+            }
+            range = self.held_unordered.remove(i).unwrap_or(range);
+        } else if let Some((si, i)) = self.streams.iter().enumerate().find_map(|(si, st)| {
+            st.waiting.iter().position(|&(_, b, e)| b <= k && k <= e).map(|i| (si, i))
+        }) {
+            if self.streams[si].waiting[i].1 <= cum {
+                return false;
+            }
+            let (_, b, e) = self.streams[si].waiting.swap_remove(i);
+            range = (b, e);
         }
-        self.unmark(k);
+        for x in range.0..=range.1 {
+            if let Some(c) = self.reasm.remove(&x) {
+                self.buffered = self.buffered.saturating_sub(c.payload.len() as u32);
+            }
+            self.unmark(x);
+        }
         true
     }
 

@@ -37,6 +37,8 @@ pub struct TxChunk {
     pub rtx: Option<usize>,
     /// Miss indications (RFC 9260 7.2.4).
     pub misses: u8,
+    /// When it was last transmitted.
+    pub sent_at: crate::proto::time::Instant,
     /// Already fast-retransmitted once.
     pub fast_rtx_done: bool,
 }
