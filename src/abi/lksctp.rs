@@ -11,30 +11,51 @@ use std::os::raw::{c_int, c_uint, c_void};
 use std::sync::Arc;
 
 /// The errno Linux gives when an SCTP call meets a descriptor that is not
-/// one of ours: libsctp would have called get/setsockopt(SOL_SCTP) on it.
-fn not_ours(fd: c_int) -> c_int {
-    let mut ty: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt with a valid int buffer and its length.
+/// one of ours: libsctp would have called getsockopt (`get`) or
+/// setsockopt with SOL_SCTP on it, so we ask the kernel the same question
+/// (EBADF, ENOTSOCK, or for another socket type ENOPROTOOPT/EOPNOTSUPP).
+fn not_ours(fd: c_int, get: bool) -> c_int {
+    let mut buf = [0u8; 256];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: a valid buffer and length for the kernel to fill or read.
     let r = unsafe {
-        libc::syscall(libc::SYS_getsockopt, fd, libc::SOL_SOCKET, libc::SO_TYPE, &mut ty as *mut c_int, &mut len as *mut libc::socklen_t)
+        if get {
+            libc::syscall(libc::SYS_getsockopt, fd, t::SOL_SCTP, t::SCTP_STATUS, buf.as_mut_ptr(), &mut len as *mut libc::socklen_t)
+        } else {
+            libc::syscall(libc::SYS_setsockopt, fd, t::SOL_SCTP, t::SCTP_SOCKOPT_BINDX_ADD, buf.as_ptr(), 16 as libc::socklen_t)
+        }
     };
     if r < 0 {
         std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EBADF)
     } else {
-        libc::ENOPROTOOPT
+        libc::EOPNOTSUPP
     }
 }
 
+/// The socket for a call libsctp implements with getsockopt.
 fn sctp(fd: c_int) -> Result<Arc<Socket>, c_int> {
-    sock::get(fd).ok_or_else(|| not_ours(fd))
+    sock::get(fd).ok_or_else(|| not_ours(fd, true))
+}
+
+/// The socket for a call libsctp implements with setsockopt.
+fn sctp_set(fd: c_int) -> Result<Arc<Socket>, c_int> {
+    sock::get(fd).ok_or_else(|| not_ours(fd, false))
+}
+
+/// The socket for a data call (sendmsg/recvmsg in libsctp): a descriptor
+/// that is not a socket gives EBADF/ENOTSOCK; another socket EOPNOTSUPP.
+fn sctp_io(fd: c_int) -> Result<Arc<Socket>, c_int> {
+    sock::get(fd).ok_or_else(|| match not_ours(fd, true) {
+        e @ (libc::EBADF | libc::ENOTSOCK) => e,
+        _ => libc::EOPNOTSUPP,
+    })
 }
 
 /// sctp_bindx(3).
 #[no_mangle]
 pub extern "C" fn sctp_bindx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, flags: c_int) -> c_int {
     boundary(-1, || {
-        let s = sctp(sd)?;
+        let s = sctp_set(sd)?;
         let v = read_packed_addrs(addrs, addrcnt, None)?;
         match flags {
             t::SCTP_BINDX_ADD_ADDR => s.bind(&v)?,
@@ -186,7 +207,7 @@ pub extern "C" fn sctp_sendmsg(
 ) -> c_int {
     let _ = timetolive;
     boundary(-1, || {
-        let sk = sctp(s)?;
+        let sk = sctp_io(s)?;
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
@@ -203,7 +224,7 @@ pub extern "C" fn sctp_sendmsg(
 #[no_mangle]
 pub extern "C" fn sctp_send(s: c_int, msg: *const c_void, len: usize, sinfo: *const t::sctp_sndrcvinfo, flags: c_int) -> c_int {
     boundary(-1, || {
-        let sk = sctp(s)?;
+        let sk = sctp_io(s)?;
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
@@ -237,7 +258,7 @@ pub extern "C" fn sctp_recvmsg(
     msg_flags: *mut c_int,
 ) -> c_int {
     boundary(-1, || {
-        let sk = sctp(s)?;
+        let sk = sctp_io(s)?;
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
@@ -285,7 +306,7 @@ pub extern "C" fn sctp_sendv(
     flags: c_int,
 ) -> c_int {
     boundary(-1, || {
-        let sk = sctp(s)?;
+        let sk = sctp_io(s)?;
         let iovcnt = usize::try_from(iovcnt).map_err(|_| libc::EINVAL)?;
         let mut p = ops::default_params(&sk);
         if !addrs.is_null() && addrcnt > 0 {
@@ -351,7 +372,7 @@ pub extern "C" fn sctp_recvv(
     flags: *mut c_int,
 ) -> c_int {
     boundary(-1, || {
-        let sk = sctp(s)?;
+        let sk = sctp_io(s)?;
         let iovlen = usize::try_from(iovlen).map_err(|_| libc::EINVAL)?;
         let in_flags = if flags.is_null() { 0 } else { mem::read_val(flags)? };
         let iovs = ops::read_iovs(iov, iovlen)?;
