@@ -156,7 +156,12 @@ int main(int argc, char **argv)
 	nobody = t_addr4("127.0.0.1", (uint16_t)(t_ports.sctp + 5));
 	CHECK_ERRNO(connect(c, (struct sockaddr *)&nobody, sizeof(nobody)), EINPROGRESS);
 	re = t_wait_fd(c, POLLOUT, 15000);
-	CHECK(re & POLLERR);
+	/* Linux sets POLLERR here. sctpudp's descriptor is an AF_UNIX socket
+	 * whose readiness the stack drives, and the kernel offers no way to
+	 * raise POLLERR on it without tearing it down, so sctpudp reports the
+	 * failure as POLLOUT|POLLIN with SO_ERROR set (the pattern programs
+	 * check after a non-blocking connect). README lists this difference. */
+	CHECK(re & (POLLERR | POLLOUT));
 	CHECK_EQ(t_get_int(c, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
 	CHECK_SYS(close(c));
 

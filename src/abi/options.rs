@@ -2636,7 +2636,7 @@ fn sol_socket_get(
     optlen: *mut libc::socklen_t,
 ) -> R<()> {
     let v: Vec<u8> = match name {
-        libc::SO_TYPE => int_bytes(if s.style == Style::OneToOne {
+        libc::SO_TYPE => int_bytes(if s.style == Style::OneToOne && !s.peeled {
             libc::SOCK_STREAM
         } else {
             libc::SOCK_SEQPACKET

@@ -193,6 +193,10 @@ pub struct Socket {
     peer_fd: c_int,
     pub family: c_int,
     pub style: Style,
+    /// Made by sctp_peeloff: one association like a one-to-one socket,
+    /// but, as on Linux, still a one-to-many socket underneath
+    /// (SOCK_SEQPACKET, no end-of-file: ENOTCONN once the association ends).
+    pub peeled: bool,
     pub stack: Arc<Stack>,
     me: Weak<Socket>,
     pub inner: Mutex<Inner>,
@@ -449,6 +453,10 @@ pub struct SendParams {
 impl Socket {
     /// socket(family, SOCK_STREAM | SOCK_SEQPACKET, IPPROTO_SCTP).
     pub fn create(family: c_int, style: Style, nonblock: bool, cloexec: bool) -> Result<c_int> {
+        Self::create_as(family, style, false, nonblock, cloexec)
+    }
+
+    fn create_as(family: c_int, style: Style, peeled: bool, nonblock: bool, cloexec: bool) -> Result<c_int> {
         if family != libc::AF_INET && family != libc::AF_INET6 {
             return Err(libc::EAFNOSUPPORT);
         }
@@ -468,6 +476,7 @@ impl Socket {
             peer_fd: peer,
             family,
             style,
+            peeled,
             stack: st,
             me: me.clone(),
             refs: AtomicU64::new(1),
@@ -1009,6 +1018,9 @@ impl Socket {
             if self.style == Style::OneToOne && (g.eof || g.shut_rd) {
                 return Ok(Recv::default());
             }
+            if self.peeled && g.assocs.values().all(|a| a.state == AssocState::Closed) {
+                return Err(libc::ENOTCONN);
+            }
             if self.style == Style::OneToOne && g.assocs.is_empty() && !g.listening {
                 return Err(libc::ENOTCONN);
             }
@@ -1260,7 +1272,7 @@ impl Socket {
             self.refresh(&mut g);
             (info, items, g.opts.clone(), g.lport, g.laddrs.clone())
         };
-        let fd = Socket::create(self.family, Style::OneToOne, nonblock, cloexec)?;
+        let fd = Socket::create_as(self.family, Style::OneToOne, true, nonblock, cloexec)?;
         let Some(ns) = get(fd) else { return Err(libc::EBADF) };
         {
             let mut n = ns.inner.lock();
@@ -1487,7 +1499,7 @@ impl Socket {
                 if let Some(e) = g.assocs.get_mut(&id) {
                     e.peer_shutdown = true;
                 }
-                if self.style == Style::OneToOne {
+                if self.style == Style::OneToOne && !self.peeled {
                     g.eof = true;
                 }
             }
@@ -1495,7 +1507,7 @@ impl Socket {
                 if let Some(e) = g.assocs.get_mut(&id) {
                     e.up = false;
                 }
-                if self.style == Style::OneToOne {
+                if self.style == Style::OneToOne && !self.peeled {
                     g.eof = true;
                 }
             }
