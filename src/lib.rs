@@ -6,8 +6,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
+pub mod preload;
 pub mod proto;
 pub mod runtime;
-pub mod sys;
 pub mod sock;
-pub mod preload;
+pub mod sys;

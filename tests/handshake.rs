@@ -274,7 +274,7 @@ impl Host {
     }
 
     fn count(&self, id: Option<AssocId>, f: impl Fn(&AssocEvent) -> bool) -> usize {
-        self.events.iter().filter(|(i, e)| id.map_or(true, |x| x == *i) && f(e)).count()
+        self.events.iter().filter(|(i, e)| id.is_none_or(|x| x == *i) && f(e)).count()
     }
 
     fn comm_ups(&self, restart: bool) -> usize {
@@ -388,7 +388,7 @@ impl Lab {
             if done(self) {
                 return true;
             }
-            if self.next_event().map_or(true, |t| t > end) || !self.step() {
+            if self.next_event().is_none_or(|t| t > end) || !self.step() {
                 return done(self);
             }
         }
@@ -400,7 +400,7 @@ impl Lab {
         let end = self.now + d;
         self.flush();
         for _ in 0..1_000_000 {
-            if self.next_event().map_or(true, |t| t > end) {
+            if self.next_event().is_none_or(|t| t > end) {
                 self.now = end;
                 return;
             }

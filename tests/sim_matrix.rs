@@ -185,7 +185,9 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
             for (i, n) in net.nodes.iter().enumerate() {
                 for a in n.assocs.values() {
                     eprintln!("node{i}: state {:?} unacked {} pending {} buffered {} peer_rwnd {} local_rwnd {} readable {} pd {} next_tsn {} rx_cum {}", a.state(), a.unacked_chunks(), a.pending_chunks(), a.buffered_amount(), a.peer_rwnd(), a.local_rwnd(), a.readable_bytes(), a.in_partial_delivery(), a.next_tsn(), a.rx_cum_tsn());
-                    for p in a.paths() { eprintln!("   {:?}", p); }
+                    for p in a.paths() {
+                        eprintln!("   {:?}", p);
+                    }
                 }
             }
         }

@@ -2,6 +2,11 @@
 //! from this file by build.rs with cbindgen). They configure the stack
 //! before the first SCTP socket is created, for programs that are relinked
 //! rather than configured through the environment.
+//!
+//! These are the C ABI: they take raw pointers from C by design and never
+//! dereference them directly (reads and writes go through `abi::mem`, or
+//! the pointers pass unchanged to the next libc definition).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::os::raw::{c_char, c_int};
 
@@ -79,6 +84,9 @@ mod tests {
     fn header_is_fresh() {
         let generated = include_str!(concat!(env!("OUT_DIR"), "/sctpudp.h"));
         let committed = include_str!("../../include/sctpudp.h");
-        assert_eq!(generated, committed, "include/sctpudp.h is stale: rebuild with SCTPUDP_REGEN_HEADER=1");
+        assert_eq!(
+            generated, committed,
+            "include/sctpudp.h is stale: rebuild with SCTPUDP_REGEN_HEADER=1"
+        );
     }
 }

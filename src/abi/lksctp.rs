@@ -1,5 +1,10 @@
 //! The lksctp-tools functions (`libsctp.so.1`'s names, RFC 6458 section 9)
 //! implemented directly on the socket layer.
+//!
+//! These are the C ABI: they take raw pointers from C by design and never
+//! dereference them directly (reads and writes go through `abi::mem`, or
+//! the pointers pass unchanged to the next libc definition).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use super::types as t;
 use super::{boundary, mem, ops, read_packed_addrs, read_sockaddr, set_errno};
@@ -20,9 +25,23 @@ fn not_ours(fd: c_int, get: bool) -> c_int {
     // SAFETY: a valid buffer and length for the kernel to fill or read.
     let r = unsafe {
         if get {
-            libc::syscall(libc::SYS_getsockopt, fd, t::SOL_SCTP, t::SCTP_STATUS, buf.as_mut_ptr(), &mut len as *mut libc::socklen_t)
+            libc::syscall(
+                libc::SYS_getsockopt,
+                fd,
+                t::SOL_SCTP,
+                t::SCTP_STATUS,
+                buf.as_mut_ptr(),
+                &mut len as *mut libc::socklen_t,
+            )
         } else {
-            libc::syscall(libc::SYS_setsockopt, fd, t::SOL_SCTP, t::SCTP_SOCKOPT_BINDX_ADD, buf.as_ptr(), 16 as libc::socklen_t)
+            libc::syscall(
+                libc::SYS_setsockopt,
+                fd,
+                t::SOL_SCTP,
+                t::SCTP_SOCKOPT_BINDX_ADD,
+                buf.as_ptr(),
+                16 as libc::socklen_t,
+            )
         }
     };
     if r < 0 {
@@ -53,7 +72,12 @@ fn sctp_io(fd: c_int) -> Result<Arc<Socket>, c_int> {
 
 /// sctp_bindx(3).
 #[no_mangle]
-pub extern "C" fn sctp_bindx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, flags: c_int) -> c_int {
+pub extern "C" fn sctp_bindx(
+    sd: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+    flags: c_int,
+) -> c_int {
     boundary(-1, || {
         let s = sctp_set(sd)?;
         let v = read_packed_addrs(addrs, addrcnt, None)?;
@@ -66,7 +90,12 @@ pub extern "C" fn sctp_bindx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_i
     })
 }
 
-fn connectx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, id: *mut t::sctp_assoc_t) -> Result<c_int, c_int> {
+fn connectx(
+    sd: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+    id: *mut t::sctp_assoc_t,
+) -> Result<c_int, c_int> {
     let s = sctp(sd)?;
     let v = read_packed_addrs(addrs, addrcnt, None)?;
     let (aid, r) = s.connectx(&v);
@@ -78,7 +107,12 @@ fn connectx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, id: *mut t::s
 
 /// sctp_connectx(3) (the VERS_3 form, with an association id out-parameter).
 #[no_mangle]
-pub extern "C" fn sctp_connectx(sd: c_int, addrs: *mut libc::sockaddr, addrcnt: c_int, id: *mut t::sctp_assoc_t) -> c_int {
+pub extern "C" fn sctp_connectx(
+    sd: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+    id: *mut t::sctp_assoc_t,
+) -> c_int {
     boundary(-1, || connectx(sd, addrs, addrcnt, id))
 }
 
@@ -97,7 +131,11 @@ pub extern "C" fn sctp_peeloff_flags(sd: c_int, assoc_id: t::sctp_assoc_t, flags
         if f & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
             return Err(libc::EINVAL);
         }
-        s.peeloff(AssocId(assoc_id as u32), f & libc::SOCK_NONBLOCK != 0, f & libc::SOCK_CLOEXEC != 0)
+        s.peeloff(
+            AssocId(assoc_id as u32),
+            f & libc::SOCK_NONBLOCK != 0,
+            f & libc::SOCK_CLOEXEC != 0,
+        )
     })
 }
 
@@ -128,7 +166,11 @@ fn pack_addrs(v: &[SocketAddr], out: *mut *mut libc::sockaddr) -> Result<c_int, 
 /// sctp_getpaddrs(3): the peer's addresses, in memory to free with
 /// sctp_freepaddrs.
 #[no_mangle]
-pub extern "C" fn sctp_getpaddrs(sd: c_int, id: t::sctp_assoc_t, addrs: *mut *mut libc::sockaddr) -> c_int {
+pub extern "C" fn sctp_getpaddrs(
+    sd: c_int,
+    id: t::sctp_assoc_t,
+    addrs: *mut *mut libc::sockaddr,
+) -> c_int {
     boundary(-1, || {
         let s = sctp(sd)?;
         let v = s.peer_addrs(id)?;
@@ -146,7 +188,11 @@ pub extern "C" fn sctp_freepaddrs(addrs: *mut libc::sockaddr) -> c_int {
 
 /// sctp_getladdrs(3).
 #[no_mangle]
-pub extern "C" fn sctp_getladdrs(sd: c_int, id: t::sctp_assoc_t, addrs: *mut *mut libc::sockaddr) -> c_int {
+pub extern "C" fn sctp_getladdrs(
+    sd: c_int,
+    id: t::sctp_assoc_t,
+    addrs: *mut *mut libc::sockaddr,
+) -> c_int {
     boundary(-1, || {
         let s = sctp(sd)?;
         let v = s.local_addrs(id)?;
@@ -162,7 +208,13 @@ pub extern "C" fn sctp_freeladdrs(addrs: *mut libc::sockaddr) -> c_int {
 
 /// sctp_opt_info(3): getsockopt with the association id placed first.
 #[no_mangle]
-pub extern "C" fn sctp_opt_info(sd: c_int, id: t::sctp_assoc_t, opt: c_int, arg: *mut c_void, size: *mut libc::socklen_t) -> c_int {
+pub extern "C" fn sctp_opt_info(
+    sd: c_int,
+    id: t::sctp_assoc_t,
+    opt: c_int,
+    arg: *mut c_void,
+    size: *mut libc::socklen_t,
+) -> c_int {
     boundary(-1, || {
         let s = sctp(sd)?;
         if arg.is_null() || size.is_null() {
@@ -211,7 +263,13 @@ pub extern "C" fn sctp_sendmsg(
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
-        let mut p = SendParams { sid: stream_no, flags: flags as u16, ppid: ops::ppid_in(ppid), context, ..SendParams::default() };
+        let mut p = SendParams {
+            sid: stream_no,
+            flags: flags as u16,
+            ppid: ops::ppid_in(ppid),
+            context,
+            ..SendParams::default()
+        };
         if !to.is_null() && tolen > 0 {
             p.to.push(read_sockaddr(to, tolen as usize)?.0);
         }
@@ -222,7 +280,13 @@ pub extern "C" fn sctp_sendmsg(
 
 /// sctp_send(3).
 #[no_mangle]
-pub extern "C" fn sctp_send(s: c_int, msg: *const c_void, len: usize, sinfo: *const t::sctp_sndrcvinfo, flags: c_int) -> c_int {
+pub extern "C" fn sctp_send(
+    s: c_int,
+    msg: *const c_void,
+    len: usize,
+    sinfo: *const t::sctp_sndrcvinfo,
+    flags: c_int,
+) -> c_int {
     boundary(-1, || {
         let sk = sctp_io(s)?;
         if msg.is_null() && len > 0 {
@@ -270,9 +334,17 @@ pub extern "C" fn sctp_recvmsg(
         if !sinfo.is_null() {
             // SAFETY: sctp_sndrcvinfo is plain old data; zeroed is valid.
             let mut i: t::sctp_sndrcvinfo = unsafe { std::mem::zeroed() };
-            if let Some((_, v)) = ops::recv_cmsgs(&sk, &r).into_iter().find(|(ty, _)| *ty == t::SCTP_SNDRCV) {
+            if let Some((_, v)) =
+                ops::recv_cmsgs(&sk, &r).into_iter().find(|(ty, _)| *ty == t::SCTP_SNDRCV)
+            {
                 // SAFETY: `v` holds exactly a sctp_sndrcvinfo built by recv_cmsgs.
-                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), &mut i as *mut _ as *mut u8, v.len().min(std::mem::size_of_val(&i))) };
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        v.as_ptr(),
+                        &mut i as *mut _ as *mut u8,
+                        v.len().min(std::mem::size_of_val(&i)),
+                    )
+                };
             } else if r.notification {
                 i.sinfo_assoc_id = r.assoc;
             }
@@ -377,7 +449,12 @@ pub extern "C" fn sctp_recvv(
         let in_flags = if flags.is_null() { 0 } else { mem::read_val(flags)? };
         let iovs = ops::read_iovs(iov, iovlen)?;
         let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-        let r = sk.recv_with(cap, &mut ops::IovSink(&iovs), in_flags & libc::MSG_PEEK != 0, in_flags & libc::MSG_DONTWAIT != 0)?;
+        let r = sk.recv_with(
+            cap,
+            &mut ops::IovSink(&iovs),
+            in_flags & libc::MSG_PEEK != 0,
+            in_flags & libc::MSG_DONTWAIT != 0,
+        )?;
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }

@@ -25,7 +25,17 @@ fn vm(read: bool, local: *mut c_void, remote: *const c_void, len: usize) -> Resu
         let nr = if read { libc::SYS_process_vm_readv } else { libc::SYS_process_vm_writev };
         // SAFETY: both iovecs describe `len` bytes; `local` is our own
         // valid buffer; the kernel validates `remote` and reports EFAULT.
-        let n = unsafe { libc::syscall(nr, libc::getpid(), &l as *const libc::iovec, 1usize, &r as *const libc::iovec, 1usize, 0usize) };
+        let n = unsafe {
+            libc::syscall(
+                nr,
+                libc::getpid(),
+                &l as *const libc::iovec,
+                1usize,
+                &r as *const libc::iovec,
+                1usize,
+                0usize,
+            )
+        };
         if n == len as libc::c_long {
             VM_OK.store(1, Ordering::Relaxed);
             return Ok(());
@@ -82,7 +92,10 @@ pub fn write_val<T: Copy>(p: *mut T, v: &T) -> Result<(), c_int> {
 
 /// Writes `parts`, concatenated, into the application's `remote` iovecs
 /// (filled in order), with one process_vm_writev per 1024 parts.
-pub fn write_gather(parts: &mut dyn Iterator<Item = &[u8]>, remote: &[libc::iovec]) -> Result<(), c_int> {
+pub fn write_gather(
+    parts: &mut dyn Iterator<Item = &[u8]>,
+    remote: &[libc::iovec],
+) -> Result<(), c_int> {
     let mut local: Vec<libc::iovec> = Vec::new();
     let mut total = 0usize;
     for p in parts {

@@ -1,6 +1,11 @@
 //! The C ABI: lksctp's function names and Linux struct layouts. Every
 //! pointer from C is checked before use ([`mem`]), every error is `-1`
 //! with the errno the kernel would set, and no panic crosses into C.
+//!
+//! These are the C ABI: they take raw pointers from C by design and never
+//! dereference them directly (reads and writes go through `abi::mem`, or
+//! the pointers pass unchanged to the next libc definition).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod ext;
 pub mod lksctp;
@@ -27,7 +32,10 @@ pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
             fail
         }
         Err(_) => {
-            crate::runtime::config::log(crate::runtime::config::Level::Error, "internal error (panic) caught at the C boundary");
+            crate::runtime::config::log(
+                crate::runtime::config::Level::Error,
+                "internal error (panic) caught at the C boundary",
+            );
             set_errno(libc::EIO);
             fail
         }
@@ -72,7 +80,11 @@ pub fn read_sockaddr(p: *const libc::sockaddr, max: usize) -> Result<(SocketAddr
 }
 
 /// Decodes `count` packed sockaddrs (sctp_bindx/sctp_connectx style).
-pub fn read_packed_addrs(p: *const libc::sockaddr, count: c_int, max_bytes: Option<usize>) -> Result<Vec<SocketAddr>, c_int> {
+pub fn read_packed_addrs(
+    p: *const libc::sockaddr,
+    count: c_int,
+    max_bytes: Option<usize>,
+) -> Result<Vec<SocketAddr>, c_int> {
     if count <= 0 {
         return Err(libc::EINVAL);
     }
@@ -91,14 +103,19 @@ pub fn read_packed_addrs(p: *const libc::sockaddr, count: c_int, max_bytes: Opti
 
 /// Encodes an address as the bytes of a sockaddr_in/in6.
 pub fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
-    let mut b = vec![0u8; addr_len(if a.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 }).unwrap_or(16)];
+    let mut b =
+        vec![0u8; addr_len(if a.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 }).unwrap_or(16)];
     crate::sock::notify::put_sockaddr(&mut b, 0, a);
     b
 }
 
 /// Writes `a` to a (sockaddr *, socklen_t *) output pair as the kernel
 /// does: truncated to the caller's length, the full length stored back.
-pub fn write_sockaddr(p: *mut libc::sockaddr, lenp: *mut libc::socklen_t, a: &SocketAddr) -> Result<(), c_int> {
+pub fn write_sockaddr(
+    p: *mut libc::sockaddr,
+    lenp: *mut libc::socklen_t,
+    a: &SocketAddr,
+) -> Result<(), c_int> {
     if p.is_null() || lenp.is_null() {
         return Ok(());
     }

@@ -1,5 +1,9 @@
 //! sendmsg/recvmsg on SCTP sockets with their SCTP ancillary data
 //! (RFC 6458 section 5), shared by the libc names and the lksctp calls.
+//!
+//! Functions here take the application's raw pointers; they never
+//! dereference them directly (every access goes through `abi::mem`).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use super::mem;
 use super::types as t;
@@ -100,7 +104,11 @@ fn read_struct<T: Copy>(data: &[u8]) -> Option<T> {
     // SAFETY: `data` holds at least size_of::<T>() bytes; T is a plain C
     // struct for which any bytes are valid.
     unsafe {
-        std::ptr::copy_nonoverlapping(data.as_ptr(), v.as_mut_ptr() as *mut u8, std::mem::size_of::<T>());
+        std::ptr::copy_nonoverlapping(
+            data.as_ptr(),
+            v.as_mut_ptr() as *mut u8,
+            std::mem::size_of::<T>(),
+        );
         Some(v.assume_init())
     }
 }
@@ -110,7 +118,7 @@ pub fn parse_send_cmsgs(control: &[u8], p: &mut SendParams) -> Result<(), c_int>
     let mut off = 0;
     while off + CMSG_HDR <= control.len() {
         let h: libc::cmsghdr = read_struct(&control[off..]).ok_or(libc::EINVAL)?;
-        let len = h.cmsg_len as usize;
+        let len = h.cmsg_len;
         if len < CMSG_HDR || off + len > control.len() {
             return Err(libc::EINVAL);
         }
@@ -264,7 +272,12 @@ pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize
     let mut m = mem::read_val(msg as *const libc::msghdr)?;
     let iovs = read_iovs(m.msg_iov, m.msg_iovlen)?;
     let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-    let r = s.recv_with(cap, &mut IovSink(&iovs), flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    let r = s.recv_with(
+        cap,
+        &mut IovSink(&iovs),
+        flags & libc::MSG_PEEK != 0,
+        flags & libc::MSG_DONTWAIT != 0,
+    )?;
     let mut oflags = 0;
     if r.eor {
         oflags |= libc::MSG_EOR;
@@ -299,12 +312,23 @@ pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize
 }
 
 /// recv/recvfrom/read on an SCTP socket.
-pub fn recv_plain(s: &Socket, buf: *mut c_void, len: usize, flags: c_int, from: Option<(*mut libc::sockaddr, *mut libc::socklen_t)>) -> Result<isize, c_int> {
+pub fn recv_plain(
+    s: &Socket,
+    buf: *mut c_void,
+    len: usize,
+    flags: c_int,
+    from: Option<(*mut libc::sockaddr, *mut libc::socklen_t)>,
+) -> Result<isize, c_int> {
     if buf.is_null() && len > 0 {
         return Err(libc::EFAULT);
     }
     let iov = [libc::iovec { iov_base: buf, iov_len: len }];
-    let r = s.recv_with(len, &mut IovSink(&iov), flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    let r = s.recv_with(
+        len,
+        &mut IovSink(&iov),
+        flags & libc::MSG_PEEK != 0,
+        flags & libc::MSG_DONTWAIT != 0,
+    )?;
     if let (Some((p, l)), Some(a)) = (from, r.from) {
         super::write_sockaddr(p, l, &a)?;
     }
@@ -312,7 +336,13 @@ pub fn recv_plain(s: &Socket, buf: *mut c_void, len: usize, flags: c_int, from: 
 }
 
 /// send/sendto/write on an SCTP socket.
-pub fn send_plain(s: &Socket, buf: *const c_void, len: usize, flags: c_int, to: Option<SocketAddr>) -> Result<isize, c_int> {
+pub fn send_plain(
+    s: &Socket,
+    buf: *const c_void,
+    len: usize,
+    flags: c_int,
+    to: Option<SocketAddr>,
+) -> Result<isize, c_int> {
     if buf.is_null() && len > 0 {
         return Err(libc::EFAULT);
     }

@@ -26,6 +26,11 @@
 //! while the stack is asked for an association (see `sock`).
 //!
 //! [`Opts`]: crate::sock::Opts
+//!
+//! These are the C ABI: they take raw pointers from C by design and never
+//! dereference them directly (reads and writes go through `abi::mem`, or
+//! the pointers pass unchanged to the next libc definition).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use super::types as t;
 use super::{mem, sockaddr_bytes};

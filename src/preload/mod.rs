@@ -3,6 +3,11 @@
 //! definition (libc, or another preloaded library) at the cost of one
 //! atomic load. The same symbols serve relinked programs, since linking
 //! alone never catches `socket(..., IPPROTO_SCTP)`.
+//!
+//! These are the C ABI: they take raw pointers from C by design and never
+//! dereference them directly (reads and writes go through `abi::mem`, or
+//! the pointers pass unchanged to the next libc definition).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod real;
 
@@ -36,7 +41,8 @@ fn get(fd: c_int) -> Option<std::sync::Arc<Socket>> {
 /// emulated SCTP socket.
 #[no_mangle]
 pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
-    if protocol == abi::types::IPPROTO_SCTP && (domain == libc::AF_INET || domain == libc::AF_INET6) {
+    if protocol == abi::types::IPPROTO_SCTP && (domain == libc::AF_INET || domain == libc::AF_INET6)
+    {
         let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
         let style = match base {
             libc::SOCK_STREAM => Style::OneToOne,
@@ -46,9 +52,21 @@ pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
                 return -1;
             }
         };
-        return boundary(-1, || Socket::create(domain, style, ty & libc::SOCK_NONBLOCK != 0, ty & libc::SOCK_CLOEXEC != 0));
+        return boundary(-1, || {
+            Socket::create(
+                domain,
+                style,
+                ty & libc::SOCK_NONBLOCK != 0,
+                ty & libc::SOCK_CLOEXEC != 0,
+            )
+        });
     }
-    next!(SOCKET, fn(c_int, c_int, c_int) -> c_int, (domain, ty, protocol), libc::syscall(libc::SYS_socket, domain, ty, protocol))
+    next!(
+        SOCKET,
+        fn(c_int, c_int, c_int) -> c_int,
+        (domain, ty, protocol),
+        libc::syscall(libc::SYS_socket, domain, ty, protocol)
+    )
 }
 
 #[no_mangle]
@@ -62,7 +80,12 @@ pub extern "C" fn bind(fd: c_int, addr: Sa, len: Len) -> c_int {
             s.bind(&[a]).map(|_| 0)
         });
     }
-    next!(BIND, fn(c_int, Sa, Len) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_bind, fd, addr, len))
+    next!(
+        BIND,
+        fn(c_int, Sa, Len) -> c_int,
+        (fd, addr, len),
+        libc::syscall(libc::SYS_bind, fd, addr, len)
+    )
 }
 
 #[no_mangle]
@@ -73,7 +96,12 @@ pub extern "C" fn connect(fd: c_int, addr: Sa, len: Len) -> c_int {
             s.connect(&[a]).map(|_| 0)
         });
     }
-    next!(CONNECT, fn(c_int, Sa, Len) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_connect, fd, addr, len))
+    next!(
+        CONNECT,
+        fn(c_int, Sa, Len) -> c_int,
+        (fd, addr, len),
+        libc::syscall(libc::SYS_connect, fd, addr, len)
+    )
 }
 
 #[no_mangle]
@@ -81,7 +109,12 @@ pub extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || s.listen(backlog).map(|_| 0));
     }
-    next!(LISTEN, fn(c_int, c_int) -> c_int, (fd, backlog), libc::syscall(libc::SYS_listen, fd, backlog))
+    next!(
+        LISTEN,
+        fn(c_int, c_int) -> c_int,
+        (fd, backlog),
+        libc::syscall(libc::SYS_listen, fd, backlog)
+    )
 }
 
 fn do_accept(s: &Socket, addr: SaMut, len: LenMut, flags: c_int) -> Result<c_int, c_int> {
@@ -98,7 +131,12 @@ pub extern "C" fn accept(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || do_accept(&s, addr, len, 0));
     }
-    next!(ACCEPT, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_accept, fd, addr, len))
+    next!(
+        ACCEPT,
+        fn(c_int, SaMut, LenMut) -> c_int,
+        (fd, addr, len),
+        libc::syscall(libc::SYS_accept, fd, addr, len)
+    )
 }
 
 #[no_mangle]
@@ -106,7 +144,12 @@ pub extern "C" fn accept4(fd: c_int, addr: SaMut, len: LenMut, flags: c_int) -> 
     if let Some(s) = get(fd) {
         return boundary(-1, || do_accept(&s, addr, len, flags));
     }
-    next!(ACCEPT4, fn(c_int, SaMut, LenMut, c_int) -> c_int, (fd, addr, len, flags), libc::syscall(libc::SYS_accept4, fd, addr, len, flags))
+    next!(
+        ACCEPT4,
+        fn(c_int, SaMut, LenMut, c_int) -> c_int,
+        (fd, addr, len, flags),
+        libc::syscall(libc::SYS_accept4, fd, addr, len, flags)
+    )
 }
 
 #[no_mangle]
@@ -122,23 +165,50 @@ pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || s.shutdown(how).map(|_| 0));
     }
-    next!(SHUTDOWN, fn(c_int, c_int) -> c_int, (fd, how), libc::syscall(libc::SYS_shutdown, fd, how))
+    next!(
+        SHUTDOWN,
+        fn(c_int, c_int) -> c_int,
+        (fd, how),
+        libc::syscall(libc::SYS_shutdown, fd, how)
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *const c_void, len: Len) -> c_int {
+pub extern "C" fn setsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *const c_void,
+    len: Len,
+) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || options::setsockopt(&s, level, name, val, len));
     }
-    next!(SETSOCKOPT, fn(c_int, c_int, c_int, *const c_void, Len) -> c_int, (fd, level, name, val, len), libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len))
+    next!(
+        SETSOCKOPT,
+        fn(c_int, c_int, c_int, *const c_void, Len) -> c_int,
+        (fd, level, name, val, len),
+        libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len)
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn getsockopt(fd: c_int, level: c_int, name: c_int, val: *mut c_void, len: LenMut) -> c_int {
+pub extern "C" fn getsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *mut c_void,
+    len: LenMut,
+) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || options::getsockopt(&s, level, name, val, len).map(|_| 0));
     }
-    next!(GETSOCKOPT, fn(c_int, c_int, c_int, *mut c_void, LenMut) -> c_int, (fd, level, name, val, len), libc::syscall(libc::SYS_getsockopt, fd, level, name, val, len))
+    next!(
+        GETSOCKOPT,
+        fn(c_int, c_int, c_int, *mut c_void, LenMut) -> c_int,
+        (fd, level, name, val, len),
+        libc::syscall(libc::SYS_getsockopt, fd, level, name, val, len)
+    )
 }
 
 #[no_mangle]
@@ -146,7 +216,12 @@ pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> 
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::sendmsg(&s, msg, flags));
     }
-    next!(SENDMSG, fn(c_int, *const libc::msghdr, c_int) -> isize, (fd, msg, flags), libc::syscall(libc::SYS_sendmsg, fd, msg, flags))
+    next!(
+        SENDMSG,
+        fn(c_int, *const libc::msghdr, c_int) -> isize,
+        (fd, msg, flags),
+        libc::syscall(libc::SYS_sendmsg, fd, msg, flags)
+    )
 }
 
 #[no_mangle]
@@ -154,7 +229,12 @@ pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> is
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::recvmsg(&s, msg, flags));
     }
-    next!(RECVMSG, fn(c_int, *mut libc::msghdr, c_int) -> isize, (fd, msg, flags), libc::syscall(libc::SYS_recvmsg, fd, msg, flags))
+    next!(
+        RECVMSG,
+        fn(c_int, *mut libc::msghdr, c_int) -> isize,
+        (fd, msg, flags),
+        libc::syscall(libc::SYS_recvmsg, fd, msg, flags)
+    )
 }
 
 #[no_mangle]
@@ -162,7 +242,12 @@ pub extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) 
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::send_plain(&s, buf, len, flags, None));
     }
-    next!(SEND, fn(c_int, *const c_void, usize, c_int) -> isize, (fd, buf, len, flags), libc::syscall(libc::SYS_sendto, fd, buf, len, flags, 0usize, 0usize))
+    next!(
+        SEND,
+        fn(c_int, *const c_void, usize, c_int) -> isize,
+        (fd, buf, len, flags),
+        libc::syscall(libc::SYS_sendto, fd, buf, len, flags, 0usize, 0usize)
+    )
 }
 
 #[no_mangle]
@@ -170,26 +255,56 @@ pub extern "C" fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) ->
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::recv_plain(&s, buf, len, flags, None));
     }
-    next!(RECV, fn(c_int, *mut c_void, usize, c_int) -> isize, (fd, buf, len, flags), libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, 0usize, 0usize))
+    next!(
+        RECV,
+        fn(c_int, *mut c_void, usize, c_int) -> isize,
+        (fd, buf, len, flags),
+        libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, 0usize, 0usize)
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn sendto(fd: c_int, buf: *const c_void, len: usize, flags: c_int, to: Sa, tolen: Len) -> isize {
+pub extern "C" fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    len: usize,
+    flags: c_int,
+    to: Sa,
+    tolen: Len,
+) -> isize {
     if let Some(s) = get(fd) {
         return boundary(-1, || {
-            let to = if to.is_null() { None } else { Some(abi::read_sockaddr(to, tolen as usize)?.0) };
+            let to =
+                if to.is_null() { None } else { Some(abi::read_sockaddr(to, tolen as usize)?.0) };
             ops::send_plain(&s, buf, len, flags, to)
         });
     }
-    next!(SENDTO, fn(c_int, *const c_void, usize, c_int, Sa, Len) -> isize, (fd, buf, len, flags, to, tolen), libc::syscall(libc::SYS_sendto, fd, buf, len, flags, to, tolen))
+    next!(
+        SENDTO,
+        fn(c_int, *const c_void, usize, c_int, Sa, Len) -> isize,
+        (fd, buf, len, flags, to, tolen),
+        libc::syscall(libc::SYS_sendto, fd, buf, len, flags, to, tolen)
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn recvfrom(fd: c_int, buf: *mut c_void, len: usize, flags: c_int, from: SaMut, fromlen: LenMut) -> isize {
+pub extern "C" fn recvfrom(
+    fd: c_int,
+    buf: *mut c_void,
+    len: usize,
+    flags: c_int,
+    from: SaMut,
+    fromlen: LenMut,
+) -> isize {
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::recv_plain(&s, buf, len, flags, Some((from, fromlen))));
     }
-    next!(RECVFROM, fn(c_int, *mut c_void, usize, c_int, SaMut, LenMut) -> isize, (fd, buf, len, flags, from, fromlen), libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, from, fromlen))
+    next!(
+        RECVFROM,
+        fn(c_int, *mut c_void, usize, c_int, SaMut, LenMut) -> isize,
+        (fd, buf, len, flags, from, fromlen),
+        libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, from, fromlen)
+    )
 }
 
 #[no_mangle]
@@ -197,7 +312,12 @@ pub extern "C" fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize {
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::recv_plain(&s, buf, len, 0, None));
     }
-    next!(READ, fn(c_int, *mut c_void, usize) -> isize, (fd, buf, len), libc::syscall(libc::SYS_read, fd, buf, len))
+    next!(
+        READ,
+        fn(c_int, *mut c_void, usize) -> isize,
+        (fd, buf, len),
+        libc::syscall(libc::SYS_read, fd, buf, len)
+    )
 }
 
 #[no_mangle]
@@ -205,7 +325,12 @@ pub extern "C" fn write(fd: c_int, buf: *const c_void, len: usize) -> isize {
     if let Some(s) = get(fd) {
         return boundary(-1, || ops::send_plain(&s, buf, len, 0, None));
     }
-    next!(WRITE, fn(c_int, *const c_void, usize) -> isize, (fd, buf, len), libc::syscall(libc::SYS_write, fd, buf, len))
+    next!(
+        WRITE,
+        fn(c_int, *const c_void, usize) -> isize,
+        (fd, buf, len),
+        libc::syscall(libc::SYS_write, fd, buf, len)
+    )
 }
 
 #[no_mangle]
@@ -219,7 +344,12 @@ pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize
             Ok(r.len as isize)
         });
     }
-    next!(READV, fn(c_int, *const libc::iovec, c_int) -> isize, (fd, iov, cnt), libc::syscall(libc::SYS_readv, fd, iov, cnt))
+    next!(
+        READV,
+        fn(c_int, *const libc::iovec, c_int) -> isize,
+        (fd, iov, cnt),
+        libc::syscall(libc::SYS_readv, fd, iov, cnt)
+    )
 }
 
 #[no_mangle]
@@ -233,7 +363,12 @@ pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isiz
             s.send(data, &p, false).map(|n| n as isize)
         });
     }
-    next!(WRITEV, fn(c_int, *const libc::iovec, c_int) -> isize, (fd, iov, cnt), libc::syscall(libc::SYS_writev, fd, iov, cnt))
+    next!(
+        WRITEV,
+        fn(c_int, *const libc::iovec, c_int) -> isize,
+        (fd, iov, cnt),
+        libc::syscall(libc::SYS_writev, fd, iov, cnt)
+    )
 }
 
 #[no_mangle]
@@ -246,7 +381,12 @@ pub extern "C" fn getsockname(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
             abi::write_sockaddr(addr, len, &s.sockname()).map(|_| 0)
         });
     }
-    next!(GETSOCKNAME, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_getsockname, fd, addr, len))
+    next!(
+        GETSOCKNAME,
+        fn(c_int, SaMut, LenMut) -> c_int,
+        (fd, addr, len),
+        libc::syscall(libc::SYS_getsockname, fd, addr, len)
+    )
 }
 
 #[no_mangle]
@@ -260,7 +400,12 @@ pub extern "C" fn getpeername(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
             abi::write_sockaddr(addr, len, &p).map(|_| 0)
         });
     }
-    next!(GETPEERNAME, fn(c_int, SaMut, LenMut) -> c_int, (fd, addr, len), libc::syscall(libc::SYS_getpeername, fd, addr, len))
+    next!(
+        GETPEERNAME,
+        fn(c_int, SaMut, LenMut) -> c_int,
+        (fd, addr, len),
+        libc::syscall(libc::SYS_getpeername, fd, addr, len)
+    )
 }
 
 fn after_dup(old: c_int, new: c_int) -> c_int {
@@ -276,20 +421,40 @@ fn after_dup(old: c_int, new: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
     if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
-        let n = next!(FCNTL, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg));
+        let n = next!(
+            FCNTL,
+            fn(c_int, c_int, c_ulong) -> c_int,
+            (fd, cmd, arg),
+            libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
+        );
         return after_dup(fd, n);
     }
-    next!(FCNTL, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg))
+    next!(
+        FCNTL,
+        fn(c_int, c_int, c_ulong) -> c_int,
+        (fd, cmd, arg),
+        libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
+    )
 }
 
 /// fcntl64, glibc's name for fcntl with 64-bit offsets.
 #[no_mangle]
 pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
     if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
-        let n = next!(FCNTL64, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg));
+        let n = next!(
+            FCNTL64,
+            fn(c_int, c_int, c_ulong) -> c_int,
+            (fd, cmd, arg),
+            libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
+        );
         return after_dup(fd, n);
     }
-    next!(FCNTL64, fn(c_int, c_int, c_ulong) -> c_int, (fd, cmd, arg), libc::syscall(libc::SYS_fcntl, fd, cmd, arg))
+    next!(
+        FCNTL64,
+        fn(c_int, c_int, c_ulong) -> c_int,
+        (fd, cmd, arg),
+        libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
+    )
 }
 
 /// ioctl(2): FIONREAD on an SCTP socket reports the next message's bytes.
@@ -303,7 +468,12 @@ pub extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
             });
         }
     }
-    next!(IOCTL, fn(c_int, c_ulong, c_ulong) -> c_int, (fd, req, arg), libc::syscall(libc::SYS_ioctl, fd, req, arg))
+    next!(
+        IOCTL,
+        fn(c_int, c_ulong, c_ulong) -> c_int,
+        (fd, req, arg),
+        libc::syscall(libc::SYS_ioctl, fd, req, arg)
+    )
 }
 
 #[no_mangle]
@@ -320,7 +490,12 @@ pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
     if old != new && sock::is_sctp(new) {
         sock::unregister(new);
     }
-    let n = next!(DUP2, fn(c_int, c_int) -> c_int, (old, new), libc::syscall(libc::SYS_dup3, old, new, 0));
+    let n = next!(
+        DUP2,
+        fn(c_int, c_int) -> c_int,
+        (old, new),
+        libc::syscall(libc::SYS_dup3, old, new, 0)
+    );
     if old != new && sock::is_sctp(old) {
         return after_dup(old, n);
     }
@@ -332,7 +507,12 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     if old != new && sock::is_sctp(new) {
         sock::unregister(new);
     }
-    let n = next!(DUP3, fn(c_int, c_int, c_int) -> c_int, (old, new, flags), libc::syscall(libc::SYS_dup3, old, new, flags));
+    let n = next!(
+        DUP3,
+        fn(c_int, c_int, c_int) -> c_int,
+        (old, new, flags),
+        libc::syscall(libc::SYS_dup3, old, new, flags)
+    );
     if old != new && sock::is_sctp(old) {
         return after_dup(old, n);
     }

@@ -38,7 +38,8 @@ impl Real {
         }
         // SAFETY: `name` is NUL-terminated; dlsym with RTLD_NEXT is safe to
         // call from any thread.
-        let f = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr() as *const c_char) } as usize;
+        let f =
+            unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr() as *const c_char) } as usize;
         let _ = RESOLVING.try_with(|r| r.set(false));
         self.ptr.store(f, Ordering::Release);
         (f > 1).then_some(f)
@@ -81,4 +82,3 @@ real_fn!(DUP2, "dup2");
 real_fn!(DUP3, "dup3");
 real_fn!(SENDMMSG, "sendmmsg");
 real_fn!(RECVMMSG, "recvmmsg");
-

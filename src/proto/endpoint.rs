@@ -131,7 +131,8 @@ impl Endpoint {
     fn alloc_id(&mut self) -> AssocId {
         loop {
             let id = self.next_id;
-            self.next_id = if self.next_id >= i32::MAX as u32 { FIRST_ID } else { self.next_id + 1 };
+            self.next_id =
+                if self.next_id >= i32::MAX as u32 { FIRST_ID } else { self.next_id + 1 };
             if !self.keys.contains_key(&AssocId(id)) {
                 return AssocId(id);
             }
@@ -201,9 +202,10 @@ impl Endpoint {
         match ev {
             EndpointEvent::PeerAddrAdded(ip) => {
                 if let Some((lp, pp, addrs)) = self.keys.get_mut(&id) {
-                    let k = (ip, *pp, *lp);
-                    if !self.by_addr.contains_key(&k) {
-                        self.by_addr.insert(k, id);
+                    if let std::collections::hash_map::Entry::Vacant(e) =
+                        self.by_addr.entry((ip, *pp, *lp))
+                    {
+                        e.insert(id);
                         addrs.push(ip);
                     }
                 }
@@ -245,7 +247,11 @@ impl Endpoint {
                 // 5.1.2 D / 5.2.2: an INIT from a new address that lists an
                 // address of an existing association belongs to it (which
                 // refuses new addresses); it must never create a second one.
-                existing = init.params.addrs.iter().find_map(|a| self.lookup(*a, hdr.src_port, hdr.dst_port));
+                existing = init
+                    .params
+                    .addrs
+                    .iter()
+                    .find_map(|a| self.lookup(*a, hdr.src_port, hdr.dst_port));
             }
         }
         match first {
@@ -253,7 +259,8 @@ impl Endpoint {
                 if let Some(id) = existing {
                     // With a TCB, even an expired cookie goes to the
                     // association: 5.2.4 step 3 decides by its tags.
-                    let Ok((cookie, stale)) = Cookie::decode_any(&self.cfg.cookie_secret, raw, now) else {
+                    let Ok((cookie, stale)) = Cookie::decode_any(&self.cfg.cookie_secret, raw, now)
+                    else {
                         return None;
                     };
                     if cookie.local_port != hdr.dst_port || cookie.peer_port != hdr.src_port {

@@ -41,7 +41,11 @@ pub fn set_log_level(l: Level) {
 
 fn env_port(name: &str) -> Result<Option<u16>, String> {
     match std::env::var(name) {
-        Ok(v) => v.trim().parse::<u16>().map(Some).map_err(|_| format!("{name}={v:?} is not a port number")),
+        Ok(v) => v
+            .trim()
+            .parse::<u16>()
+            .map(Some)
+            .map_err(|_| format!("{name}={v:?} is not a port number")),
         Err(_) => Ok(None),
     }
 }

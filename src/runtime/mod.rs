@@ -117,7 +117,10 @@ extern "C" fn at_exit() {
         let linger = crate::sock::close_all_for_exit();
         let end = std::time::Instant::now() + linger;
         while std::time::Instant::now() < end {
-            let live = st.assoc_ids().into_iter().any(|id| st.inspect(id, |a| !a.is_closed()).unwrap_or(false));
+            let live = st
+                .assoc_ids()
+                .into_iter()
+                .any(|id| st.inspect(id, |a| !a.is_closed()).unwrap_or(false));
             if !live {
                 break;
             }
@@ -205,17 +208,18 @@ impl Stack {
         }
         let _ = sock.set_recv_buffer_size(4 << 20);
         let _ = sock.set_send_buffer_size(4 << 20);
-        let port = sock
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .map(|a| a.port())
-            .unwrap_or(port);
+        let port =
+            sock.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).unwrap_or(port);
         let udp: OwnedFd = sock.into();
-        let wake = sys::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        let wake = sys::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
         // SAFETY: `wake` is a fresh descriptor we own.
         let wake = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(wake) };
-        let mut ec = EndpointConfig { cookie_secret: os_seed(), rng_seed: os_seed(), assoc: Config::default() };
+        let mut ec = EndpointConfig {
+            cookie_secret: os_seed(),
+            rng_seed: os_seed(),
+            assoc: Config::default(),
+        };
         ec.assoc.hb_interval = std::time::Duration::from_secs(15);
         let st = Arc::new(Stack {
             udp,
@@ -278,8 +282,8 @@ impl Stack {
         let start = u16::from_le_bytes(seed);
         for k in 0..28232u32 {
             let p = 32768 + ((u32::from(start) + k) % 28232) as u16;
-            if !ports.contains_key(&p) {
-                ports.insert(p, 1);
+            if let std::collections::hash_map::Entry::Vacant(e) = ports.entry(p) {
+                e.insert(1);
                 return Ok(p);
             }
         }
@@ -320,15 +324,18 @@ impl Stack {
         owner: Weak<dyn Owner>,
     ) -> Result<AssocId, c_int> {
         let now = self.now();
-        let (id, a) = self
-            .ep
-            .lock()
-            .connect(now, cfg, local_port, peer_port, peers, local_addrs)
-            .map_err(|e| match e {
-                ConnectError::Exists => libc::EADDRINUSE,
-                ConnectError::NoAddress => libc::EINVAL,
-            })?;
-        let slot = Arc::new(Slot { assoc: Mutex::new(a), owner: Mutex::new(owner), deadline: AtomicU64::new(NO_DEADLINE) });
+        let (id, a) =
+            self.ep.lock().connect(now, cfg, local_port, peer_port, peers, local_addrs).map_err(
+                |e| match e {
+                    ConnectError::Exists => libc::EADDRINUSE,
+                    ConnectError::NoAddress => libc::EINVAL,
+                },
+            )?;
+        let slot = Arc::new(Slot {
+            assoc: Mutex::new(a),
+            owner: Mutex::new(owner),
+            deadline: AtomicU64::new(NO_DEADLINE),
+        });
         self.assocs.write().insert(id, slot.clone());
         let mut g = slot.assoc.lock();
         self.drive(id, &slot, &mut g);
@@ -350,7 +357,11 @@ impl Stack {
 
     /// Runs `f` on association `id` (locked), then flushes what it
     /// produced. None if the association is gone.
-    pub fn with_assoc<R>(&self, id: AssocId, f: impl FnOnce(&mut Association, Instant) -> R) -> Option<R> {
+    pub fn with_assoc<R>(
+        &self,
+        id: AssocId,
+        f: impl FnOnce(&mut Association, Instant) -> R,
+    ) -> Option<R> {
         let s = self.slot(id)?;
         let mut g = s.assoc.lock();
         let r = f(&mut g, self.now());
@@ -371,7 +382,14 @@ impl Stack {
     fn drive(&self, id: AssocId, slot: &Slot, a: &mut Association) {
         let now = self.now();
         send_all(self, a, now);
-        debug!("assoc {} {:?} unacked={} pending={} readable={}", id.0, a.state(), a.unacked_chunks(), a.pending_chunks(), a.readable());
+        debug!(
+            "assoc {} {:?} unacked={} pending={} readable={}",
+            id.0,
+            a.state(),
+            a.unacked_chunks(),
+            a.pending_chunks(),
+            a.readable()
+        );
         let owner = slot.owner.lock().upgrade();
         if let Some(o) = owner {
             o.on_update(id, a);
@@ -476,11 +494,13 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
 }
 
 fn flush(st: &Stack, tx: &mut TxBatch, n: usize) {
-    let mut iovs: [libc::iovec; BATCH] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
+    let mut iovs: [libc::iovec; BATCH] =
+        [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
     // SAFETY: mmsghdr is plain old data; zeroed is a valid empty header.
     let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
     for i in 0..n {
-        iovs[i] = libc::iovec { iov_base: tx.bufs[i].as_mut_ptr() as *mut _, iov_len: tx.bufs[i].len() };
+        iovs[i] =
+            libc::iovec { iov_base: tx.bufs[i].as_mut_ptr() as *mut _, iov_len: tx.bufs[i].len() };
         msgs[i].msg_hdr.msg_name = &mut tx.dsts[i].0 as *mut _ as *mut libc::c_void;
         msgs[i].msg_hdr.msg_namelen = tx.dsts[i].1;
         msgs[i].msg_hdr.msg_iov = &mut iovs[i];
@@ -640,7 +660,14 @@ fn drain_errors(st: &Stack, fd: c_int) {
         m.msg_control = control.as_mut_ptr() as *mut _;
         m.msg_controllen = control.len();
         // SAFETY: every pointer in `m` refers to live buffers above.
-        let n = unsafe { libc::syscall(libc::SYS_recvmsg, fd, &mut m as *mut libc::msghdr, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_recvmsg,
+                fd,
+                &mut m as *mut libc::msghdr,
+                libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT,
+            )
+        };
         if n < 0 {
             return;
         }
@@ -653,7 +680,9 @@ fn drain_errors(st: &Stack, fd: c_int) {
             while !c.is_null() {
                 let lvl = (*c).cmsg_level;
                 let ty = (*c).cmsg_type;
-                if (lvl == libc::IPPROTO_IP && ty == libc::IP_RECVERR) || (lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_RECVERR) {
+                if (lvl == libc::IPPROTO_IP && ty == libc::IP_RECVERR)
+                    || (lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_RECVERR)
+                {
                     let ee = libc::CMSG_DATA(c) as *const libc::sock_extended_err;
                     let ee = std::ptr::read_unaligned(ee);
                     refused |= ee.ee_errno == libc::ECONNREFUSED as u32;
@@ -705,7 +734,11 @@ fn on_datagram(st: &Stack, src: SocketAddr, pkt: Bytes, scratch: &mut Vec<u8>) {
                 }
                 return;
             };
-            let slot = Arc::new(Slot { assoc: Mutex::new(*a), owner: Mutex::new(owner.0), deadline: AtomicU64::new(NO_DEADLINE) });
+            let slot = Arc::new(Slot {
+                assoc: Mutex::new(*a),
+                owner: Mutex::new(owner.0),
+                deadline: AtomicU64::new(NO_DEADLINE),
+            });
             st.assocs.write().insert(id, slot.clone());
             let mut g = slot.assoc.lock();
             g.handle(now, inc);
@@ -742,11 +775,13 @@ impl RxBatch {
 
     /// Receives up to BATCH datagrams; returns how many.
     fn recv(&mut self, fd: c_int) -> usize {
-        let mut iovs: [libc::iovec; BATCH] = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
+        let mut iovs: [libc::iovec; BATCH] =
+            [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
         // SAFETY: mmsghdr is plain old data; zeroed is a valid empty header.
         let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
         for i in 0..BATCH {
-            iovs[i] = libc::iovec { iov_base: self.scratch[i].as_mut_ptr() as *mut _, iov_len: RECV_BUF };
+            iovs[i] =
+                libc::iovec { iov_base: self.scratch[i].as_mut_ptr() as *mut _, iov_len: RECV_BUF };
             msgs[i].msg_hdr.msg_name = &mut self.names[i] as *mut _ as *mut libc::c_void;
             msgs[i].msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
             msgs[i].msg_hdr.msg_iov = &mut iovs[i];

@@ -13,7 +13,9 @@
 pub mod notify;
 mod opts_support;
 
-use crate::proto::assoc::{AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions};
+use crate::proto::assoc::{
+    AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions,
+};
 use crate::proto::Config;
 use crate::runtime::{self, Owner, Stack};
 use crate::sys;
@@ -301,7 +303,8 @@ pub fn forget_all() {
 pub fn close_all_for_exit() -> Duration {
     let socks: Vec<Arc<Socket>> = {
         let g = TABLE.read();
-        let mut v: Vec<Arc<Socket>> = g.as_ref().map(|t| t.values().cloned().collect()).unwrap_or_default();
+        let mut v: Vec<Arc<Socket>> =
+            g.as_ref().map(|t| t.values().cloned().collect()).unwrap_or_default();
         v.sort_by_key(|s| s.fd);
         v.dedup_by_key(|s| s.fd);
         v
@@ -456,7 +459,13 @@ impl Socket {
         Self::create_as(family, style, false, nonblock, cloexec)
     }
 
-    fn create_as(family: c_int, style: Style, peeled: bool, nonblock: bool, cloexec: bool) -> Result<c_int> {
+    fn create_as(
+        family: c_int,
+        style: Style,
+        peeled: bool,
+        nonblock: bool,
+        cloexec: bool,
+    ) -> Result<c_int> {
         if family != libc::AF_INET && family != libc::AF_INET6 {
             return Err(libc::EAFNOSUPPORT);
         }
@@ -522,7 +531,12 @@ impl Socket {
             || (self.style == Style::OneToOne && (g.eof || g.shut_rd) && !g.listening);
         let writable = self.writable_now(g);
         if readable != g.readable {
-            crate::runtime::config::debug!("fd {} readable {} (rxq {})", self.fd, readable, g.rxq.len());
+            crate::runtime::config::debug!(
+                "fd {} readable {} (rxq {})",
+                self.fd,
+                readable,
+                g.rxq.len()
+            );
             if readable {
                 let _ = send_dontwait(self.peer_fd, &[1]);
             } else {
@@ -554,7 +568,7 @@ impl Socket {
                 }
                 match g.assocs.values().next() {
                     // Unconnected: writable like a fresh TCP socket.
-                    None => !g.eof || true,
+                    None => true,
                     Some(a) => match a.state {
                         AssocState::CookieWait | AssocState::CookieEchoed => false,
                         AssocState::Established => a.buffered < g.opts.sndbuf,
@@ -562,7 +576,9 @@ impl Socket {
                     },
                 }
             }
-            Style::OneToMany => g.assocs.values().map(|a| a.buffered).sum::<usize>() < g.opts.sndbuf,
+            Style::OneToMany => {
+                g.assocs.values().map(|a| a.buffered).sum::<usize>() < g.opts.sndbuf
+            }
         }
     }
 
@@ -753,14 +769,16 @@ impl Socket {
         let g = self.inner.lock();
         let cfg = self.assoc_config(&g, init);
         let laddrs = g.laddrs.clone();
-        let enc = if g.opts.encaps_port != 0 { g.opts.encaps_port } else { self.stack.remote_udp_port() };
+        let enc =
+            if g.opts.encaps_port != 0 { g.opts.encaps_port } else { self.stack.remote_udp_port() };
         drop(g);
         let Some(first) = peers.first() else { return Err(libc::EINVAL) };
         let pport = first.port();
         if pport == 0 {
             return Err(libc::EINVAL);
         }
-        let targets: Vec<SocketAddr> = peers.iter().map(|p| SocketAddr::new(unmap(p.ip()), enc)).collect();
+        let targets: Vec<SocketAddr> =
+            peers.iter().map(|p| SocketAddr::new(unmap(p.ip()), enc)).collect();
         {
             let mut g = self.inner.lock();
             // Record it before the first update can arrive.
@@ -856,7 +874,8 @@ impl Socket {
                 }
             }
             // Readiness changes when the association comes up or fails.
-            let mut p = [libc::pollfd { fd: self.fd, events: libc::POLLOUT | libc::POLLIN, revents: 0 }];
+            let mut p =
+                [libc::pollfd { fd: self.fd, events: libc::POLLOUT | libc::POLLIN, revents: 0 }];
             match sys::poll(&mut p, 100) {
                 Ok(_) => {}
                 Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EINTR)),
@@ -887,8 +906,10 @@ impl Socket {
                 }
                 let Some(to) = p.to.first() else { return Err(libc::EINVAL) };
                 let ip = unmap(to.ip());
-                if let Some((id, _)) =
-                    g.assocs.iter().find(|(_, a)| a.peers.contains(&ip) && a.peer.port() == to.port())
+                if let Some((id, _)) = g
+                    .assocs
+                    .iter()
+                    .find(|(_, a)| a.peers.contains(&ip) && a.peer.port() == to.port())
                 {
                     return Ok(*id);
                 }
@@ -904,7 +925,9 @@ impl Socket {
 
     /// Sends one message. Returns the number of bytes accepted.
     pub fn send(&self, data: Bytes, p: &SendParams, dontwait: bool) -> Result<usize> {
-        use crate::abi::types::{SCTP_ABORT, SCTP_EOF, SCTP_SACK_IMMEDIATELY, SCTP_SENDALL, SCTP_UNORDERED};
+        use crate::abi::types::{
+            SCTP_ABORT, SCTP_EOF, SCTP_SACK_IMMEDIATELY, SCTP_SENDALL, SCTP_UNORDERED,
+        };
         if self.style == Style::OneToMany && p.flags & SCTP_SENDALL != 0 {
             let ids: Vec<AssocId> = self.inner.lock().assocs.keys().copied().collect();
             let mut q = p.clone();
@@ -943,11 +966,14 @@ impl Socket {
                 (g.opts.sndbuf, g.opts.disable_fragments)
             };
             let r = self.stack.with_assoc(id, |a, now| {
-                if frag_off && len > a.paths().iter().map(|p| p.mtu as usize).min().unwrap_or(1200) - 28 {
+                if frag_off
+                    && len > a.paths().iter().map(|p| p.mtu as usize).min().unwrap_or(1200) - 28
+                {
                     return Err(libc::EMSGSIZE);
                 }
                 match a.state() {
-                    AssocState::CookieWait | AssocState::CookieEchoed | AssocState::Established => {}
+                    AssocState::CookieWait | AssocState::CookieEchoed | AssocState::Established => {
+                    }
                     AssocState::Closed => return Err(libc::EPIPE),
                     _ => return Err(libc::EPIPE),
                 }
@@ -988,7 +1014,13 @@ impl Socket {
     /// Receives at most `cap` bytes into `sink` (straight into the
     /// application's buffer, with no intermediate copy). `peek` leaves the
     /// data queued; so does a sink error (EFAULT): nothing is lost.
-    pub fn recv_with(&self, cap: usize, sink: &mut dyn Sink, peek: bool, dontwait: bool) -> Result<Recv> {
+    pub fn recv_with(
+        &self,
+        cap: usize,
+        sink: &mut dyn Sink,
+        peek: bool,
+        dontwait: bool,
+    ) -> Result<Recv> {
         let timeout = self.inner.lock().opts.rcvtimeo;
         let nonblock = dontwait || fd_nonblocking(self.fd);
         loop {
@@ -1036,11 +1068,20 @@ impl Socket {
     /// number of data bytes to give back to the association's window.
     /// A sink failure (EFAULT) leaves the queue as it was.
     #[allow(clippy::type_complexity)]
-    fn recv_locked(&self, g: &mut Inner, cap: usize, sink: &mut dyn Sink, peek: bool) -> Option<Result<(Recv, usize)>> {
+    fn recv_locked(
+        &self,
+        g: &mut Inner,
+        cap: usize,
+        sink: &mut dyn Sink,
+        peek: bool,
+    ) -> Option<Result<(Recv, usize)>> {
         // While a message is partly read, only that association's items
         // may be returned (SCTP_FRAGMENT_INTERLEAVE 0).
         let idx = match g.reading {
-            Some(id) => g.rxq.iter().position(|i| matches!(i, RxItem::Data { assoc, .. } if *assoc == id))?,
+            Some(id) => g
+                .rxq
+                .iter()
+                .position(|i| matches!(i, RxItem::Data { assoc, .. } if *assoc == id))?,
             None => {
                 if g.rxq.is_empty() {
                     return None;
@@ -1128,12 +1169,18 @@ impl Socket {
                 match item {
                     RxItem::Data { assoc, piece } => {
                         let len: usize = piece.data.len();
-                        let fl = if piece.unordered { crate::abi::types::SCTP_UNORDERED } else { 0 }
-;
+                        let fl =
+                            if piece.unordered { crate::abi::types::SCTP_UNORDERED } else { 0 };
                         out.next = Some((piece.stream_id, fl, piece.ppid, len, assoc.0 as i32));
                     }
                     RxItem::Notification { assoc, bytes } => {
-                        out.next = Some((0, crate::abi::types::SCTP_NOTIFICATION, 0, bytes.len(), assoc.0 as i32));
+                        out.next = Some((
+                            0,
+                            crate::abi::types::SCTP_NOTIFICATION,
+                            0,
+                            bytes.len(),
+                            assoc.0 as i32,
+                        ));
                     }
                 }
             }
@@ -1201,9 +1248,17 @@ impl Socket {
     pub fn close_associations(&self) {
         let (ids, linger, unread) = {
             let g = self.inner.lock();
-            let unread: Vec<AssocId> =
-                g.rxq.iter().filter(|i| matches!(i, RxItem::Data { .. })).map(|i| i.assoc()).collect();
-            (g.assocs.keys().chain(g.accept_q.iter()).copied().collect::<Vec<_>>(), g.opts.linger, unread)
+            let unread: Vec<AssocId> = g
+                .rxq
+                .iter()
+                .filter(|i| matches!(i, RxItem::Data { .. }))
+                .map(|i| i.assoc())
+                .collect();
+            (
+                g.assocs.keys().chain(g.accept_q.iter()).copied().collect::<Vec<_>>(),
+                g.opts.linger,
+                unread,
+            )
         };
         let abort = linger == Some(Duration::ZERO);
         for id in ids {
@@ -1235,7 +1290,9 @@ impl Socket {
         if let Some(d) = linger.filter(|d| !d.is_zero()) {
             let end = std::time::Instant::now() + d;
             while std::time::Instant::now() < end {
-                let live = ids.iter().any(|id| self.stack.inspect(*id, |a| !a.is_closed()).unwrap_or(false));
+                let live = ids
+                    .iter()
+                    .any(|id| self.stack.inspect(*id, |a| !a.is_closed()).unwrap_or(false));
                 if !live {
                     break;
                 }
@@ -1304,7 +1361,9 @@ impl Socket {
         let port = self.inner.lock().assocs.get(&aid).map(|a| a.peer.port()).unwrap_or(0);
         let v = self
             .stack
-            .inspect(aid, |a| a.paths().iter().map(|p| self.map_addr(SocketAddr::new(p.addr, port))).collect())
+            .inspect(aid, |a| {
+                a.paths().iter().map(|p| self.map_addr(SocketAddr::new(p.addr, port))).collect()
+            })
             .ok_or(libc::EINVAL)?;
         Ok(v)
     }
@@ -1318,7 +1377,10 @@ impl Socket {
             (g.laddrs.clone(), g.lport, peer)
         };
         if !laddrs.is_empty() {
-            return Ok(laddrs.into_iter().map(|ip| self.map_addr(SocketAddr::new(ip, lport))).collect());
+            return Ok(laddrs
+                .into_iter()
+                .map(|ip| self.map_addr(SocketAddr::new(ip, lport)))
+                .collect());
         }
         let ip = match peer {
             Some(p) => route_source(p.ip()).unwrap_or(unspecified(self.family)),
@@ -1356,7 +1418,11 @@ impl Socket {
 
 /// The source address the kernel picks toward `dst`.
 fn route_source(dst: IpAddr) -> Option<IpAddr> {
-    let s = std::net::UdpSocket::bind(SocketAddr::new(if dst.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() }, 0)).ok()?;
+    let s = std::net::UdpSocket::bind(SocketAddr::new(
+        if dst.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() },
+        0,
+    ))
+    .ok()?;
     s.connect(SocketAddr::new(dst, 9)).ok()?;
     s.local_addr().ok().map(|a| a.ip())
 }
@@ -1375,7 +1441,7 @@ impl Owner for Socket {
         if g.closed || !g.listening {
             return false;
         }
-        if self.style == Style::OneToOne && g.accept_q.len() >= g.backlog.max(1) + 1 {
+        if self.style == Style::OneToOne && g.accept_q.len() > g.backlog.max(1) {
             return false;
         }
         g.assocs.insert(
@@ -1449,7 +1515,13 @@ impl Owner for Socket {
         // the rest (so COMM_UP comes before data and SHUTDOWN after it).
         let mut late = Vec::new();
         while let Some(ev) = a.poll_event() {
-            let early = matches!(ev, AssocEvent::CommUp { .. } | AssocEvent::Streams { .. } | AssocEvent::Adaptation(_) | AssocEvent::Path { .. });
+            let early = matches!(
+                ev,
+                AssocEvent::CommUp { .. }
+                    | AssocEvent::Streams { .. }
+                    | AssocEvent::Adaptation(_)
+                    | AssocEvent::Path { .. }
+            );
             if early {
                 self.apply_event(&mut g, id, &ev, &ctx);
             } else {
@@ -1532,7 +1604,9 @@ impl Socket {
         }
         let Some(ty) = notify::event_type(ev) else { return };
         let subscribed = match ty {
-            t::SCTP_SEND_FAILED_EVENT => g.opts.events.on(t::SCTP_SEND_FAILED_EVENT) || g.opts.events.on(t::SCTP_SEND_FAILED),
+            t::SCTP_SEND_FAILED_EVENT => {
+                g.opts.events.on(t::SCTP_SEND_FAILED_EVENT) || g.opts.events.on(t::SCTP_SEND_FAILED)
+            }
             _ => g.opts.events.on(ty),
         };
         if subscribed {

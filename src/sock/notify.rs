@@ -62,13 +62,9 @@ pub struct Ctx {
 
 fn lost_error(r: &LostReason) -> u16 {
     match r {
-        LostReason::PeerAbort(causes) => {
-            // The first cause code, as Linux reports it.
-            if causes.len() >= 2 {
-                u16::from_be_bytes([causes[0], causes[1]])
-            } else {
-                0
-            }
+        // The first cause code, as Linux reports it.
+        LostReason::PeerAbort(causes) if causes.len() >= 2 => {
+            u16::from_be_bytes([causes[0], causes[1]])
         }
         _ => 0,
     }
@@ -94,7 +90,11 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
             put32(&mut b, offset_of!(t::sctp_assoc_change, sac_length), n as u32);
             put16(&mut b, offset_of!(t::sctp_assoc_change, sac_state), state);
             put16(&mut b, offset_of!(t::sctp_assoc_change, sac_error), error);
-            let (o, i) = if matches!(ev, AssocEvent::CommUp { .. }) { (ctx.outbound, ctx.inbound) } else { (0, 0) };
+            let (o, i) = if matches!(ev, AssocEvent::CommUp { .. }) {
+                (ctx.outbound, ctx.inbound)
+            } else {
+                (0, 0)
+            };
             put16(&mut b, offset_of!(t::sctp_assoc_change, sac_outbound_streams), o);
             put16(&mut b, offset_of!(t::sctp_assoc_change, sac_inbound_streams), i);
             put32(&mut b, offset_of!(t::sctp_assoc_change, sac_assoc_id), ctx.assoc_id as u32);
@@ -114,7 +114,11 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
             let mut b = vec![0u8; n];
             put16(&mut b, offset_of!(t::sctp_paddr_change, spc_type), t::SCTP_PEER_ADDR_CHANGE);
             put32(&mut b, offset_of!(t::sctp_paddr_change, spc_length), n as u32);
-            put_sockaddr(&mut b, offset_of!(t::sctp_paddr_change, spc_aaddr), &SocketAddr::new(*addr, 0));
+            put_sockaddr(
+                &mut b,
+                offset_of!(t::sctp_paddr_change, spc_aaddr),
+                &SocketAddr::new(*addr, 0),
+            );
             let st = match event {
                 PathEvent::Available => t::SCTP_ADDR_AVAILABLE,
                 PathEvent::Unreachable => t::SCTP_ADDR_UNREACHABLE,
@@ -141,7 +145,11 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
         }
         AssocEvent::SendFailed { sent, stream_id, ppid, context, flags, data } => {
             let sflags = if *sent { t::SCTP_DATA_SENT } else { t::SCTP_DATA_UNSENT };
-            let ufl = if flags & crate::proto::wire::chunk::DATA_FLAG_UNORDERED != 0 { t::SCTP_UNORDERED } else { 0 };
+            let ufl = if flags & crate::proto::wire::chunk::DATA_FLAG_UNORDERED != 0 {
+                t::SCTP_UNORDERED
+            } else {
+                0
+            };
             if ctx.old_send_failed {
                 let n = size_of::<t::sctp_send_failed>() + data.len();
                 let mut b = vec![0u8; n];
@@ -153,14 +161,22 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
                 put16(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_flags), ufl);
                 put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), *ppid);
                 put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_context), *context);
-                put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id), ctx.assoc_id as u32);
+                put32(
+                    &mut b,
+                    i + offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id),
+                    ctx.assoc_id as u32,
+                );
                 put32(&mut b, offset_of!(t::sctp_send_failed, ssf_assoc_id), ctx.assoc_id as u32);
                 b[size_of::<t::sctp_send_failed>()..].copy_from_slice(data);
                 Some(b)
             } else {
                 let n = size_of::<t::sctp_send_failed_event>() + data.len();
                 let mut b = vec![0u8; n];
-                put16(&mut b, offset_of!(t::sctp_send_failed_event, ssf_type), t::SCTP_SEND_FAILED_EVENT);
+                put16(
+                    &mut b,
+                    offset_of!(t::sctp_send_failed_event, ssf_type),
+                    t::SCTP_SEND_FAILED_EVENT,
+                );
                 put16(&mut b, offset_of!(t::sctp_send_failed_event, ssf_flags), sflags);
                 put32(&mut b, offset_of!(t::sctp_send_failed_event, ssf_length), n as u32);
                 let i = offset_of!(t::sctp_send_failed_event, ssfe_info);
@@ -169,7 +185,11 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
                 put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_ppid), *ppid);
                 put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_context), *context);
                 put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_assoc_id), ctx.assoc_id as u32);
-                put32(&mut b, offset_of!(t::sctp_send_failed_event, ssf_assoc_id), ctx.assoc_id as u32);
+                put32(
+                    &mut b,
+                    offset_of!(t::sctp_send_failed_event, ssf_assoc_id),
+                    ctx.assoc_id as u32,
+                );
                 b[size_of::<t::sctp_send_failed_event>()..].copy_from_slice(data);
                 Some(b)
             }
@@ -177,15 +197,27 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
         AssocEvent::SenderDry => {
             let n = size_of::<t::sctp_sender_dry_event>();
             let mut b = vec![0u8; n];
-            put16(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_type), t::SCTP_SENDER_DRY_EVENT);
+            put16(
+                &mut b,
+                offset_of!(t::sctp_sender_dry_event, sender_dry_type),
+                t::SCTP_SENDER_DRY_EVENT,
+            );
             put32(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_length), n as u32);
-            put32(&mut b, offset_of!(t::sctp_sender_dry_event, sender_dry_assoc_id), ctx.assoc_id as u32);
+            put32(
+                &mut b,
+                offset_of!(t::sctp_sender_dry_event, sender_dry_assoc_id),
+                ctx.assoc_id as u32,
+            );
             Some(b)
         }
         AssocEvent::Adaptation(ind) => {
             let n = size_of::<t::sctp_adaptation_event>();
             let mut b = vec![0u8; n];
-            put16(&mut b, offset_of!(t::sctp_adaptation_event, sai_type), t::SCTP_ADAPTATION_INDICATION);
+            put16(
+                &mut b,
+                offset_of!(t::sctp_adaptation_event, sai_type),
+                t::SCTP_ADAPTATION_INDICATION,
+            );
             put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_length), n as u32);
             put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_adaptation_ind), *ind);
             put32(&mut b, offset_of!(t::sctp_adaptation_event, sai_assoc_id), ctx.assoc_id as u32);

@@ -97,7 +97,11 @@ pub fn epoll_add(ep: c_int, fd: c_int, events: u32, token: u64) -> io::Result<()
 }
 
 /// epoll_pwait(2) with a timeout in milliseconds (-1 forever).
-pub fn epoll_wait(ep: c_int, evs: &mut [libc::epoll_event], timeout_ms: c_int) -> io::Result<usize> {
+pub fn epoll_wait(
+    ep: c_int,
+    evs: &mut [libc::epoll_event],
+    timeout_ms: c_int,
+) -> io::Result<usize> {
     // SAFETY: `evs` is a valid writable array of `evs.len()` events; no
     // signal mask is passed.
     check(unsafe {
@@ -114,7 +118,12 @@ pub fn epoll_wait(ep: c_int, evs: &mut [libc::epoll_event], timeout_ms: c_int) -
 }
 
 /// sendto(2) of `buf` to `addr`.
-pub fn sendto(fd: c_int, buf: &[u8], addr: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<usize> {
+pub fn sendto(
+    fd: c_int,
+    buf: &[u8],
+    addr: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> io::Result<usize> {
     // SAFETY: `buf` is readable for its length and `addr` is a valid
     // sockaddr of `len` bytes.
     check(unsafe {
@@ -151,7 +160,13 @@ pub fn sendmmsg(fd: c_int, msgs: &mut [libc::mmsghdr]) -> io::Result<usize> {
     // SAFETY: `msgs` is a valid array whose iovecs and names point at
     // live memory set up by the caller.
     check(unsafe {
-        libc::syscall(libc::SYS_sendmmsg, fd, msgs.as_mut_ptr(), msgs.len() as libc::c_uint, libc::MSG_DONTWAIT)
+        libc::syscall(
+            libc::SYS_sendmmsg,
+            fd,
+            msgs.as_mut_ptr(),
+            msgs.len() as libc::c_uint,
+            libc::MSG_DONTWAIT,
+        )
     })
 }
 

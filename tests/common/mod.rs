@@ -236,8 +236,8 @@ impl Net {
         }
         // Serialization on the sender's link.
         let mut at = self.now.max(self.busy_until[from]);
-        if link.bandwidth > 0 {
-            let tx = Duration::from_nanos((len as u64 + 28) * 1_000_000_000 / link.bandwidth);
+        if let Some(ns) = ((len as u64 + 28) * 1_000_000_000).checked_div(link.bandwidth) {
+            let tx = Duration::from_nanos(ns);
             at = at + tx;
             self.busy_until[from] = at;
         }

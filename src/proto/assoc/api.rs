@@ -52,7 +52,7 @@ impl Association {
         let udp = self.cfg.udp_encaps;
         let mut found = false;
         for p in &mut self.paths {
-            if addr.map_or(true, |a| a == p.addr) {
+            if addr.is_none_or(|a| a == p.addr) {
                 p.mtu = pmtu.saturating_sub(header_overhead(&p.addr, udp)).max(508);
                 found = true;
             }

@@ -128,7 +128,11 @@ impl Cookie {
     /// Verifies the signature and decodes, reporting the staleness (in
     /// microseconds) of an expired cookie instead of refusing it: with an
     /// existing association, RFC 9260 5.2.4 step 3 decides by the tags.
-    pub fn decode_any(secret: &[u8; 32], data: &[u8], now: Instant) -> Result<(Cookie, Option<u32>), CookieError> {
+    pub fn decode_any(
+        secret: &[u8; 32],
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(Cookie, Option<u32>), CookieError> {
         if data.len() < MAC_LEN + 1 {
             return Err(CookieError::Invalid);
         }

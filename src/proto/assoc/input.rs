@@ -203,7 +203,8 @@ impl Association {
             DataOutcome::Violation => {
                 // Fragments that cannot belong together (6.9): abort.
                 let mut causes = Vec::new();
-                Cause::ProtocolViolation(Bytes::from_static(b"inconsistent fragments")).emit(&mut causes);
+                Cause::ProtocolViolation(Bytes::from_static(b"inconsistent fragments"))
+                    .emit(&mut causes);
                 self.abort_with(now, causes, LostReason::ProtocolViolation);
                 false
             }
@@ -386,7 +387,9 @@ impl Association {
             initial_tsn: itsn,
             params: InitParams {
                 cookie: Some(Bytes::from(cb)),
-                unrecognized: crate::proto::endpoint::capped_unrecognized(&init.params.unrecognized),
+                unrecognized: crate::proto::endpoint::capped_unrecognized(
+                    &init.params.unrecognized,
+                ),
                 ..self.local_params()
             },
         };
@@ -698,6 +701,7 @@ impl Association {
             self.peer_rwnd = s.a_rwnd.saturating_sub(flight);
         }
         // Congestion window growth (7.2.1, 7.2.2), per path.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..npaths {
             let p = &mut self.paths[i];
             if p.fast_recovery_exit.is_some_and(|x| ge32(cum, x)) {

@@ -1141,6 +1141,6 @@ impl Association {
     }
 }
 
+mod api;
 mod input;
 mod output;
-mod api;
