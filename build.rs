@@ -13,7 +13,8 @@ fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("sctpudp.h");
     let cfg = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
-    match cbindgen::Builder::new().with_config(cfg).with_src(dir.join("src/abi/ext.rs")).generate() {
+    match cbindgen::Builder::new().with_config(cfg).with_src(dir.join("src/abi/ext.rs")).generate()
+    {
         Ok(h) => {
             h.write_to_file(&out);
             if std::env::var("SCTPUDP_REGEN_HEADER").as_deref() == Ok("1") {
