@@ -64,7 +64,8 @@ static void fwd(int out, const struct sockaddr_in *to, unsigned char *buf, size_
 		return;
 	}
 	for (int i = 0; i < copies; i++)
-		sendto(out, buf, len, 0, (const struct sockaddr *)to, sizeof *to);
+		if (sendto(out, buf, len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+			t_log("relay: sendto: %s", strerror(errno));
 	if (h->have) {
 		sendto(out, h->buf, h->len, 0, (const struct sockaddr *)to, sizeof *to);
 		h->have = 0;
@@ -89,8 +90,10 @@ static int relay(t_sync *sync, void *argp)
 		int np = poll(p, 3, 1000);
 		if (np < 0 && errno != EINTR)
 			DIE("poll");
-		if (p[2].revents)
+		if (p[2].revents) {
+			t_log("relay: stopping (revents %#x)", p[2].revents);
 			return 0; /* parent done (or gone) */
+		}
 		if (p[0].revents & POLLIN) {
 			socklen_t sl = sizeof client;
 			ssize_t k = recvfrom(rfd, buf, sizeof buf, 0, (struct sockaddr *)&client, &sl);
@@ -103,11 +106,12 @@ static int relay(t_sync *sync, void *argp)
 					up = udp_bound(0);
 					close(old);
 					t_log("relay: rebound after %ld packets", n);
+					continue; /* p[1] described the old socket */
 				}
 			}
 		}
 		if (p[1].revents & POLLIN) {
-			ssize_t k = recv(up, buf, sizeof buf, 0);
+			ssize_t k = recv(up, buf, sizeof buf, MSG_DONTWAIT);
 			if (k > 0 && have_client)
 				fwd(rfd, &client, buf, (size_t)k, &h_down);
 		}

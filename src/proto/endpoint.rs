@@ -70,9 +70,15 @@ pub struct Endpoint {
 /// The unrecognized INIT parameters an INIT ACK reports (RFC 9260 3.2.2),
 /// bounded so the INIT ACK never amplifies a (possibly spoofed) INIT much
 /// nor overflows its length: at most 16 of them and 256 bytes.
-pub fn capped_unrecognized(v: &[Bytes]) -> Vec<Bytes> {
+///
+/// Forward-TSN-Supported is reported too when the peer offers it: we do
+/// not implement PR-SCTP (RFC 3758 3.3.2).
+pub fn capped_unrecognized(p: &InitParams) -> Vec<Bytes> {
     let mut total = 0;
-    v.iter()
+    let fwd = p.forward_tsn_supported.then(|| Bytes::from_static(&[0xC0, 0x00, 0x00, 0x04]));
+    p.unrecognized
+        .iter()
+        .chain(fwd.iter())
         .take(16)
         .take_while(|p| {
             total += p.len() + 8;
@@ -231,6 +237,41 @@ impl Endpoint {
         data: &Bytes,
         buf: &mut Vec<u8>,
     ) -> Option<DatagramEvent> {
+        self.handle_to(now, src, None, data, buf)
+    }
+
+    /// Like [`Endpoint::handle`], knowing the local address the packet was
+    /// sent to (`dst`): replies leave from it, and a single-homed
+    /// association sends everything from it, since it is the only address
+    /// of ours the peer knows (RFC 9260 5.1.2; we announce none).
+    pub fn handle_to(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        dst: Option<IpAddr>,
+        data: &Bytes,
+        buf: &mut Vec<u8>,
+    ) -> Option<DatagramEvent> {
+        let mut ev = self.route(now, src, dst, data, buf);
+        match &mut ev {
+            Some(DatagramEvent::Response(t)) => t.src_ip = dst,
+            Some(DatagramEvent::Assoc(_, inc)) | Some(DatagramEvent::NewAssoc(_, _, inc)) => {
+                inc.dst = dst
+            }
+            None => {}
+        }
+        ev
+    }
+
+    fn route(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        dst: Option<IpAddr>,
+        data: &Bytes,
+        buf: &mut Vec<u8>,
+    ) -> Option<DatagramEvent> {
+        let _ = dst;
         if !is_unicast(src.ip()) {
             return None;
         }
@@ -268,7 +309,14 @@ impl Endpoint {
                     }
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: stale },
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: Some(cookie),
+                            cookie_stale: stale,
+                            dst: None,
+                        },
                     ));
                 }
                 let cookie = match Cookie::decode(&self.cfg.cookie_secret, raw, now) {
@@ -287,7 +335,14 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: None },
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: Some(cookie),
+                            cookie_stale: None,
+                            dst: None,
+                        },
                     ));
                 }
                 if hdr.vtag != cookie.local_tag {
@@ -323,7 +378,14 @@ impl Endpoint {
                 Some(DatagramEvent::NewAssoc(
                     id,
                     Box::new(assoc),
-                    Incoming { src, hdr, chunks, cookie: Some(cookie), cookie_stale: None },
+                    Incoming {
+                        src,
+                        hdr,
+                        chunks,
+                        cookie: Some(cookie),
+                        cookie_stale: None,
+                        dst: None,
+                    },
                 ))
             }
             Chunk::Init(ref init) => {
@@ -334,7 +396,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None },
+                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None, dst: None },
                     ));
                 }
                 self.on_init(now, src, &hdr, init, buf)
@@ -343,7 +405,7 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None },
+                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None, dst: None },
                     ));
                 }
                 self.ootb(src, &hdr, chunks, buf)
@@ -367,6 +429,11 @@ impl Endpoint {
             buf,
             &CommonHeader { src_port: hdr.dst_port, dst_port: hdr.src_port, vtag },
         );
+        let body = if chunk_type == CHUNK_ABORT || chunk_type == CHUNK_ERROR {
+            wire::cause::trim_last_pad(body)
+        } else {
+            body
+        };
         emit_raw(buf, chunk_type, flags, body);
         wire::finish_packet(buf);
         DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len() })
@@ -451,7 +518,7 @@ impl Endpoint {
                 addrs: if l.local_addrs.len() > 1 { l.local_addrs.clone() } else { Vec::new() },
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
-                unrecognized: capped_unrecognized(&init.params.unrecognized),
+                unrecognized: capped_unrecognized(&init.params),
                 ..InitParams::default()
             },
         };

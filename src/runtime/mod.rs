@@ -203,6 +203,13 @@ impl Stack {
         let _ = sock.set_nonblocking(true);
         // ICMP errors for our datagrams arrive on the error queue.
         let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_RECVERR, 1);
+        // Learn which local address each datagram was sent to, so replies
+        // and a single-homed association's packets leave from it.
+        if v6 {
+            let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1);
+        } else {
+            let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+        }
         if v6 {
             let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1);
         }
@@ -417,9 +424,32 @@ impl Stack {
 
     fn send_response(&self, buf: &[u8], t: &Transmit) {
         let dst = self.map_dst(t.dst);
-        let (ss, len) = sys::sockaddr_from(&dst);
-        if let Err(e) = sys::sendto(self.udp.as_raw_fd(), buf, &ss, len) {
-            debug!("sendto {dst}: {e}");
+        let (mut ss, len) = sys::sockaddr_from(&dst);
+        let mut control = [0u64; CONTROL_WORDS];
+        let clen = t.src_ip.map(|ip| pktinfo_src(&mut control, ip, self.v6)).unwrap_or(0);
+        let mut iov =
+            libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
+        // SAFETY: msghdr is plain old data; zeroed is a valid empty header.
+        let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+        m.msg_name = &mut ss as *mut _ as *mut libc::c_void;
+        m.msg_namelen = len;
+        m.msg_iov = &mut iov;
+        m.msg_iovlen = 1;
+        if clen > 0 {
+            m.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+            m.msg_controllen = clen;
+        }
+        // SAFETY: every pointer in `m` refers to live data above.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_sendmsg,
+                self.udp.as_raw_fd(),
+                &m as *const libc::msghdr,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if r < 0 {
+            debug!("sendmsg {dst}: {}", std::io::Error::last_os_error());
         }
     }
 
@@ -451,6 +481,8 @@ thread_local! {
 struct TxBatch {
     bufs: Vec<Vec<u8>>,
     dsts: Vec<(libc::sockaddr_storage, libc::socklen_t)>,
+    /// Packet-info cmsg choosing the source address, and its length (0: none).
+    srcs: Vec<([u64; CONTROL_WORDS], usize)>,
 }
 
 /// Sends every packet the association has, batched with sendmmsg.
@@ -477,9 +509,14 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
                 tx.bufs.push(Vec::with_capacity(2048));
                 // SAFETY: sockaddr_storage is plain old data; zeroed is valid.
                 tx.dsts.push((unsafe { std::mem::zeroed() }, 0));
+                tx.srcs.push(([0; CONTROL_WORDS], 0));
             }
             let Some(t) = a.poll_transmit(now, &mut tx.bufs[n]) else { break };
             tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
+            tx.srcs[n].1 = match t.src_ip {
+                Some(ip) => pktinfo_src(&mut tx.srcs[n].0, ip, st.v6),
+                None => 0,
+            };
             debug!("tx {} bytes to {}", t.len, t.dst);
             n += 1;
             if n == BATCH {
@@ -505,13 +542,25 @@ fn flush(st: &Stack, tx: &mut TxBatch, n: usize) {
         msgs[i].msg_hdr.msg_namelen = tx.dsts[i].1;
         msgs[i].msg_hdr.msg_iov = &mut iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
+        if tx.srcs[i].1 > 0 {
+            msgs[i].msg_hdr.msg_control = tx.srcs[i].0.as_mut_ptr() as *mut libc::c_void;
+            msgs[i].msg_hdr.msg_controllen = tx.srcs[i].1;
+        }
     }
     let mut off = 0;
+    let mut soft = 0;
     while off < n {
         match sys::sendmmsg(st.udp.as_raw_fd(), &mut msgs[off..n]) {
             Ok(0) => break,
             Ok(k) => off += k,
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) if is_icmp_report(&e) && soft < 8 => {
+                // With IP_RECVERR, an ICMP error about an earlier datagram
+                // (say, to a port a NAT just closed) is reported by the
+                // next call on the socket and this datagram was not sent:
+                // send it again (bounded).
+                soft += 1;
+            }
             Err(e) => {
                 // A full socket buffer or an unreachable peer: SCTP
                 // retransmits, so the packet is just lost.
@@ -520,6 +569,21 @@ fn flush(st: &Stack, tx: &mut TxBatch, n: usize) {
             }
         }
     }
+}
+
+/// Errors a UDP socket with IP_RECVERR reports for an ICMP message about
+/// some earlier datagram, not about the current call.
+fn is_icmp_report(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ECONNREFUSED
+                | libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::EHOSTDOWN
+                | libc::EMSGSIZE
+        )
+    )
 }
 
 fn block_signals() {
@@ -605,9 +669,9 @@ fn run_loop(weak: Weak<Stack>) {
                             break;
                         }
                         for i in 0..got {
-                            let (src, pkt) = rx.take(i);
+                            let (src, dst, pkt) = rx.take(i);
                             if let Some(src) = src {
-                                on_datagram(&st, src, pkt, &mut scratch);
+                                on_datagram(&st, src, dst, pkt, &mut scratch);
                             }
                         }
                     }
@@ -708,10 +772,16 @@ fn drain_errors(st: &Stack, fd: c_int) {
     }
 }
 
-fn on_datagram(st: &Stack, src: SocketAddr, pkt: Bytes, scratch: &mut Vec<u8>) {
+fn on_datagram(
+    st: &Stack,
+    src: SocketAddr,
+    dst: Option<IpAddr>,
+    pkt: Bytes,
+    scratch: &mut Vec<u8>,
+) {
     let now = st.now();
     debug!("rx {} bytes from {src}", pkt.len());
-    let ev = st.ep.lock().handle(now, src, &pkt, scratch);
+    let ev = st.ep.lock().handle_to(now, src, dst, &pkt, scratch);
     match ev {
         None => {}
         Some(DatagramEvent::Response(t)) => st.send_response(&scratch[..t.len], &t),
@@ -759,7 +829,74 @@ struct RxBatch {
     scratch: Vec<Vec<u8>>,
     pool: BytesMut,
     names: Vec<libc::sockaddr_storage>,
+    controls: Vec<[u64; CONTROL_WORDS]>,
+    dsts: Vec<Option<IpAddr>>,
     out: Vec<Bytes>,
+}
+
+/// Room for one IP_PKTINFO / IPV6_PKTINFO control message (u64 aligned).
+const CONTROL_WORDS: usize = 8;
+
+/// The destination address in a received message's packet-info cmsg.
+fn pktinfo_dst(m: &libc::msghdr) -> Option<IpAddr> {
+    // SAFETY: CMSG_* walk the control buffer the kernel filled, bounded by
+    // msg_controllen; the payloads are read unaligned.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(m);
+        while !c.is_null() {
+            let (lvl, ty) = ((*c).cmsg_level, (*c).cmsg_type);
+            if lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
+                let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
+                let ip = std::net::Ipv6Addr::from(p.ipi6_addr.s6_addr);
+                return Some(ip.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(ip)));
+            }
+            if lvl == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
+                let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in_pktinfo);
+                return Some(IpAddr::V4(std::net::Ipv4Addr::from(p.ipi_addr.s_addr.to_ne_bytes())));
+            }
+            c = libc::CMSG_NXTHDR(m, c);
+        }
+    }
+    None
+}
+
+/// Writes a packet-info cmsg choosing `src` as the source address into
+/// `control`; returns its length.
+fn pktinfo_src(control: &mut [u64; CONTROL_WORDS], src: IpAddr, v6_socket: bool) -> usize {
+    let bytes = control.as_mut_ptr() as *mut u8;
+    // SAFETY: `control` is 64 bytes, u64-aligned, enough for one
+    // cmsghdr + in6_pktinfo (16 + 20, padded to 40) or in_pktinfo (28).
+    unsafe {
+        std::ptr::write_bytes(bytes, 0, CONTROL_WORDS * 8);
+        let c = bytes as *mut libc::cmsghdr;
+        if v6_socket {
+            let ip = match src {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            let info = libc::in6_pktinfo {
+                ipi6_addr: libc::in6_addr { s6_addr: ip.octets() },
+                ipi6_ifindex: 0,
+            };
+            (*c).cmsg_level = libc::IPPROTO_IPV6;
+            (*c).cmsg_type = libc::IPV6_PKTINFO;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in6_pktinfo>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::in6_pktinfo, info);
+            libc::CMSG_SPACE(std::mem::size_of::<libc::in6_pktinfo>() as u32) as usize
+        } else {
+            let IpAddr::V4(v4) = src else { return 0 };
+            let info = libc::in_pktinfo {
+                ipi_ifindex: 0,
+                ipi_spec_dst: libc::in_addr { s_addr: u32::from_ne_bytes(v4.octets()) },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            (*c).cmsg_level = libc::IPPROTO_IP;
+            (*c).cmsg_type = libc::IP_PKTINFO;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::in_pktinfo, info);
+            libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize
+        }
+    }
 }
 
 impl RxBatch {
@@ -769,6 +906,8 @@ impl RxBatch {
             pool: BytesMut::new(),
             // SAFETY: sockaddr_storage is plain old data; zeroed is valid.
             names: vec![unsafe { std::mem::zeroed() }; BATCH],
+            controls: vec![[0u64; CONTROL_WORDS]; BATCH],
+            dsts: vec![None; BATCH],
             out: Vec::with_capacity(BATCH),
         }
     }
@@ -786,10 +925,23 @@ impl RxBatch {
             msgs[i].msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
             msgs[i].msg_hdr.msg_iov = &mut iovs[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_control = self.controls[i].as_mut_ptr() as *mut libc::c_void;
+            msgs[i].msg_hdr.msg_controllen = CONTROL_WORDS * 8;
         }
-        let n = match sys::recvmmsg(fd, &mut msgs) {
-            Ok(n) => n,
-            Err(_) => return 0,
+        // An ICMP report (see is_icmp_report) takes the place of the
+        // datagrams on one call: try again at once (bounded).
+        let mut tries = 0;
+        let n = loop {
+            match sys::recvmmsg(fd, &mut msgs) {
+                Ok(n) => break n,
+                Err(e) if is_icmp_report(&e) && tries < 8 => tries += 1,
+                Err(e) => {
+                    if e.raw_os_error() != Some(libc::EAGAIN) {
+                        debug!("recvmmsg: {e}");
+                    }
+                    return 0;
+                }
+            }
         };
         self.out.clear();
         for (i, m) in msgs.iter().enumerate().take(n) {
@@ -799,11 +951,12 @@ impl RxBatch {
             }
             self.pool.extend_from_slice(&self.scratch[i][..len]);
             self.out.push(self.pool.split().freeze());
+            self.dsts[i] = pktinfo_dst(&m.msg_hdr);
         }
         n
     }
 
-    fn take(&mut self, i: usize) -> (Option<SocketAddr>, Bytes) {
-        (sys::sockaddr_to(&self.names[i]), std::mem::take(&mut self.out[i]))
+    fn take(&mut self, i: usize) -> (Option<SocketAddr>, Option<IpAddr>, Bytes) {
+        (sys::sockaddr_to(&self.names[i]), self.dsts[i], std::mem::take(&mut self.out[i]))
     }
 }

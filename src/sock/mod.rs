@@ -1468,10 +1468,12 @@ impl Owner for Socket {
     fn on_update(&self, id: AssocId, a: &mut Association) {
         let mut g = self.inner.lock();
         let one_to_one_listener = self.style == Style::OneToOne && g.listening;
-        if one_to_one_listener && g.accept_q.contains(&id) {
-            // Waiting for accept(): leave its events and data with it for
-            // the accepted socket. Drop it if it died meanwhile.
-            if a.is_closed() {
+        if one_to_one_listener && !g.closed {
+            // A one-to-one listener owns no association of its own: one
+            // waiting for accept(), or being handed to the accepted socket
+            // right now, keeps its events and data for that socket. Drop
+            // it from the queue if it died meanwhile.
+            if a.is_closed() && g.accept_q.contains(&id) {
                 g.accept_q.retain(|x| *x != id);
                 g.assocs.remove(&id);
                 self.refresh(&mut g);

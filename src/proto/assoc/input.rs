@@ -10,7 +10,7 @@ impl Association {
         if self.state == AssocState::Closed {
             return;
         }
-        let Incoming { src, hdr, chunks, cookie, cookie_stale } = inc;
+        let Incoming { src, hdr, chunks, cookie, cookie_stale, dst } = inc;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
         let first = match peek.next() {
@@ -52,7 +52,7 @@ impl Association {
                 let mut causes = Vec::new();
                 Cause::StaleCookie(stale).emit(&mut causes);
                 let mut b = Vec::new();
-                emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
+                emit_raw(&mut b, CHUNK_ERROR, 0, wire::cause::trim_last_pad(&causes));
                 self.ctrl.push_back(Ctrl { dst: src, vtag: c.peer_tag, alone: false, bytes: b });
                 return;
             }
@@ -67,6 +67,9 @@ impl Association {
             // RFC 6951 5.4: after the tag check, the UDP source port is the
             // remote encapsulation port of this address.
             self.paths[pi].encap_port = src.port();
+            if self.local_ip.is_none() {
+                self.local_ip = dst.filter(|d| !d.is_unspecified());
+            }
         }
         let mut had_data = false;
         let mut sack_immediately = false;
@@ -149,7 +152,7 @@ impl Association {
                         let mut causes = Vec::new();
                         Cause::UnrecognizedChunk(raw).emit(&mut causes);
                         let mut b = Vec::new();
-                        emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
+                        emit_raw(&mut b, CHUNK_ERROR, 0, wire::cause::trim_last_pad(&causes));
                         self.ctrl.push_back(Ctrl {
                             dst: src,
                             vtag: self.peer_tag,
@@ -214,7 +217,7 @@ impl Association {
                 let mut causes = Vec::new();
                 Cause::InvalidStream(sid).emit(&mut causes);
                 let mut b = Vec::new();
-                emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
+                emit_raw(&mut b, CHUNK_ERROR, 0, wire::cause::trim_last_pad(&causes));
                 let dst = self.path_dst(self.last_data_path.min(self.paths.len() - 1));
                 self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
                 true
@@ -332,7 +335,7 @@ impl Association {
                 Cause::RestartWithNewAddrs(Bytes::from(v)).emit(&mut causes);
             }
             let mut b = Vec::new();
-            emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
+            emit_raw(&mut b, CHUNK_ABORT, 0, wire::cause::trim_last_pad(&causes));
             self.ctrl.push_back(Ctrl { dst: src, vtag: init.initiate_tag, alone: false, bytes: b });
             return;
         }
@@ -387,9 +390,7 @@ impl Association {
             initial_tsn: itsn,
             params: InitParams {
                 cookie: Some(Bytes::from(cb)),
-                unrecognized: crate::proto::endpoint::capped_unrecognized(
-                    &init.params.unrecognized,
-                ),
+                unrecognized: crate::proto::endpoint::capped_unrecognized(&init.params),
                 ..self.local_params()
             },
         };
@@ -415,7 +416,7 @@ impl Association {
                 Cause::CookieWhileShuttingDown.emit(&mut causes);
                 let mut b = Vec::new();
                 emit_raw(&mut b, CHUNK_SHUTDOWN_ACK, 0, &[]);
-                emit_raw(&mut b, CHUNK_ERROR, 0, &causes);
+                emit_raw(&mut b, CHUNK_ERROR, 0, wire::cause::trim_last_pad(&causes));
                 self.ctrl.push_back(Ctrl { dst: ack_to, vtag: c.peer_tag, alone: false, bytes: b });
                 return;
             }

@@ -140,6 +140,8 @@ pub struct Incoming {
     pub cookie: Option<Cookie>,
     /// How far past its lifetime that cookie is (microseconds), if expired.
     pub cookie_stale: Option<u32>,
+    /// The local address the packet was sent to, when known.
+    pub dst: Option<IpAddr>,
 }
 
 /// Options of one user message.
@@ -198,6 +200,10 @@ pub struct Association {
     local_tag: u32,
     peer_tag: u32,
     local_addrs: Vec<IpAddr>,
+    /// Our one address as the peer knows it (single-homed, wildcard bind):
+    /// learned from the first packet the peer sent us; every packet
+    /// leaves from it.
+    local_ip: Option<IpAddr>,
     paths: Vec<Path>,
     primary: usize,
     /// Path the last DATA came from: SACKs go back there (9260 6.4).
@@ -277,6 +283,7 @@ impl Association {
             local_tag,
             peer_tag: 0,
             local_addrs,
+            local_ip: None,
             paths: Vec::new(),
             primary: 0,
             last_data_path: 0,
@@ -545,20 +552,25 @@ impl Association {
         SocketAddr::new(p.addr, p.encap_port)
     }
 
+    /// The source address for packets to path `i`: with several local
+    /// addresses, one of the path's family (spread by path index);
+    /// single-homed, the one bound or the one the peer reached us at.
     fn src_for(&self, i: usize) -> Option<IpAddr> {
+        let v4 = self.paths.get(i)?.addr.is_ipv4();
         if self.local_addrs.len() <= 1 {
+            let a = self
+                .local_addrs
+                .first()
+                .copied()
+                .filter(|a| !a.is_unspecified())
+                .or(self.local_ip)?;
+            return (a.is_ipv4() == v4).then_some(a);
+        }
+        let n = self.local_addrs.iter().filter(|a| a.is_ipv4() == v4).count();
+        if n == 0 {
             return None;
         }
-        let fam: Vec<&IpAddr> = self
-            .local_addrs
-            .iter()
-            .filter(|a| a.is_ipv4() == self.paths[i].addr.is_ipv4())
-            .collect();
-        if fam.is_empty() {
-            None
-        } else {
-            Some(*fam[i % fam.len()])
-        }
+        self.local_addrs.iter().filter(|a| a.is_ipv4() == v4).nth(i % n).copied()
     }
 
     /// The path for new data: the primary while active, else the first
@@ -726,7 +738,7 @@ impl Association {
             let vtag = if self.state == AssocState::CookieWait { 0 } else { self.peer_tag };
             if self.state != AssocState::CookieWait {
                 let mut b = Vec::new();
-                emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
+                emit_raw(&mut b, CHUNK_ABORT, 0, wire::cause::trim_last_pad(&causes));
                 let dst = self.path_dst(self.data_path());
                 self.ctrl.clear();
                 self.ctrl.push_back(Ctrl { dst, vtag, alone: false, bytes: b });
@@ -1090,7 +1102,7 @@ impl Association {
             return;
         }
         let mut b = Vec::new();
-        emit_raw(&mut b, CHUNK_ABORT, 0, &causes);
+        emit_raw(&mut b, CHUNK_ABORT, 0, wire::cause::trim_last_pad(&causes));
         let dst = self.path_dst(self.data_path());
         self.ctrl.clear();
         self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });

@@ -50,6 +50,7 @@ impl Association {
             let (dst, vtag) = (front.dst, front.vtag);
             self.header(buf, vtag);
             buf.extend_from_slice(&front.bytes);
+            let mut has_shutdown = front.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
             let path = self.path_of(dst.ip());
             let mtu = path.map(|i| self.paths[i].mtu as usize).unwrap_or(1200);
             if !front.alone {
@@ -59,13 +60,14 @@ impl Association {
                         break;
                     }
                     if let Some(c) = self.ctrl.pop_front() {
+                        has_shutdown |= c.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
                         buf.extend_from_slice(&c.bytes);
                     }
                 }
                 if vtag == self.peer_tag && vtag != 0 && self.can_send_data() {
                     if let Some(i) = path {
                         if self.sack_due {
-                            self.write_sack(buf, mtu);
+                            self.write_sack(buf, mtu, has_shutdown);
                         }
                         self.write_data(now, buf, i);
                     }
@@ -94,7 +96,7 @@ impl Association {
         let mtu = self.paths[pi].mtu as usize;
         self.header(buf, self.peer_tag);
         if self.sack_due {
-            self.write_sack(buf, mtu);
+            self.write_sack(buf, mtu, false);
         }
         if data_ready {
             self.write_data(now, buf, pi);
@@ -121,7 +123,9 @@ impl Association {
             && (self.peer_rwnd as usize >= front.payload.len() || self.out.q.is_empty())
     }
 
-    fn write_sack(&mut self, buf: &mut Vec<u8>, mtu: usize) {
+    /// Appends a SACK; in SHUTDOWN-SENT also a SHUTDOWN unless the packet
+    /// already carries one (`has_shutdown`).
+    fn write_sack(&mut self, buf: &mut Vec<u8>, mtu: usize, has_shutdown: bool) {
         let room = mtu.saturating_sub(buf.len() + 16);
         let max_gaps = (room / 4).min(MAX_SACK_GAPS);
         let mut gaps = std::mem::take(&mut self.gaps_scratch);
@@ -138,7 +142,7 @@ impl Association {
         self.sack_now = false;
         self.pkts_since_sack = 0;
         self.sack_timer = None;
-        if self.state == AssocState::ShutdownSent && buf.len() + 8 <= mtu {
+        if self.state == AssocState::ShutdownSent && !has_shutdown && buf.len() + 8 <= mtu {
             // 9.2: in SHUTDOWN-SENT every SACK travels with a SHUTDOWN.
             emit_shutdown(buf, self.rx.cum_tsn());
         }

@@ -103,6 +103,46 @@ impl Cause {
     }
 }
 
+/// A chunk's length excludes the padding of its last parameter or cause
+/// (RFC 9260 3.2): given causes each padded by [`Cause::emit`], returns
+/// them without the final cause's padding.
+pub fn trim_last_pad(causes: &[u8]) -> &[u8] {
+    let mut off = 0;
+    let mut end = 0;
+    while off + 4 <= causes.len() {
+        let len = usize::from(u16::from_be_bytes([causes[off + 2], causes[off + 3]]));
+        if len < 4 || off + len > causes.len() {
+            return causes;
+        }
+        end = off + len;
+        off += (len + 3) & !3;
+    }
+    if off >= causes.len() {
+        &causes[..end]
+    } else {
+        causes
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::*;
+
+    #[test]
+    fn trims_only_the_final_padding() {
+        let mut v = Vec::new();
+        Cause::UserInitiatedAbort(Bytes::from_static(b"x")).emit(&mut v);
+        assert_eq!(v.len(), 8);
+        assert_eq!(trim_last_pad(&v).len(), 5);
+        Cause::NoUserData(7).emit(&mut v);
+        assert_eq!(trim_last_pad(&v).len(), 16);
+        Cause::UserInitiatedAbort(Bytes::from_static(b"abc")).emit(&mut v);
+        assert_eq!(trim_last_pad(&v).len(), 16 + 7);
+        assert_eq!(trim_last_pad(&[]), &[] as &[u8]);
+        assert_eq!(trim_last_pad(&[0, 1, 0]), &[0, 1, 0]);
+    }
+}
+
 /// Iterator over the error causes in an ABORT or ERROR body. Yields `Err`
 /// once at the first malformed cause and then ends.
 #[derive(Clone, Debug)]
