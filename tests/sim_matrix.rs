@@ -71,13 +71,11 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
     b.listen(5000);
     let mut net = Net::new(seed, vec![a, b]);
     net.links = vec![link(&mut rng, !multihomed), link(&mut rng, !multihomed)];
-    let nat_at = if !multihomed && rng.chance(0.25) {
-        let at = Instant::ZERO + Duration::from_millis(100 + rng.below(3000));
-        net.nat = Some((9899, 40000 + (seed % 20000) as u16, at));
-        Some(at)
-    } else {
-        None
-    };
+    // NAT rebinding in front of node 0 once the server has half of the
+    // client's messages (mid-transfer, as a real NAT rebinds under
+    // traffic; a rebinding after the last packet cannot be learned).
+    let nat_port = (!multihomed && rng.chance(0.25)).then(|| 40000 + (seed % 20000) as u16);
+    let nat_at: Option<Instant> = None;
     // The primary goes dark once a third of the client's messages
     // arrived, for 20 to 40 s (longer than RTO.Max, 8 s here, so that a
     // retransmission backed off before the outage cannot span it).
@@ -118,8 +116,13 @@ pub fn run_seed(seed: u64, multihomed: bool) -> Result<Outcome, String> {
             for (i, n) in net.nodes.iter().enumerate() {
                 for a in n.assocs.values() {
                     let ps: Vec<String> = a.paths().iter().map(|p| format!("[{} {:?} err{} cwnd{} fl{} t3{:?} rto{:?}]", p.addr, p.state, p.error_count, p.cwnd, p.flight_size, p.t3_rtx.map(|t| t.0 / 1000), p.rto)).collect();
-                    eprintln!("t={:.1} node{i} unacked {} pending {} peer_rwnd {} local_rwnd {} pd {} msgs {} {}", net.now.as_micros() as f64 / 1e6, a.unacked_chunks(), a.pending_chunks(), a.peer_rwnd(), a.local_rwnd(), a.in_partial_delivery(), n.msgs.len(), ps.join(" "));
+                    eprintln!("t={:.1} node{i} {:?} drained {} ep {} unacked {} pending {} peer_rwnd {} local_rwnd {} pd {} msgs {} {}", net.now.as_micros() as f64 / 1e6, a.state(), a.is_drained(), n.ep.assoc_count(), a.unacked_chunks(), a.pending_chunks(), a.peer_rwnd(), a.local_rwnd(), a.in_partial_delivery(), n.msgs.len(), ps.join(" "));
                 }
+            }
+        }
+        if let Some(port) = nat_port {
+            if net.nat.is_none() && net.nodes[1].msgs.len() * 2 >= plan.msgs[0].len() {
+                net.nat = Some((9899, port, net.now));
             }
         }
         // Applications: queue while the send buffer has room.

@@ -241,6 +241,8 @@ pub fn recv_cmsgs(s: &Socket, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
         w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_assoc_id), &assoc.to_ne_bytes());
         out.push((t::SCTP_NXTINFO, v));
     }
+    // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV.
+    out.reverse();
     out
 }
 

@@ -1604,7 +1604,7 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                     return Err(libc::EINVAL);
                 }
                 i.opts.pd_point = v;
-                i.opts.cfg.pd_point = if v > 0 { v } else { Config::default().pd_point };
+                i.opts.cfg.pd_point = v;
             }
             s.refresh_listener();
             Ok(0)

@@ -45,8 +45,10 @@ pub struct Config {
     /// Disable Nagle-like bundling delay (`SCTP_NODELAY`). The core never
     /// delays a send; this is kept for the socket option.
     pub nodelay: bool,
-    /// Partial delivery point in bytes: an incomplete message at the head
-    /// of the line starts being delivered once this much of it is here.
+    /// Partial delivery point in bytes (`SCTP_PARTIAL_DELIVERY_POINT`): an
+    /// incomplete message at the head of the line starts being delivered
+    /// once this much of it is here. 0 (Linux's default): only when the
+    /// receive buffer cannot take another full chunk.
     pub pd_point: u32,
     /// Adaptation layer indication to announce, if any.
     pub adaptation_indication: Option<u32>,
@@ -75,7 +77,7 @@ impl Default for Config {
             rcvbuf: 212_992,
             pmtu: 1500,
             nodelay: false,
-            pd_point: 64 * 1024,
+            pd_point: 0,
             adaptation_indication: None,
             udp_encaps: true,
         }

@@ -65,7 +65,13 @@ pub struct Endpoint {
     by_addr: HashMap<Key, AssocId>,
     keys: HashMap<AssocId, (u16, u16, Vec<IpAddr>)>,
     listeners: HashMap<u16, Listener>,
+    /// Recently, gracefully ended associations: (peer address, peer port,
+    /// local port, our tag). Bounded FIFO.
+    retired: std::collections::VecDeque<(IpAddr, u16, u16, u32)>,
 }
+
+/// How many retired associations' addresses are remembered.
+const RETIRED_MAX: usize = 256;
 
 /// The unrecognized INIT parameters an INIT ACK reports (RFC 9260 3.2.2),
 /// bounded so the INIT ACK never amplifies a (possibly spoofed) INIT much
@@ -107,6 +113,7 @@ impl Endpoint {
             by_addr: HashMap::new(),
             keys: HashMap::new(),
             listeners: HashMap::new(),
+            retired: std::collections::VecDeque::new(),
         }
     }
 
@@ -213,6 +220,16 @@ impl Endpoint {
                     {
                         e.insert(id);
                         addrs.push(ip);
+                    }
+                }
+            }
+            EndpointEvent::Retired(tag) => {
+                if let Some((lp, pp, addrs)) = self.keys.get(&id) {
+                    for a in addrs {
+                        if self.retired.len() >= RETIRED_MAX {
+                            self.retired.pop_front();
+                        }
+                        self.retired.push_back((*a, *pp, *lp, tag));
                     }
                 }
             }
@@ -563,6 +580,15 @@ impl Endpoint {
         }
         if shutdown_ack {
             return Some(self.reply(buf, src, hdr, hdr.vtag, CHUNK_SHUTDOWN_COMPLETE, FLAG_T, &[]));
+        }
+        // A late packet of an association that just ended gracefully (it
+        // still carries our old tag): drop it, as TCP's TIME-WAIT would,
+        // instead of aborting a peer that may still be completing its own
+        // shutdown. 8.4 rule 8 is a SHOULD.
+        if self.retired.iter().any(|&(a, pp, lp, tag)| {
+            a == src.ip() && pp == hdr.src_port && lp == hdr.dst_port && tag == hdr.vtag
+        }) {
+            return None;
         }
         Some(self.reply(buf, src, hdr, hdr.vtag, CHUNK_ABORT, FLAG_T, &[]))
     }

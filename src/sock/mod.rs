@@ -896,7 +896,13 @@ impl Socket {
                 match g.assocs.iter().next() {
                     Some((id, a)) if a.state != AssocState::Closed => Ok(*id),
                     Some(_) => Err(libc::EPIPE),
-                    // Linux: sending on an unconnected one-to-one socket is EPIPE.
+                    // Linux: a send with an address on an unconnected,
+                    // non-listening one-to-one socket sets the association
+                    // up implicitly; without an address it is EPIPE.
+                    None if !p.to.is_empty() && !g.listening && !g.eof => {
+                        drop(g);
+                        self.start_assoc(&p.to, p.init)
+                    }
                     None => Err(libc::EPIPE),
                 }
             }

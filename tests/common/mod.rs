@@ -151,6 +151,8 @@ pub struct Net {
     /// NAT in front of node 0: after `.2`, its source port `.0` appears as `.1`,
     /// and packets to the old port are dropped.
     pub nat: Option<(u16, u16, Instant)>,
+    /// Node 0 sent through the new mapping: the old port is gone.
+    pub nat_rebound: bool,
     pub stats: Stats,
     buf: Vec<u8>,
 }
@@ -179,6 +181,7 @@ impl Net {
             busy_until: vec![Instant::ZERO; n],
             dark: HashSet::new(),
             nat: None,
+            nat_rebound: false,
             stats: Stats::default(),
             buf: Vec::with_capacity(2048),
         }
@@ -220,7 +223,10 @@ impl Net {
         if from == 0 {
             if let Some((old, new, at)) = self.nat {
                 if self.now >= at && src.port() == old {
+                    // The NAT's old mapping expired: node 0's next packet
+                    // creates a new one (and the old one stops working).
                     src.set_port(new);
+                    self.nat_rebound = true;
                 }
             }
         }
@@ -358,8 +364,8 @@ impl Net {
             return;
         };
         if ni == 0 {
-            if let Some((old, _new, at)) = self.nat {
-                if self.now >= at && p.dst.port() == old {
+            if let Some((old, _new, _at)) = self.nat {
+                if self.nat_rebound && p.dst.port() == old {
                     // The NAT forgot the old mapping.
                     self.stats.lost += 1;
                     return;
@@ -373,6 +379,16 @@ impl Net {
         let mut buf = std::mem::take(&mut self.buf);
         let node = &mut self.nodes[ni];
         let ev = node.ep.handle(now, p.src, &data, &mut buf);
+        if std::env::var("SIM_TRACE").is_ok() && ev.is_none() {
+            let types: Vec<u8> = sctpudp::proto::wire::parse_packet(&data)
+                .map(|(_, c)| c.filter_map(|x| x.ok()).map(|x| x.chunk_type()).collect())
+                .unwrap_or_default();
+            eprintln!(
+                "t={:.3} node{ni} drops {types:?} from {}",
+                now.as_micros() as f64 / 1e6,
+                p.src
+            );
+        }
         match ev {
             Some(DatagramEvent::Assoc(id, inc)) => {
                 if let Some(a) = node.assocs.get_mut(&id) {
@@ -386,6 +402,20 @@ impl Net {
             }
             Some(DatagramEvent::Response(t)) => {
                 let len = t.len;
+                if std::env::var("SIM_TRACE").is_ok() {
+                    let b = Bytes::copy_from_slice(&buf[..len]);
+                    let types: Vec<u8> = sctpudp::proto::wire::parse_packet(&b)
+                        .map(|(_, c)| c.filter_map(|x| x.ok()).map(|x| x.chunk_type()).collect())
+                        .unwrap_or_default();
+                    let inc: Vec<u8> = sctpudp::proto::wire::parse_packet(&data)
+                        .map(|(_, c)| c.filter_map(|x| x.ok()).map(|x| x.chunk_type()).collect())
+                        .unwrap_or_default();
+                    eprintln!(
+                        "t={:.3} node{ni} replies {types:?} to {inc:?} from {}",
+                        now.as_micros() as f64 / 1e6,
+                        p.src
+                    );
+                }
                 self.buf = buf;
                 self.emit(ni, t.src_ip, t.dst, len);
                 return;

@@ -166,6 +166,10 @@ impl Association {
                 }
             }
         }
+        if self.shutdown_requested && self.state == AssocState::Established {
+            self.shutdown_requested = false;
+            self.shutdown(now);
+        }
         if had_data && self.state != AssocState::Closed {
             self.last_data_path = pi;
             self.sack_due = true;
@@ -258,7 +262,8 @@ impl Association {
         self.peer_tag = ia.initiate_tag;
         self.peer_rwnd = ia.a_rwnd;
         self.out_streams = self.cfg.num_ostreams.min(ia.num_inbound_streams).max(1);
-        self.out_ssn = vec![0; usize::from(self.out_streams)];
+        // Messages queued during the handshake already hold SSNs: keep them.
+        self.out_ssn.resize(usize::from(self.out_streams), 0);
         let ins = ia.num_outbound_streams.min(self.cfg.max_instreams).max(1);
         self.rx = Receiver::new(ia.initial_tsn, ins, self.cfg.rcvbuf, self.cfg.pd_point);
         self.peer_adaptation = ia.params.adaptation_indication;

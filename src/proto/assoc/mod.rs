@@ -115,6 +115,11 @@ pub enum AssocEvent {
 pub enum EndpointEvent {
     /// Packets from this peer address now belong to this association.
     PeerAddrAdded(IpAddr),
+    /// The association ended gracefully; its local verification tag was
+    /// this. Sent just before `Drained`: stray packets of the peer that
+    /// still carry the tag (reordered SACKs, say) are then dropped rather
+    /// than answered with an ABORT.
+    Retired(u32),
     /// The association is closed and has nothing left to send.
     Drained,
 }
@@ -245,6 +250,8 @@ pub struct Association {
     events: VecDeque<AssocEvent>,
     ep_events: VecDeque<EndpointEvent>,
     drained_reported: bool,
+    /// shutdown() was called during the handshake.
+    shutdown_requested: bool,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -320,6 +327,7 @@ impl Association {
             events: VecDeque::new(),
             ep_events: VecDeque::new(),
             drained_reported: false,
+            shutdown_requested: false,
             cfg,
         }
     }
@@ -617,6 +625,9 @@ impl Association {
     /// [`Association::buffered_amount`].
     pub fn send(&mut self, now: Instant, data: Bytes, opt: SendOptions) -> Result<(), SendError> {
         let _ = now;
+        if self.shutdown_requested {
+            return Err(SendError::ShuttingDown);
+        }
         match self.state {
             AssocState::Closed => return Err(SendError::Closed),
             AssocState::ShutdownPending
@@ -718,8 +729,10 @@ impl Association {
                 self.maybe_progress_shutdown(now);
             }
             AssocState::CookieWait | AssocState::CookieEchoed => {
-                // Nothing was established: behave as an abort without a peer.
-                self.abort(now, Bytes::new());
+                // Data may already be queued (sent during the handshake):
+                // shut down gracefully once the association is up, so a
+                // program that sends and closes at once loses nothing.
+                self.shutdown_requested = true;
             }
             _ => {}
         }
@@ -954,13 +967,11 @@ impl Association {
 
     fn on_hb_timer(&mut self, now: Instant, i: usize) {
         self.paths[i].hb_timer = None;
-        if !matches!(
-            self.state,
-            AssocState::Established
-                | AssocState::ShutdownPending
-                | AssocState::ShutdownReceived
-                | AssocState::ShutdownSent
-        ) {
+        // No heartbeats once we are shutting down (our data and then
+        // T2-shutdown keep watching the peer): a HEARTBEAT ACK arriving
+        // after we sent SHUTDOWN COMPLETE would be out of the blue and make
+        // our endpoint ABORT the peer (8.4 rule 8).
+        if !matches!(self.state, AssocState::Established | AssocState::ShutdownReceived) {
             return;
         }
         if self.paths[i].hb_outstanding.take().is_some() {
@@ -1059,7 +1070,10 @@ impl Association {
             p.hb_timer = None;
         }
         match reason {
-            None => self.events.push_back(AssocEvent::ShutdownComplete),
+            None => {
+                self.events.push_back(AssocEvent::ShutdownComplete);
+                self.ep_events.push_back(EndpointEvent::Retired(self.local_tag));
+            }
             Some(r) => {
                 self.fail_all_data();
                 if matches!(was, AssocState::CookieWait | AssocState::CookieEchoed) {

@@ -88,7 +88,11 @@ impl Association {
             if self.rtx_marked > 0 { self.out.q.iter().find_map(|c| c.rtx) } else { None };
         let dp = rtx_path.unwrap_or_else(|| self.data_path());
         let data_ready = self.data_sendable(dp, rtx_path.is_some());
-        let sack_ready = self.sack_due && self.sack_now;
+        // After our SHUTDOWN ACK the peer only waits for it: a later lone
+        // SACK could reach it after it deleted the association, and be
+        // answered with an ABORT (8.4 rule 8).
+        let sack_ready =
+            self.sack_due && self.sack_now && self.state != AssocState::ShutdownAckSent;
         if !data_ready && !sack_ready {
             return None;
         }

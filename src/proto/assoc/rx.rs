@@ -101,7 +101,7 @@ impl Receiver {
             pd: None,
             buffered: 0,
             rcvbuf,
-            pd_point: pd_point.max(1),
+            pd_point: if pd_point == 0 { u32::MAX } else { pd_point },
             last_adv_rwnd: rcvbuf,
         }
     }
@@ -446,7 +446,8 @@ impl Receiver {
             e += 1;
             bytes += n.payload.len() as u64;
         }
-        let full = self.rwnd() < self.rcvbuf / 8 + 1;
+        // Full: another full-size chunk would not fit.
+        let full = self.rwnd() < 2048;
         if bytes < u64::from(self.pd_point) && !full {
             return true;
         }
