@@ -14,7 +14,7 @@ LIB := target/release/libsctpudp.so
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: all build install stage demo test test-rust test-c deps clippy clean
+.PHONY: all build install stage demo test test-rust test-c test-preload test-interop deps clippy clean
 
 all: build
 
@@ -43,7 +43,7 @@ demo: stage
 deps:
 	sh scripts/deps.sh
 
-test: deps test-rust test-c
+test: deps test-rust test-c test-preload test-interop
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -53,6 +53,15 @@ test-rust:
 # up to 5 minutes (they normally take seconds).
 test-c: stage
 	SCTPUDP_TEST_TIMEOUT=$${SCTPUDP_TEST_TIMEOUT:-300} sh c-tests/run.sh $(BUILD)/c-tests
+
+# Unmodified lksctp-tools programs under LD_PRELOAD (installs lksctp-tools).
+test-preload: stage
+	bash preload-tests/run.sh
+
+# usrsctp in both directions, every packet checked by tshark (installs
+# libusrsctp and tshark).
+test-interop: stage
+	bash interop/run.sh
 
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -1544,6 +1544,18 @@ fn setsockopt_inner(
             sctp_set(s, name, &b)
         }
         libc::IPPROTO_IP | libc::IPPROTO_IPV6 => ip_set(s, level, name, optval, optlen).map(|_| 0),
+        // A TCP program carried over SCTP (libwithsctp preloaded): as
+        // libwithsctp does, TCP_NODELAY becomes SCTP_NODELAY and other TCP
+        // options are accepted and ignored.
+        libc::IPPROTO_TCP if crate::preload::withsctp_loaded() => {
+            if name == libc::TCP_NODELAY {
+                let n = (optlen as usize).min(MAX_SET_LEN);
+                let b = if n > 0 { mem::read_vec(optval, n)? } else { Vec::new() };
+                sctp_set(s, t::SCTP_NODELAY, &b)
+            } else {
+                Ok(0)
+            }
+        }
         _ => Err(libc::ENOPROTOOPT),
     }
 }

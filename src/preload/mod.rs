@@ -37,12 +37,53 @@ fn get(fd: c_int) -> Option<std::sync::Arc<Socket>> {
     sock::get(fd)
 }
 
+/// Whether lksctp-tools' libwithsctp (which turns TCP sockets into SCTP
+/// ones) is loaded in the process: 0 unknown, 1 no, 2 yes.
+static WITHSCTP: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// libwithsctp reaches libc's socket() through dlopen("libc.so.6"), past
+/// any preloaded library, so it cannot hand its SCTP sockets to us. When
+/// it is preloaded after sctpudp (`LD_PRELOAD="libsctpudp.so
+/// libwithsctp.so.1"`), our socket() runs first and does its mapping
+/// itself: a TCP stream socket becomes an SCTP one-to-one socket.
+pub(crate) fn withsctp_loaded() -> bool {
+    use std::sync::atomic::Ordering;
+    match WITHSCTP.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            // SAFETY: RTLD_NOLOAD only looks the library up; the name is
+            // NUL-terminated.
+            let h = unsafe {
+                libc::dlopen(c"libwithsctp.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD)
+            };
+            let yes = !h.is_null();
+            if yes {
+                // SAFETY: `h` came from dlopen above (which took a reference).
+                unsafe { libc::dlclose(h) };
+            }
+            WITHSCTP.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
 /// socket(2): IPPROTO_SCTP with SOCK_STREAM or SOCK_SEQPACKET makes an
 /// emulated SCTP socket.
 #[no_mangle]
 pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
-    if protocol == abi::types::IPPROTO_SCTP && (domain == libc::AF_INET || domain == libc::AF_INET6)
+    let inet = domain == libc::AF_INET || domain == libc::AF_INET6;
+    let stream = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) == libc::SOCK_STREAM;
+    let protocol = if inet
+        && stream
+        && (protocol == 0 || protocol == libc::IPPROTO_TCP)
+        && withsctp_loaded()
     {
+        abi::types::IPPROTO_SCTP
+    } else {
+        protocol
+    };
+    if protocol == abi::types::IPPROTO_SCTP && inet {
         let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
         let style = match base {
             libc::SOCK_STREAM => Style::OneToOne,

@@ -82,6 +82,8 @@ pub struct Receiver {
     pd: Option<Partial>,
     /// Bytes in `reasm` and `inbox`.
     buffered: u32,
+    /// Of those, bytes still in `reasm` (not yet delivered).
+    reasm_bytes: u32,
     rcvbuf: u32,
     pd_point: u32,
     /// Window last advertised in a SACK.
@@ -100,6 +102,7 @@ impl Receiver {
             inbox: VecDeque::new(),
             pd: None,
             buffered: 0,
+            reasm_bytes: 0,
             rcvbuf,
             pd_point: if pd_point == 0 { u32::MAX } else { pd_point },
             last_adv_rwnd: rcvbuf,
@@ -220,6 +223,7 @@ impl Receiver {
             return DataOutcome::Dropped;
         }
         self.buffered = self.buffered.saturating_add(len);
+        self.reasm_bytes = self.reasm_bytes.saturating_add(len);
         self.reasm.insert(t, chunk);
         if !self.deliver(t) {
             return DataOutcome::Violation;
@@ -258,6 +262,7 @@ impl Receiver {
         for x in range.0..=range.1 {
             if let Some(c) = self.reasm.remove(&x) {
                 self.buffered = self.buffered.saturating_sub(c.payload.len() as u32);
+                self.reasm_bytes = self.reasm_bytes.saturating_sub(c.payload.len() as u32);
             }
             self.unmark(x);
         }
@@ -323,6 +328,7 @@ impl Receiver {
         let cum = self.cum as u32;
         for k in b..=e {
             if let Some(c) = self.reasm.remove(&k) {
+                self.reasm_bytes = self.reasm_bytes.saturating_sub(c.payload.len() as u32);
                 let eor = last_is_eor && k == e;
                 self.inbox.push_back(RecvData {
                     stream_id: c.stream_id,
@@ -446,8 +452,11 @@ impl Receiver {
             e += 1;
             bytes += n.payload.len() as u64;
         }
-        // Full: another full-size chunk would not fit.
-        let full = self.rwnd() < 2048;
+        // Full: another full-size chunk would not fit, and almost nothing
+        // waits for the application to read (else its reading will open
+        // the window, and splitting the message is needless).
+        let app_held = self.buffered.saturating_sub(self.reasm_bytes);
+        let full = self.rwnd() < 2048 && app_held < 2048;
         if bytes < u64::from(self.pd_point) && !full {
             return true;
         }
@@ -534,6 +543,7 @@ impl Receiver {
         self.ranges.clear();
         self.pd = None;
         self.buffered = 0;
+        self.reasm_bytes = 0;
     }
 
     /// Whether a partial delivery is in progress.
