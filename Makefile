@@ -14,7 +14,7 @@ LIB := target/release/libsctpudp.so
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: all build install stage demo test test-rust test-c test-preload test-interop deps clippy clean
+.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop deps clippy clean
 
 all: build
 
@@ -51,8 +51,11 @@ test-rust:
 
 # t_relay moves 10,000 messages through a lossy relay: give each C test
 # up to 5 minutes (they normally take seconds).
+# Their traffic is captured and every packet checked with tshark.
 test-c: stage
-	SCTPUDP_TEST_TIMEOUT=$${SCTPUDP_TEST_TIMEOUT:-300} sh c-tests/run.sh $(BUILD)/c-tests
+	mkdir -p $(BUILD)
+	SCTPUDP_TEST_TIMEOUT=$${SCTPUDP_TEST_TIMEOUT:-300} sh scripts/capture-run.sh $(BUILD)/c-tests.pcapng \
+		sh c-tests/run.sh $(BUILD)/c-tests
 
 # Unmodified lksctp-tools programs under LD_PRELOAD (installs lksctp-tools).
 test-preload: stage
@@ -62,6 +65,13 @@ test-preload: stage
 # libusrsctp and tshark).
 test-interop: stage
 	bash interop/run.sh
+
+# Throughput of one association on loopback (see benches/tput.c).
+bench: stage
+	mkdir -p $(BUILD)/bench
+	$(CC) -O2 benches/tput.c $$(pkg-config --cflags --libs sctpudp) -o $(BUILD)/bench/tput
+	$(BUILD)/bench/tput 200 65536
+	$(BUILD)/bench/tput 50 1024
 
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
