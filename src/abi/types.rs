@@ -1176,9 +1176,9 @@ macro_rules! zeroed_default {
             /// All fields zero (a null `addrs` pointer, `AF_UNSPEC`
             /// addresses), which is how C callers initialise these.
             fn default() -> Self {
-                // SAFETY: the type is plain C data made of integers, byte
-                // arrays, `sockaddr_storage`, raw pointers and unions of
-                // those; the all-zero bit pattern is a valid value of each.
+                // The type is plain C data made of integers, byte arrays,
+                // `sockaddr_storage`, raw pointers and unions of those.
+                // SAFETY: the all-zero bit pattern is a valid value of each.
                 unsafe { core::mem::zeroed() }
             }
         }

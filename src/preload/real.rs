@@ -36,10 +36,9 @@ impl Real {
         if RESOLVING.try_with(|r| r.replace(true)).unwrap_or(true) {
             return None;
         }
-        // SAFETY: `name` is NUL-terminated; dlsym with RTLD_NEXT is safe to
-        // call from any thread.
-        let f =
-            unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr() as *const c_char) } as usize;
+        let name = self.name.as_ptr() as *const c_char;
+        // SAFETY: `name` is NUL-terminated; dlsym(RTLD_NEXT) is thread-safe.
+        let f = unsafe { libc::dlsym(libc::RTLD_NEXT, name) } as usize;
         let _ = RESOLVING.try_with(|r| r.set(false));
         self.ptr.store(f, Ordering::Release);
         (f > 1).then_some(f)

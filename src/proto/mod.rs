@@ -1,6 +1,6 @@
-//! The sans-IO SCTP core: no sockets, no clock, no threads, no locks and no
-//! `unsafe`. Every entry point takes `now`; inputs are `handle_*`, outputs
-//! are `poll_*`.
+//! The sans-IO SCTP core: no sockets, no clock, no threads, no locks and
+//! no unchecked memory access (see the `forbid` below). Every entry point
+//! takes `now`; inputs are `handle_*`, outputs are `poll_*`.
 #![forbid(unsafe_code)]
 
 pub mod assoc;
