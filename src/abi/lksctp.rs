@@ -351,14 +351,7 @@ pub extern "C" fn sctp_recvmsg(
             mem::write_val(sinfo, &i)?;
         }
         if !msg_flags.is_null() {
-            let mut f = 0;
-            if r.eor {
-                f |= libc::MSG_EOR;
-            }
-            if r.notification {
-                f |= t::MSG_NOTIFICATION;
-            }
-            mem::write_val(msg_flags, &f)?;
+            mem::write_val(msg_flags, &ops::msg_flags(&r))?;
         }
         Ok(r.len as c_int)
     })
@@ -496,14 +489,7 @@ pub extern "C" fn sctp_recvv(
             mem::write_val(infotype, &ty)?;
         }
         if !flags.is_null() {
-            let mut f = 0;
-            if r.eor {
-                f |= libc::MSG_EOR;
-            }
-            if r.notification {
-                f |= t::MSG_NOTIFICATION;
-            }
-            mem::write_val(flags, &f)?;
+            mem::write_val(flags, &ops::msg_flags(&r))?;
         }
         Ok(r.len as c_int)
     })

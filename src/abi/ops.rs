@@ -269,6 +269,19 @@ pub fn encode_cmsgs(cms: &[(c_int, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
     (out, trunc)
 }
 
+/// The msg_flags a receive reports: MSG_EOR at the end of a message,
+/// MSG_NOTIFICATION for a notification.
+pub fn msg_flags(r: &Recv) -> c_int {
+    let mut f = 0;
+    if r.eor {
+        f |= libc::MSG_EOR;
+    }
+    if r.notification {
+        f |= t::MSG_NOTIFICATION;
+    }
+    f
+}
+
 /// recvmsg(2) on an SCTP socket.
 pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize, c_int> {
     let mut m = mem::read_val(msg as *const libc::msghdr)?;
@@ -280,13 +293,7 @@ pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize
         flags & libc::MSG_PEEK != 0,
         flags & libc::MSG_DONTWAIT != 0,
     )?;
-    let mut oflags = 0;
-    if r.eor {
-        oflags |= libc::MSG_EOR;
-    }
-    if r.notification {
-        oflags |= t::MSG_NOTIFICATION;
-    }
+    let mut oflags = msg_flags(&r);
     if !m.msg_name.is_null() {
         if let Some(from) = r.from {
             let b = super::sockaddr_bytes(&from);
