@@ -9,7 +9,12 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 BUILD := $(CURDIR)/build
 STAGE := $(BUILD)/prefix
 CARGO ?= cargo
-LIB := target/release/libsctpudp.so
+LIB := $(BUILD)/link/libsctpudp.so
+# The shared library is linked from the Rust static library with our own
+# version map (link/sctpudp.map): lksctp's sctp_connectx exists in three
+# versions, and rustc's cdylib link cannot carry named versions. The
+# system libraries are the ones rustc reports for the static library.
+NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
@@ -20,6 +25,11 @@ all: build
 
 build:
 	$(CARGO) build --release --lib
+	mkdir -p $(BUILD)/link
+	$(CC) -c -fPIC -O2 -o $(BUILD)/link/symver.o link/symver.c
+	$(CC) -shared -o $(LIB) -Wl,-soname,libsctpudp.so.0 -Wl,--version-script=link/sctpudp.map \
+		$(BUILD)/link/symver.o -Wl,--whole-archive target/release/libsctpudp.a -Wl,--no-whole-archive \
+		$(NATIVE_LIBS)
 
 # Installs the library, <sctpudp.h>, an lksctp-compatible <netinet/sctp.h>
 # (under include/sctpudp/, found through pkg-config's Cflags) and sctpudp.pc.

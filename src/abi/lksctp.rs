@@ -116,6 +116,30 @@ pub extern "C" fn sctp_connectx(
     boundary(-1, || connectx(sd, addrs, addrcnt, id))
 }
 
+/// `sctp_connectx@VERS_1`: lksctp's original three-argument form, for
+/// binaries built against lksctp-tools before 1.0.10 (the link step in
+/// the Makefile gives it that version). Returns 0 on success.
+#[no_mangle]
+pub extern "C" fn sctpudp_connectx_vers1(
+    sd: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+) -> c_int {
+    boundary(-1, || connectx(sd, addrs, addrcnt, std::ptr::null_mut()))
+}
+
+/// `sctp_connectx@VERS_2`: four arguments, as VERS_3 (lksctp 1.0.10's
+/// form, whose id was filled from the setsockopt return value).
+#[no_mangle]
+pub extern "C" fn sctpudp_connectx_vers2(
+    sd: c_int,
+    addrs: *mut libc::sockaddr,
+    addrcnt: c_int,
+    id: *mut t::sctp_assoc_t,
+) -> c_int {
+    boundary(-1, || connectx(sd, addrs, addrcnt, id))
+}
+
 /// sctp_peeloff(3).
 #[no_mangle]
 pub extern "C" fn sctp_peeloff(sd: c_int, assoc_id: t::sctp_assoc_t) -> c_int {
