@@ -559,3 +559,98 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     }
     n
 }
+
+/// sendmmsg(2): on an SCTP socket, each message is an SCTP message sent
+/// as by sendmsg; returns how many were sent (an error only if none was).
+#[no_mangle]
+pub extern "C" fn sendmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    vlen: libc::c_uint,
+    flags: c_int,
+) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let vlen = vlen.min(1024) as usize;
+            if vlen > 0 && msgs.is_null() {
+                return Err(libc::EFAULT);
+            }
+            let mut done = 0;
+            for i in 0..vlen {
+                // SAFETY: pointer arithmetic only; the elements are read and
+                // written through `abi::mem`.
+                let m = unsafe { msgs.add(i) };
+                match ops::sendmsg(&s, m as *const libc::msghdr, flags) {
+                    Ok(n) => {
+                        // msg_len follows the msghdr in struct mmsghdr.
+                        let len_ptr = (m as *mut u8)
+                            .wrapping_add(std::mem::offset_of!(libc::mmsghdr, msg_len))
+                            as *mut libc::c_uint;
+                        mem::write_val(len_ptr, &(n as libc::c_uint))?;
+                        done += 1;
+                    }
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            Ok(done)
+        });
+    }
+    next!(
+        SENDMMSG,
+        fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int) -> c_int,
+        (fd, msgs, vlen, flags),
+        libc::syscall(libc::SYS_sendmmsg, fd, msgs, vlen, flags)
+    )
+}
+
+/// recvmmsg(2): on an SCTP socket, receives up to `vlen` messages as by
+/// recvmsg; after the first, only what is already queued (as the kernel
+/// does with MSG_WAITFORONE). The timeout is not supported for SCTP
+/// descriptors (the socket's SO_RCVTIMEO applies).
+#[no_mangle]
+pub extern "C" fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    vlen: libc::c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    if let Some(s) = get(fd) {
+        return boundary(-1, || {
+            let vlen = vlen.min(1024) as usize;
+            if vlen > 0 && msgs.is_null() {
+                return Err(libc::EFAULT);
+            }
+            let mut done = 0;
+            for i in 0..vlen {
+                // SAFETY: pointer arithmetic only; the elements are read and
+                // written through `abi::mem`.
+                let m = unsafe { msgs.add(i) };
+                let f = if done > 0 {
+                    flags | libc::MSG_DONTWAIT
+                } else {
+                    flags & !libc::MSG_WAITFORONE
+                };
+                match ops::recvmsg(&s, m as *mut libc::msghdr, f) {
+                    Ok(n) => {
+                        let len_ptr = (m as *mut u8)
+                            .wrapping_add(std::mem::offset_of!(libc::mmsghdr, msg_len))
+                            as *mut libc::c_uint;
+                        mem::write_val(len_ptr, &(n as libc::c_uint))?;
+                        done += 1;
+                    }
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            Ok(done)
+        });
+    }
+    next!(
+        RECVMMSG,
+        fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int, *mut libc::timespec) -> c_int,
+        (fd, msgs, vlen, flags, timeout),
+        libc::syscall(libc::SYS_recvmmsg, fd, msgs, vlen, flags, timeout)
+    )
+}
