@@ -456,46 +456,33 @@ fn after_dup(old: c_int, new: c_int) -> c_int {
     new
 }
 
+/// fcntl(2) through `next` (libc's fcntl or fcntl64): a duplicate of an
+/// SCTP descriptor refers to the same socket.
+fn fcntl_via(next: &Real, fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    let n = next!(
+        next,
+        fn(c_int, c_int, c_ulong) -> c_int,
+        (fd, cmd, arg),
+        libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
+    );
+    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && sock::is_sctp(fd) {
+        return after_dup(fd, n);
+    }
+    n
+}
+
 /// fcntl(2). Declared variadic in C; on the Linux ABIs we support, a
 /// third integer or pointer argument arrives in the same register either
 /// way, so it is taken as `c_ulong`.
 #[no_mangle]
 pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
-        let n = next!(
-            FCNTL,
-            fn(c_int, c_int, c_ulong) -> c_int,
-            (fd, cmd, arg),
-            libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
-        );
-        return after_dup(fd, n);
-    }
-    next!(
-        FCNTL,
-        fn(c_int, c_int, c_ulong) -> c_int,
-        (fd, cmd, arg),
-        libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
-    )
+    fcntl_via(&FCNTL, fd, cmd, arg)
 }
 
 /// fcntl64, glibc's name for fcntl with 64-bit offsets.
 #[no_mangle]
 pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    if sock::is_sctp(fd) && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
-        let n = next!(
-            FCNTL64,
-            fn(c_int, c_int, c_ulong) -> c_int,
-            (fd, cmd, arg),
-            libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
-        );
-        return after_dup(fd, n);
-    }
-    next!(
-        FCNTL64,
-        fn(c_int, c_int, c_ulong) -> c_int,
-        (fd, cmd, arg),
-        libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
-    )
+    fcntl_via(&FCNTL64, fd, cmd, arg)
 }
 
 /// ioctl(2): FIONREAD on an SCTP socket reports the next message's bytes.

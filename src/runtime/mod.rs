@@ -58,7 +58,9 @@ pub struct Stack {
     ep: Mutex<Endpoint>,
     assocs: RwLock<HashMap<AssocId, Arc<Slot>>>,
     listeners: Mutex<HashMap<u16, Weak<dyn Owner>>>,
-    ports: Mutex<HashMap<u16, u32>>,
+    /// SCTP ports in use: reference count, and for ephemeral ones the
+    /// host-wide reservation that keeps other sctpudp processes off them.
+    ports: Mutex<HashMap<u16, (u32, Option<socket2::Socket>)>>,
     wake: OwnedFd,
     /// When the loop plans to wake next (µs); a new earlier deadline wakes it.
     loop_wake_at: AtomicU64,
@@ -158,6 +160,22 @@ fn os_seed() -> [u8; 32] {
         s[16..24].copy_from_slice(&(std::process::id() as u64).to_le_bytes());
     }
     s
+}
+
+/// A UDP socket bound to a kernel-chosen port (dual-stack if possible):
+/// the reservation behind an ephemeral SCTP port.
+fn reserve_port() -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Socket, Type};
+    if let Ok(s) = Socket::new(Domain::IPV6, Type::DGRAM.cloexec(), None) {
+        if s.set_only_v6(false).is_ok()
+            && s.bind(&SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0).into()).is_ok()
+        {
+            return Ok(s);
+        }
+    }
+    let s = Socket::new(Domain::IPV4, Type::DGRAM.cloexec(), None)?;
+    s.bind(&SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0).into())?;
+    Ok(s)
 }
 
 fn bind_udp(port: u16) -> std::io::Result<(socket2::Socket, bool)> {
@@ -277,20 +295,27 @@ impl Stack {
     pub fn bind_port(&self, port: u16, reuse: bool) -> Result<u16, c_int> {
         let mut ports = self.ports.lock();
         if port != 0 {
-            let n = ports.entry(port).or_insert(0);
-            if *n > 0 && !reuse {
+            let e = ports.entry(port).or_insert((0, None));
+            if e.0 > 0 && !reuse {
                 return Err(libc::EADDRINUSE);
             }
-            *n += 1;
+            e.0 += 1;
             return Ok(port);
         }
-        let mut seed = [0u8; 2];
-        let _ = getrandom::getrandom(&mut seed);
-        let start = u16::from_le_bytes(seed);
-        for k in 0..28232u32 {
-            let p = 32768 + ((u32::from(start) + k) % 28232) as u16;
+        // An ephemeral port must be unique on the host, not only in this
+        // process: two processes connecting from the same SCTP port to one
+        // server would look like one association to it (the kernel's SCTP
+        // allocates host-wide). Every sctpudp process takes its ephemeral
+        // SCTP ports from the kernel's UDP port allocator and keeps that
+        // UDP port bound while the SCTP port is in use.
+        for _ in 0..64 {
+            let r = reserve_port().map_err(|e| e.raw_os_error().unwrap_or(libc::EADDRINUSE))?;
+            let p = r.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).unwrap_or(0);
+            if p == 0 {
+                continue;
+            }
             if let std::collections::hash_map::Entry::Vacant(e) = ports.entry(p) {
-                e.insert(1);
+                e.insert((1, Some(r)));
                 return Ok(p);
             }
         }
@@ -300,9 +325,10 @@ impl Stack {
     /// Releases a port taken with [`Stack::bind_port`].
     pub fn release_port(&self, port: u16) {
         let mut ports = self.ports.lock();
-        if let Some(n) = ports.get_mut(&port) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(e) = ports.get_mut(&port) {
+            e.0 -= 1;
+            if e.0 == 0 {
+                // Drops the reservation too.
                 ports.remove(&port);
             }
         }
