@@ -547,6 +547,37 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     n
 }
 
+/// Runs `one` on each of the `vlen` messages of an mmsghdr array and
+/// stores its byte count in the element's `msg_len`. Returns how many
+/// succeeded; an error only if the first one failed (as the kernel does).
+fn each_mmsg(
+    msgs: *mut libc::mmsghdr,
+    vlen: libc::c_uint,
+    mut one: impl FnMut(usize, *mut libc::msghdr) -> Result<isize, c_int>,
+) -> Result<c_int, c_int> {
+    let vlen = vlen.min(1024) as usize;
+    if vlen > 0 && msgs.is_null() {
+        return Err(libc::EFAULT);
+    }
+    let mut done = 0;
+    for i in 0..vlen {
+        // Pointer arithmetic only: the elements are read and written
+        // through `abi::mem`. msg_len follows the msghdr in struct mmsghdr.
+        let m = msgs.wrapping_add(i);
+        let len_ptr = (m as *mut u8).wrapping_add(std::mem::offset_of!(libc::mmsghdr, msg_len))
+            as *mut libc::c_uint;
+        match one(done, m as *mut libc::msghdr) {
+            Ok(n) => {
+                mem::write_val(len_ptr, &(n as libc::c_uint))?;
+                done += 1;
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done as c_int)
+}
+
 /// sendmmsg(2): on an SCTP socket, each message is an SCTP message sent
 /// as by sendmsg; returns how many were sent (an error only if none was).
 #[no_mangle]
@@ -557,31 +588,7 @@ pub extern "C" fn sendmmsg(
     flags: c_int,
 ) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let vlen = vlen.min(1024) as usize;
-            if vlen > 0 && msgs.is_null() {
-                return Err(libc::EFAULT);
-            }
-            let mut done = 0;
-            for i in 0..vlen {
-                // SAFETY: pointer arithmetic only; the elements are read and
-                // written through `abi::mem`.
-                let m = unsafe { msgs.add(i) };
-                match ops::sendmsg(&s, m as *const libc::msghdr, flags) {
-                    Ok(n) => {
-                        // msg_len follows the msghdr in struct mmsghdr.
-                        let len_ptr = (m as *mut u8)
-                            .wrapping_add(std::mem::offset_of!(libc::mmsghdr, msg_len))
-                            as *mut libc::c_uint;
-                        mem::write_val(len_ptr, &(n as libc::c_uint))?;
-                        done += 1;
-                    }
-                    Err(e) if done == 0 => return Err(e),
-                    Err(_) => break,
-                }
-            }
-            Ok(done)
-        });
+        return boundary(-1, || each_mmsg(msgs, vlen, |_, m| ops::sendmsg(&s, m, flags)));
     }
     next!(
         SENDMMSG,
@@ -605,33 +612,14 @@ pub extern "C" fn recvmmsg(
 ) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || {
-            let vlen = vlen.min(1024) as usize;
-            if vlen > 0 && msgs.is_null() {
-                return Err(libc::EFAULT);
-            }
-            let mut done = 0;
-            for i in 0..vlen {
-                // SAFETY: pointer arithmetic only; the elements are read and
-                // written through `abi::mem`.
-                let m = unsafe { msgs.add(i) };
+            each_mmsg(msgs, vlen, |done, m| {
                 let f = if done > 0 {
                     flags | libc::MSG_DONTWAIT
                 } else {
                     flags & !libc::MSG_WAITFORONE
                 };
-                match ops::recvmsg(&s, m as *mut libc::msghdr, f) {
-                    Ok(n) => {
-                        let len_ptr = (m as *mut u8)
-                            .wrapping_add(std::mem::offset_of!(libc::mmsghdr, msg_len))
-                            as *mut libc::c_uint;
-                        mem::write_val(len_ptr, &(n as libc::c_uint))?;
-                        done += 1;
-                    }
-                    Err(e) if done == 0 => return Err(e),
-                    Err(_) => break,
-                }
-            }
-            Ok(done)
+                ops::recvmsg(&s, m, f)
+            })
         });
     }
     next!(
