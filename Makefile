@@ -24,18 +24,23 @@ export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 all: build
 
 build:
-	$(CARGO) build --release --lib
+	$(CARGO) build --release --lib --bins
 	mkdir -p $(BUILD)/link
 	$(CC) -c -fPIC -O2 -o $(BUILD)/link/symver.o link/symver.c
 	$(CC) -shared -o $(LIB) -Wl,-soname,libsctpudp.so.0 -Wl,--version-script=link/sctpudp.map \
 		$(BUILD)/link/symver.o -Wl,--whole-archive target/release/libsctpudp.a -Wl,--no-whole-archive \
 		$(NATIVE_LIBS)
 
-# Installs the library, <sctpudp.h>, an lksctp-compatible <netinet/sctp.h>
-# (under include/sctpudp/, found through pkg-config's Cflags) and sctpudp.pc.
+# Installs the library, the host stack (libexec/sctpudp/sctpudpd, which the
+# library starts on demand), sctpudp-stat, <sctpudp.h>, an lksctp-compatible
+# <netinet/sctp.h> (under include/sctpudp/, found through pkg-config's
+# Cflags) and sctpudp.pc.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/sctpudp/netinet
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/sctpudp/netinet \
+		$(DESTDIR)$(PREFIX)/libexec/sctpudp $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.$(VERSION)
+	install -m 0755 target/release/sctpudpd $(DESTDIR)$(PREFIX)/libexec/sctpudp/sctpudpd
+	install -m 0755 target/release/sctpudp-stat $(DESTDIR)$(PREFIX)/bin/sctpudp-stat
 	ln -sf libsctpudp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.0
 	ln -sf libsctpudp.so.0 $(DESTDIR)$(PREFIX)/lib/libsctpudp.so
 	install -m 0644 include/sctpudp.h $(DESTDIR)$(PREFIX)/include/sctpudp.h

@@ -21,17 +21,18 @@ extern "C" {
 const char *sctpudp_version(void);
 
 /*
- Sets the local UDP encapsulation port (0: an ephemeral port). Takes
- effect if called before the first SCTP socket; the same as
- `SCTPUDP_UDP_PORT`. Returns 0, or -1 with errno EBUSY if the stack
- already runs.
+ Chooses the host stack by its local UDP encapsulation port: the one
+ on `port`, shared with every process that chooses it (0: a stack of
+ this process alone, on an ephemeral port). Takes effect if called
+ before the first SCTP socket; the same as `SCTPUDP_UDP_PORT`. Returns
+ 0, or -1 with errno EBUSY if this process already has an SCTP socket.
  */
 int sctpudp_set_udp_port(uint16_t port);
 
 /*
- Sets the default remote UDP encapsulation port of new associations;
- the same as `SCTPUDP_REMOTE_UDP_PORT`. Returns 0, or -1 with errno
- EBUSY if the stack already runs.
+ Sets the default remote UDP encapsulation port of this process's new
+ associations; the same as `SCTPUDP_REMOTE_UDP_PORT`. Returns 0, or -1
+ with errno EBUSY if this process already has an SCTP socket.
  */
 int sctpudp_set_remote_udp_port(uint16_t port);
 
@@ -42,7 +43,8 @@ int sctpudp_set_remote_udp_port(uint16_t port);
 int sctpudp_set_log_level(int level);
 
 /*
- The local UDP encapsulation port in use, starting the stack if needed.
+ The local UDP encapsulation port of this process's host stack,
+ starting the stack if needed.
  Returns -1 with errno set if the stack cannot start.
  */
 int sctpudp_udp_port(void);

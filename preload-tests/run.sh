@@ -62,9 +62,12 @@ if [ ! -e "$src_lib" ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-mkdir -p "$work/lib/shim" "$work/bin"
+mkdir -p "$work/lib/shim" "$work/bin" "$work/libexec/sctpudp"
 cp -L "$src_lib" "$work/lib/libsctpudp.so.new" && mv -f "$work/lib/libsctpudp.so.new" "$work/lib/libsctpudp.so"
 LIB=$work/lib/libsctpudp.so
+# The host stack program, where the library looks for it (LIBDIR/../libexec).
+src_daemon=$(dirname "$(readlink -f "$src_lib")")/../libexec/sctpudp/sctpudpd
+cp "$src_daemon" "$work/libexec/sctpudp/sctpudpd.new" && mv -f "$work/libexec/sctpudp/sctpudpd.new" "$work/libexec/sctpudp/sctpudpd"
 # For the withsctp work-around case: "libc.so" that is really sctpudp.
 ln -sf "$LIB" "$work/lib/shim/libc.so"
 WITHSCTP_LIB=$(ls /usr/lib/*/lksctp-tools/libwithsctp.so.1 2>/dev/null | head -1)
@@ -449,8 +452,8 @@ withsctp_try() {
 	echo "[$tag] client: $(head -c 300 "$D/$tag.client.err" | tr '\n' ' ')"
 	echo "[$tag] server: $(head -c 300 "$D/$tag.server.err" | tr '\n' ' ')"
 	[ "$out" = "tcp line over sctp over udp" ] || return 1
-	# It really went through sctpudp: both stacks started.
-	grep -q "stack started" "$D/$tag.server.err" && grep -q "stack started" "$D/$tag.client.err"
+	# It really went through sctpudp: both processes used a host stack.
+	grep -q "using host stack" "$D/$tag.server.err" && grep -q "using host stack" "$D/$tag.client.err"
 }
 
 case_withsctp() {

@@ -16,38 +16,29 @@ pub extern "C" fn sctpudp_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
 }
 
-/// Sets the local UDP encapsulation port (0: an ephemeral port). Takes
-/// effect if called before the first SCTP socket; the same as
-/// `SCTPUDP_UDP_PORT`. Returns 0, or -1 with errno EBUSY if the stack
-/// already runs.
+/// Chooses the host stack by its local UDP encapsulation port: the one
+/// on `port`, shared with every process that chooses it (0: a stack of
+/// this process alone, on an ephemeral port). Takes effect if called
+/// before the first SCTP socket; the same as `SCTPUDP_UDP_PORT`. Returns
+/// 0, or -1 with errno EBUSY if this process already has an SCTP socket.
 #[no_mangle]
 pub extern "C" fn sctpudp_set_udp_port(port: u16) -> c_int {
-    if crate::runtime::stack_if_started().is_some() {
-        super::set_errno(libc::EBUSY);
-        return -1;
-    }
-    crate::runtime::config::set_udp_port(port);
-    0
+    super::boundary(-1, || crate::client::set_udp_port(port).map(|_| 0))
 }
 
-/// Sets the default remote UDP encapsulation port of new associations;
-/// the same as `SCTPUDP_REMOTE_UDP_PORT`. Returns 0, or -1 with errno
-/// EBUSY if the stack already runs.
+/// Sets the default remote UDP encapsulation port of this process's new
+/// associations; the same as `SCTPUDP_REMOTE_UDP_PORT`. Returns 0, or -1
+/// with errno EBUSY if this process already has an SCTP socket.
 #[no_mangle]
 pub extern "C" fn sctpudp_set_remote_udp_port(port: u16) -> c_int {
-    if crate::runtime::stack_if_started().is_some() {
-        super::set_errno(libc::EBUSY);
-        return -1;
-    }
-    crate::runtime::config::set_remote_udp_port(port);
-    0
+    super::boundary(-1, || crate::client::set_remote_udp_port(port).map(|_| 0))
 }
 
 /// Sets the log level: 0 off, 1 error, 2 warn, 3 info, 4 debug; the same
 /// as `SCTPUDP_LOG`. Returns 0, or -1 with errno EINVAL.
 #[no_mangle]
 pub extern "C" fn sctpudp_set_log_level(level: c_int) -> c_int {
-    use crate::runtime::config::{set_log_level, Level};
+    use crate::log::{set_log_level, Level};
     let l = match level {
         0 => Level::Off,
         1 => Level::Error,
@@ -63,17 +54,12 @@ pub extern "C" fn sctpudp_set_log_level(level: c_int) -> c_int {
     0
 }
 
-/// The local UDP encapsulation port in use, starting the stack if needed.
+/// The local UDP encapsulation port of this process's host stack,
+/// starting the stack if needed.
 /// Returns -1 with errno set if the stack cannot start.
 #[no_mangle]
 pub extern "C" fn sctpudp_udp_port() -> c_int {
-    match crate::runtime::stack() {
-        Ok(s) => c_int::from(s.udp_port()),
-        Err(e) => {
-            super::set_errno(e);
-            -1
-        }
-    }
+    super::boundary(-1, || crate::client::udp_port().map(c_int::from))
 }
 
 #[cfg(test)]

@@ -8,9 +8,8 @@
 
 use super::types as t;
 use super::{boundary, mem, ops, read_packed_addrs, read_sockaddr, set_errno};
-use crate::proto::assoc::AssocId;
-use crate::sock::{self, SendParams, Socket};
-use bytes::Bytes;
+use crate::client::{self, Handle};
+use crate::ipc::{SendReq, SndInfo};
 use std::net::SocketAddr;
 use std::os::raw::{c_int, c_uint, c_void};
 use std::sync::Arc;
@@ -52,19 +51,19 @@ fn not_ours(fd: c_int, get: bool) -> c_int {
 }
 
 /// The socket for a call libsctp implements with getsockopt.
-fn sctp(fd: c_int) -> Result<Arc<Socket>, c_int> {
-    sock::get(fd).ok_or_else(|| not_ours(fd, true))
+fn sctp(fd: c_int) -> Result<Arc<Handle>, c_int> {
+    client::get(fd).ok_or_else(|| not_ours(fd, true))
 }
 
 /// The socket for a call libsctp implements with setsockopt.
-fn sctp_set(fd: c_int) -> Result<Arc<Socket>, c_int> {
-    sock::get(fd).ok_or_else(|| not_ours(fd, false))
+fn sctp_set(fd: c_int) -> Result<Arc<Handle>, c_int> {
+    client::get(fd).ok_or_else(|| not_ours(fd, false))
 }
 
 /// The socket for a data call (sendmsg/recvmsg in libsctp): a descriptor
 /// that is not a socket gives EBADF/ENOTSOCK; another socket EOPNOTSUPP.
-fn sctp_io(fd: c_int) -> Result<Arc<Socket>, c_int> {
-    sock::get(fd).ok_or_else(|| match not_ours(fd, true) {
+fn sctp_io(fd: c_int) -> Result<Arc<Handle>, c_int> {
+    client::get(fd).ok_or_else(|| match not_ours(fd, true) {
         e @ (libc::EBADF | libc::ENOTSOCK) => e,
         _ => libc::EOPNOTSUPP,
     })
@@ -82,8 +81,8 @@ pub extern "C" fn sctp_bindx(
         let s = sctp_set(sd)?;
         let v = read_packed_addrs(addrs, addrcnt, None)?;
         match flags {
-            t::SCTP_BINDX_ADD_ADDR => s.bind(&v)?,
-            t::SCTP_BINDX_REM_ADDR => s.unbind(&v)?,
+            t::SCTP_BINDX_ADD_ADDR => client::bind(sd, &s, &v, true)?,
+            t::SCTP_BINDX_REM_ADDR => client::bind(sd, &s, &v, false)?,
             _ => return Err(libc::EINVAL),
         }
         Ok(0)
@@ -98,9 +97,9 @@ fn connectx(
 ) -> Result<c_int, c_int> {
     let s = sctp(sd)?;
     let v = read_packed_addrs(addrs, addrcnt, None)?;
-    let (aid, r) = s.connectx(&v);
+    let (aid, r) = client::connect(sd, &s, &v);
     if let (Some(a), false) = (aid, id.is_null()) {
-        mem::write_val(id, &(a.0 as t::sctp_assoc_t))?;
+        mem::write_val(id, &a)?;
     }
     r.map(|_| 0)
 }
@@ -155,11 +154,7 @@ pub extern "C" fn sctp_peeloff_flags(sd: c_int, assoc_id: t::sctp_assoc_t, flags
         if f & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
             return Err(libc::EINVAL);
         }
-        s.peeloff(
-            AssocId(assoc_id as u32),
-            f & libc::SOCK_NONBLOCK != 0,
-            f & libc::SOCK_CLOEXEC != 0,
-        )
+        client::peeloff(sd, &s, assoc_id, f & libc::SOCK_NONBLOCK != 0, f & libc::SOCK_CLOEXEC != 0)
     })
 }
 
@@ -197,7 +192,7 @@ pub extern "C" fn sctp_getpaddrs(
 ) -> c_int {
     boundary(-1, || {
         let s = sctp(sd)?;
-        let v = s.peer_addrs(id)?;
+        let v = client::addrs(sd, &s, id, true)?;
         pack_addrs(&v, addrs)
     })
 }
@@ -219,7 +214,7 @@ pub extern "C" fn sctp_getladdrs(
 ) -> c_int {
     boundary(-1, || {
         let s = sctp(sd)?;
-        let v = s.local_addrs(id)?;
+        let v = client::addrs(sd, &s, id, false)?;
         pack_addrs(&v, addrs)
     })
 }
@@ -240,7 +235,7 @@ pub extern "C" fn sctp_opt_info(
     size: *mut libc::socklen_t,
 ) -> c_int {
     boundary(-1, || {
-        let s = sctp(sd)?;
+        sctp(sd)?;
         if arg.is_null() || size.is_null() {
             return Err(libc::EFAULT);
         }
@@ -263,7 +258,7 @@ pub extern "C" fn sctp_opt_info(
         if takes_id {
             mem::write_val(arg as *mut t::sctp_assoc_t, &id)?;
         }
-        super::options::getsockopt(&s, t::SOL_SCTP, opt, arg, size).map(|_| 0)
+        super::options::getsockopt(sd, t::SOL_SCTP, opt, arg, size).map(|_| 0)
     })
 }
 
@@ -281,24 +276,27 @@ pub extern "C" fn sctp_sendmsg(
     timetolive: u32,
     context: u32,
 ) -> c_int {
-    let _ = timetolive;
     boundary(-1, || {
         let sk = sctp_io(s)?;
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
-        let mut p = SendParams {
-            sid: stream_no,
-            flags: flags as u16,
-            ppid: ops::ppid_in(ppid),
-            context,
-            ..SendParams::default()
+        let mut p = SendReq {
+            info: Some(SndInfo {
+                sid: stream_no,
+                flags: flags as u16,
+                ppid,
+                context,
+                ttl: timetolive,
+                assoc: 0,
+            }),
+            ..SendReq::default()
         };
         if !to.is_null() && tolen > 0 {
             p.to.push(read_sockaddr(to, tolen as usize)?.0);
         }
-        let data = Bytes::from(mem::read_vec(msg, len)?);
-        sk.send(data, &p, false).map(|n| n as c_int)
+        let data = mem::read_vec(msg, len)?;
+        client::send(s, &sk, &p, &data, false).map(|n| n as c_int)
     })
 }
 
@@ -316,20 +314,20 @@ pub extern "C" fn sctp_send(
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
-        let mut p = ops::default_params(&sk);
+        let mut p = SendReq::default();
         if !sinfo.is_null() {
             let i = mem::read_val(sinfo)?;
-            p.sid = i.sinfo_stream;
-            p.flags = i.sinfo_flags;
-            p.ppid = i.sinfo_ppid;
-            p.context = i.sinfo_context;
-            if i.sinfo_assoc_id != 0 {
-                p.assoc = Some(AssocId(i.sinfo_assoc_id as u32));
-            }
+            p.info = Some(SndInfo {
+                sid: i.sinfo_stream,
+                flags: i.sinfo_flags,
+                ppid: i.sinfo_ppid,
+                context: i.sinfo_context,
+                ttl: i.sinfo_timetolive,
+                assoc: i.sinfo_assoc_id,
+            });
         }
-        p.ppid = ops::ppid_in(p.ppid);
-        let data = Bytes::from(mem::read_vec(msg, len)?);
-        sk.send(data, &p, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+        let data = mem::read_vec(msg, len)?;
+        client::send(s, &sk, &p, &data, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
     })
 }
 
@@ -350,17 +348,15 @@ pub extern "C" fn sctp_recvmsg(
         if msg.is_null() && len > 0 {
             return Err(libc::EFAULT);
         }
-        let iov = [libc::iovec { iov_base: msg, iov_len: len }];
-        let r = sk.recv_with(len, &mut ops::IovSink(&iov), false, false)?;
+        let (r, data) = client::recv(s, &sk, len, false, false)?;
+        mem::write_bytes(msg, &data)?;
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }
         if !sinfo.is_null() {
             // SAFETY: sctp_sndrcvinfo is plain old data; zeroed is valid.
             let mut i: t::sctp_sndrcvinfo = unsafe { std::mem::zeroed() };
-            if let Some((_, v)) =
-                ops::recv_cmsgs(&sk, &r).into_iter().find(|(ty, _)| *ty == t::SCTP_SNDRCV)
-            {
+            if let Some((_, v)) = r.cmsgs.iter().find(|(ty, _)| *ty == t::SCTP_SNDRCV) {
                 // SAFETY: `v` holds exactly a sctp_sndrcvinfo built by recv_cmsgs.
                 unsafe {
                     std::ptr::copy_nonoverlapping(
@@ -377,7 +373,7 @@ pub extern "C" fn sctp_recvmsg(
         if !msg_flags.is_null() {
             mem::write_val(msg_flags, &ops::msg_flags(&r))?;
         }
-        Ok(r.len as c_int)
+        Ok(data.len() as c_int)
     })
 }
 
@@ -397,20 +393,21 @@ pub extern "C" fn sctp_sendv(
     boundary(-1, || {
         let sk = sctp_io(s)?;
         let iovcnt = usize::try_from(iovcnt).map_err(|_| libc::EINVAL)?;
-        let mut p = ops::default_params(&sk);
+        let mut p = SendReq::default();
         if !addrs.is_null() && addrcnt > 0 {
             p.to = read_packed_addrs(addrs, addrcnt, None)?;
         } else if addrcnt < 0 {
             return Err(libc::EINVAL);
         }
-        let apply_snd = |p: &mut SendParams, i: &t::sctp_sndinfo| {
-            p.sid = i.snd_sid;
-            p.flags = i.snd_flags;
-            p.ppid = i.snd_ppid;
-            p.context = i.snd_context;
-            if i.snd_assoc_id != 0 {
-                p.assoc = Some(AssocId(i.snd_assoc_id as u32));
-            }
+        let apply_snd = |p: &mut SendReq, i: &t::sctp_sndinfo| {
+            p.info = Some(SndInfo {
+                sid: i.snd_sid,
+                flags: i.snd_flags,
+                ppid: i.snd_ppid,
+                context: i.snd_context,
+                ttl: 0,
+                assoc: i.snd_assoc_id,
+            });
         };
         match infotype {
             t::SCTP_SENDV_NOINFO => {
@@ -441,9 +438,8 @@ pub extern "C" fn sctp_sendv(
             }
             _ => return Err(libc::EINVAL),
         }
-        p.ppid = ops::ppid_in(p.ppid);
         let data = ops::gather(iov, iovcnt)?;
-        sk.send(data, &p, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+        client::send(s, &sk, &p, &data, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
     })
 }
 
@@ -466,16 +462,18 @@ pub extern "C" fn sctp_recvv(
         let in_flags = if flags.is_null() { 0 } else { mem::read_val(flags)? };
         let iovs = ops::read_iovs(iov, iovlen)?;
         let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-        let r = sk.recv_with(
+        let (r, data) = client::recv(
+            s,
+            &sk,
             cap,
-            &mut ops::IovSink(&iovs),
             in_flags & libc::MSG_PEEK != 0,
             in_flags & libc::MSG_DONTWAIT != 0,
         )?;
+        ops::scatter(&data, &iovs)?;
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }
-        let cms = ops::recv_cmsgs(&sk, &r);
+        let cms = &r.cmsgs;
         let rcv = cms.iter().find(|(ty, _)| *ty == t::SCTP_RCVINFO).map(|x| x.1.clone());
         let nxt = cms.iter().find(|(ty, _)| *ty == t::SCTP_NXTINFO).map(|x| x.1.clone());
         let mut ty = t::SCTP_RECVV_NOINFO;
@@ -515,7 +513,7 @@ pub extern "C" fn sctp_recvv(
         if !flags.is_null() {
             mem::write_val(flags, &ops::msg_flags(&r))?;
         }
-        Ok(r.len as c_int)
+        Ok(data.len() as c_int)
     })
 }
 

@@ -24,6 +24,7 @@ pub fn set_errno(e: c_int) {
 }
 
 /// Runs `f`; a panic becomes EIO instead of unwinding into C.
+/// Every exported function runs inside it.
 pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
@@ -32,8 +33,8 @@ pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
             fail
         }
         Err(_) => {
-            crate::runtime::config::log(
-                crate::runtime::config::Level::Error,
+            crate::log::log(
+                crate::log::Level::Error,
                 "internal error (panic) caught at the C boundary",
             );
             set_errno(libc::EIO);
@@ -49,6 +50,29 @@ pub fn addr_len(family: c_int) -> Option<usize> {
         libc::AF_INET6 => Some(std::mem::size_of::<libc::sockaddr_in6>()),
         _ => None,
     }
+}
+
+/// Decodes a `sockaddr_in`/`sockaddr_in6` at the start of `b`: the
+/// address and its length, or None for another family or too few bytes.
+/// The one sockaddr decoder of the crate.
+pub fn sockaddr_from_bytes(b: &[u8]) -> Option<(SocketAddr, usize)> {
+    if b.len() < 2 {
+        return None;
+    }
+    let family = c_int::from(u16::from_ne_bytes([b[0], b[1]]));
+    let len = addr_len(family)?;
+    if b.len() < len {
+        return None;
+    }
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    let ip = if family == libc::AF_INET {
+        IpAddr::V4(Ipv4Addr::new(b[4], b[5], b[6], b[7]))
+    } else {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&b[8..24]);
+        IpAddr::V6(Ipv6Addr::from(o))
+    };
+    Some((SocketAddr::new(ip, port), len))
 }
 
 /// Decodes one sockaddr of at most `max` bytes at `p`. Returns the
@@ -68,15 +92,24 @@ pub fn read_sockaddr(p: *const libc::sockaddr, max: usize) -> Result<(SocketAddr
         return Err(libc::EINVAL);
     }
     let b = mem::read_vec(p as *const _, len)?;
-    let port = u16::from_be_bytes([b[2], b[3]]);
-    let ip = if family == libc::AF_INET {
-        IpAddr::V4(Ipv4Addr::new(b[4], b[5], b[6], b[7]))
-    } else {
-        let mut o = [0u8; 16];
-        o.copy_from_slice(&b[8..24]);
-        IpAddr::V6(Ipv6Addr::from(o))
-    };
-    Ok((SocketAddr::new(ip, port), len))
+    sockaddr_from_bytes(&b).ok_or(libc::EINVAL)
+}
+
+/// Walks a packed address buffer the way `sctp_setsockopt_bindx` and
+/// `__sctp_connect` do: every address must be of a known family and lie
+/// wholly inside the buffer (EINVAL).
+pub fn parse_packed(b: &[u8]) -> Result<Vec<SocketAddr>, c_int> {
+    if b.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    let mut v = Vec::new();
+    let mut off = 0;
+    while off < b.len() {
+        let (a, n) = sockaddr_from_bytes(&b[off..]).ok_or(libc::EINVAL)?;
+        v.push(a);
+        off += n;
+    }
+    Ok(v)
 }
 
 /// Decodes `count` packed sockaddrs (sctp_bindx/sctp_connectx style).
@@ -105,7 +138,7 @@ pub fn read_packed_addrs(
 pub fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
     let mut b =
         vec![0u8; addr_len(if a.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 }).unwrap_or(16)];
-    crate::sock::notify::put_sockaddr(&mut b, 0, a);
+    crate::stack::sock::notify::put_sockaddr(&mut b, 0, a);
     b
 }
 

@@ -7,8 +7,8 @@
 
 use super::mem;
 use super::types as t;
-use crate::sock::{Recv, SendParams, Socket};
-use bytes::Bytes;
+use crate::client::{self, Handle};
+use crate::ipc::{RecvMeta, SendReq, SndInfo};
 use std::net::SocketAddr;
 use std::os::raw::{c_int, c_void};
 
@@ -18,20 +18,11 @@ fn align(n: usize) -> usize {
     (n + std::mem::size_of::<usize>() - 1) & !(std::mem::size_of::<usize>() - 1)
 }
 
-/// The PPID travels in the byte order the application wrote it (Linux
-/// copies the four bytes unchanged onto the wire).
-pub fn ppid_in(user: u32) -> u32 {
-    u32::from_be(user)
-}
-pub fn ppid_out(core: u32) -> u32 {
-    core.to_be()
-}
-
 /// Upper bound on one message gathered from iovecs.
 const MAX_MSG: usize = 64 << 20;
 
 /// Gathers an iovec array into one buffer.
-pub fn gather(iov: *const libc::iovec, iovcnt: usize) -> Result<Bytes, c_int> {
+pub fn gather(iov: *const libc::iovec, iovcnt: usize) -> Result<Vec<u8>, c_int> {
     if iovcnt > 1024 {
         return Err(libc::EMSGSIZE);
     }
@@ -57,7 +48,7 @@ pub fn gather(iov: *const libc::iovec, iovcnt: usize) -> Result<Bytes, c_int> {
             off += v.iov_len;
         }
     }
-    Ok(Bytes::from(out))
+    Ok(out)
 }
 
 /// Reads an iovec array (bounded) from application memory.
@@ -74,26 +65,9 @@ pub fn read_iovs(iov: *const libc::iovec, iovcnt: usize) -> Result<Vec<libc::iov
         .collect()
 }
 
-/// A receive sink writing straight into application iovecs, all parts
-/// in one process_vm_writev.
-pub struct IovSink<'a>(pub &'a [libc::iovec]);
-
-impl crate::sock::Sink for IovSink<'_> {
-    fn write(&mut self, parts: &mut dyn Iterator<Item = &[u8]>) -> Result<(), c_int> {
-        mem::write_gather(parts, self.0)
-    }
-}
-
-/// Default send parameters of the socket.
-pub fn default_params(s: &Socket) -> SendParams {
-    let g = s.inner.lock();
-    SendParams {
-        sid: g.opts.snd.sid,
-        flags: g.opts.snd.flags,
-        ppid: g.opts.snd.ppid,
-        context: g.opts.snd.context,
-        ..SendParams::default()
-    }
+/// Writes received bytes into the application's iovecs.
+pub fn scatter(data: &[u8], iovs: &[libc::iovec]) -> Result<(), c_int> {
+    mem::write_gather(&mut std::iter::once(data), iovs)
 }
 
 fn read_struct<T: Copy>(data: &[u8]) -> Option<T> {
@@ -114,7 +88,7 @@ fn read_struct<T: Copy>(data: &[u8]) -> Option<T> {
 }
 
 /// Applies the SCTP cmsgs of a sendmsg to `p` (RFC 6458 5.3).
-pub fn parse_send_cmsgs(control: &[u8], p: &mut SendParams) -> Result<(), c_int> {
+pub fn parse_send_cmsgs(control: &[u8], p: &mut SendReq) -> Result<(), c_int> {
     let mut off = 0;
     while off + CMSG_HDR <= control.len() {
         let h: libc::cmsghdr = read_struct(&control[off..]).ok_or(libc::EINVAL)?;
@@ -127,32 +101,40 @@ pub fn parse_send_cmsgs(control: &[u8], p: &mut SendParams) -> Result<(), c_int>
             match h.cmsg_type {
                 t::SCTP_SNDRCV => {
                     let i: t::sctp_sndrcvinfo = read_struct(data).ok_or(libc::EINVAL)?;
-                    p.sid = i.sinfo_stream;
-                    p.flags = i.sinfo_flags;
-                    p.ppid = i.sinfo_ppid;
-                    p.context = i.sinfo_context;
-                    if i.sinfo_assoc_id != 0 {
-                        p.assoc = Some(crate::proto::assoc::AssocId(i.sinfo_assoc_id as u32));
-                    }
+                    p.info = Some(SndInfo {
+                        sid: i.sinfo_stream,
+                        flags: i.sinfo_flags,
+                        ppid: i.sinfo_ppid,
+                        context: i.sinfo_context,
+                        ttl: i.sinfo_timetolive,
+                        assoc: i.sinfo_assoc_id,
+                    });
                 }
                 t::SCTP_SNDINFO => {
                     let i: t::sctp_sndinfo = read_struct(data).ok_or(libc::EINVAL)?;
-                    p.sid = i.snd_sid;
-                    p.flags = i.snd_flags;
-                    p.ppid = i.snd_ppid;
-                    p.context = i.snd_context;
-                    if i.snd_assoc_id != 0 {
-                        p.assoc = Some(crate::proto::assoc::AssocId(i.snd_assoc_id as u32));
-                    }
+                    p.info = Some(SndInfo {
+                        sid: i.snd_sid,
+                        flags: i.snd_flags,
+                        ppid: i.snd_ppid,
+                        context: i.snd_context,
+                        ttl: 0,
+                        assoc: i.snd_assoc_id,
+                    });
                 }
                 t::SCTP_INIT => {
                     let i: t::sctp_initmsg = read_struct(data).ok_or(libc::EINVAL)?;
-                    p.init = Some((i.sinit_num_ostreams, i.sinit_max_instreams));
+                    p.init = Some((
+                        i.sinit_num_ostreams,
+                        i.sinit_max_instreams,
+                        i.sinit_max_attempts,
+                        i.sinit_max_init_timeo,
+                    ));
                 }
-                t::SCTP_PRINFO | t::SCTP_AUTHINFO => {
-                    // PR-SCTP and AUTH are not negotiated: ignored, as Linux
-                    // does when the peer lacks them.
+                t::SCTP_PRINFO => {
+                    let i: t::sctp_prinfo = read_struct(data).ok_or(libc::EINVAL)?;
+                    p.pr = Some(crate::ipc::PrInfo { policy: i.pr_policy, value: i.pr_value });
                 }
+                t::SCTP_AUTHINFO => {}
                 t::SCTP_DSTADDRV4 if data.len() >= 4 => {
                     let ip = std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]);
                     let port = p.to.first().map(|a| a.port()).unwrap_or(0);
@@ -173,9 +155,14 @@ pub fn parse_send_cmsgs(control: &[u8], p: &mut SendParams) -> Result<(), c_int>
 }
 
 /// sendmsg(2) on an SCTP socket.
-pub fn sendmsg(s: &Socket, msg: *const libc::msghdr, flags: c_int) -> Result<isize, c_int> {
+pub fn sendmsg(
+    fd: c_int,
+    h: &Handle,
+    msg: *const libc::msghdr,
+    flags: c_int,
+) -> Result<isize, c_int> {
     let m = mem::read_val(msg)?;
-    let mut p = default_params(s);
+    let mut p = SendReq::default();
     if !m.msg_name.is_null() && m.msg_namelen > 0 {
         let (a, _) = super::read_sockaddr(m.msg_name as *const _, m.msg_namelen as usize)?;
         p.to.push(a);
@@ -184,71 +171,14 @@ pub fn sendmsg(s: &Socket, msg: *const libc::msghdr, flags: c_int) -> Result<isi
         let c = mem::read_vec(m.msg_control, m.msg_controllen.min(65536))?;
         parse_send_cmsgs(&c, &mut p)?;
     }
-    p.ppid = ppid_in(p.ppid);
     let data = gather(m.msg_iov, m.msg_iovlen)?;
-    let n = s.send(data, &p, flags & libc::MSG_DONTWAIT != 0)?;
+    let n = client::send(fd, h, &p, &data, flags & libc::MSG_DONTWAIT != 0)?;
     Ok(n as isize)
-}
-
-/// The SCTP cmsgs a recvmsg returns, per the socket's options.
-pub fn recv_cmsgs(s: &Socket, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
-    let mut out = Vec::new();
-    let (io_event, rcvinfo, context) = {
-        let g = s.inner.lock();
-        (g.opts.events.on(t::SCTP_DATA_IO_EVENT), g.opts.recvrcvinfo, g.opts.context)
-    };
-    if r.notification {
-        return out;
-    }
-    let Some(i) = &r.info else { return out };
-    let uflag = if i.unordered { t::SCTP_UNORDERED } else { 0 };
-    if io_event {
-        let mut v = vec![0u8; std::mem::size_of::<t::sctp_sndrcvinfo>()];
-        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
-        use core::mem::offset_of;
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_stream), &i.stream_id.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ssn), &i.ssn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_flags), &uflag.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), &ppid_out(i.ppid).to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_context), &context.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_tsn), &i.tsn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_cumtsn), &i.cum_tsn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id), &r.assoc.to_ne_bytes());
-        out.push((t::SCTP_SNDRCV, v));
-    }
-    if rcvinfo {
-        let mut v = vec![0u8; std::mem::size_of::<t::sctp_rcvinfo>()];
-        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
-        use core::mem::offset_of;
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_sid), &i.stream_id.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ssn), &i.ssn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_flags), &uflag.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ppid), &ppid_out(i.ppid).to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_tsn), &i.tsn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_cumtsn), &i.cum_tsn.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_context), &context.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_assoc_id), &r.assoc.to_ne_bytes());
-        out.push((t::SCTP_RCVINFO, v));
-    }
-    if let Some((sid, flags, ppid, len, assoc)) = r.next {
-        let mut v = vec![0u8; std::mem::size_of::<t::sctp_nxtinfo>()];
-        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
-        use core::mem::offset_of;
-        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_sid), &sid.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_flags), &flags.to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_ppid), &ppid_out(ppid).to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_length), &(len as u32).to_ne_bytes());
-        w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_assoc_id), &assoc.to_ne_bytes());
-        out.push((t::SCTP_NXTINFO, v));
-    }
-    // Linux's order (sctp_recvmsg): NXTINFO, RCVINFO, then SNDRCV.
-    out.reverse();
-    out
 }
 
 /// Encodes cmsgs into at most `cap` bytes; returns the bytes and whether
 /// some did not fit (MSG_CTRUNC).
-pub fn encode_cmsgs(cms: &[(c_int, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
+pub fn encode_cmsgs(cms: &[(i32, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
     let mut trunc = false;
     for (ty, data) in cms {
@@ -271,7 +201,7 @@ pub fn encode_cmsgs(cms: &[(c_int, Vec<u8>)], cap: usize) -> (Vec<u8>, bool) {
 
 /// The msg_flags a receive reports: MSG_EOR at the end of a message,
 /// MSG_NOTIFICATION for a notification.
-pub fn msg_flags(r: &Recv) -> c_int {
+pub fn msg_flags(r: &RecvMeta) -> c_int {
     let mut f = 0;
     if r.eor {
         f |= libc::MSG_EOR;
@@ -283,16 +213,18 @@ pub fn msg_flags(r: &Recv) -> c_int {
 }
 
 /// recvmsg(2) on an SCTP socket.
-pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize, c_int> {
+pub fn recvmsg(
+    fd: c_int,
+    h: &Handle,
+    msg: *mut libc::msghdr,
+    flags: c_int,
+) -> Result<isize, c_int> {
     let mut m = mem::read_val(msg as *const libc::msghdr)?;
     let iovs = read_iovs(m.msg_iov, m.msg_iovlen)?;
     let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-    let r = s.recv_with(
-        cap,
-        &mut IovSink(&iovs),
-        flags & libc::MSG_PEEK != 0,
-        flags & libc::MSG_DONTWAIT != 0,
-    )?;
+    let (r, data) =
+        client::recv(fd, h, cap, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    scatter(&data, &iovs)?;
     let mut oflags = msg_flags(&r);
     if !m.msg_name.is_null() {
         if let Some(from) = r.from {
@@ -305,8 +237,7 @@ pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize
         }
     }
     if !m.msg_control.is_null() && m.msg_controllen > 0 {
-        let cms = recv_cmsgs(s, &r);
-        let (bytes, trunc) = encode_cmsgs(&cms, m.msg_controllen);
+        let (bytes, trunc) = encode_cmsgs(&r.cmsgs, m.msg_controllen);
         mem::write_bytes(m.msg_control, &bytes)?;
         m.msg_controllen = bytes.len();
         if trunc {
@@ -317,12 +248,13 @@ pub fn recvmsg(s: &Socket, msg: *mut libc::msghdr, flags: c_int) -> Result<isize
     }
     m.msg_flags = oflags;
     mem::write_val(msg, &m)?;
-    Ok(r.len as isize)
+    Ok(data.len() as isize)
 }
 
 /// recv/recvfrom/read on an SCTP socket.
 pub fn recv_plain(
-    s: &Socket,
+    fd: c_int,
+    h: &Handle,
     buf: *mut c_void,
     len: usize,
     flags: c_int,
@@ -331,22 +263,19 @@ pub fn recv_plain(
     if buf.is_null() && len > 0 {
         return Err(libc::EFAULT);
     }
-    let iov = [libc::iovec { iov_base: buf, iov_len: len }];
-    let r = s.recv_with(
-        len,
-        &mut IovSink(&iov),
-        flags & libc::MSG_PEEK != 0,
-        flags & libc::MSG_DONTWAIT != 0,
-    )?;
+    let (r, data) =
+        client::recv(fd, h, len, flags & libc::MSG_PEEK != 0, flags & libc::MSG_DONTWAIT != 0)?;
+    mem::write_bytes(buf, &data)?;
     if let (Some((p, l)), Some(a)) = (from, r.from) {
         super::write_sockaddr(p, l, &a)?;
     }
-    Ok(r.len as isize)
+    Ok(data.len() as isize)
 }
 
 /// send/sendto/write on an SCTP socket.
 pub fn send_plain(
-    s: &Socket,
+    fd: c_int,
+    h: &Handle,
     buf: *const c_void,
     len: usize,
     flags: c_int,
@@ -358,11 +287,10 @@ pub fn send_plain(
     if len > MAX_MSG {
         return Err(libc::EMSGSIZE);
     }
-    let data = Bytes::from(mem::read_vec(buf, len)?);
-    let mut p = default_params(s);
-    p.ppid = ppid_in(p.ppid);
+    let data = mem::read_vec(buf, len)?;
+    let mut p = SendReq::default();
     if let Some(a) = to {
         p.to.push(a);
     }
-    Ok(s.send(data, &p, flags & libc::MSG_DONTWAIT != 0)? as isize)
+    Ok(client::send(fd, h, &p, &data, flags & libc::MSG_DONTWAIT != 0)? as isize)
 }

@@ -12,7 +12,7 @@
 pub mod real;
 
 use crate::abi::{self, boundary, mem, ops, options};
-use crate::sock::{self, Socket, Style};
+use crate::client::{self, Handle};
 use real::*;
 use std::os::raw::{c_int, c_ulong, c_void};
 
@@ -33,8 +33,8 @@ macro_rules! next {
     }};
 }
 
-fn get(fd: c_int) -> Option<std::sync::Arc<Socket>> {
-    sock::get(fd)
+fn get(fd: c_int) -> Option<std::sync::Arc<Handle>> {
+    client::get(fd)
 }
 
 /// Whether lksctp-tools' libwithsctp (which turns TCP sockets into SCTP
@@ -85,18 +85,18 @@ pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     };
     if protocol == abi::types::IPPROTO_SCTP && inet {
         let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-        let style = match base {
-            libc::SOCK_STREAM => Style::OneToOne,
-            libc::SOCK_SEQPACKET => Style::OneToMany,
+        let one_to_many = match base {
+            libc::SOCK_STREAM => false,
+            libc::SOCK_SEQPACKET => true,
             _ => {
                 abi::set_errno(libc::ESOCKTNOSUPPORT);
                 return -1;
             }
         };
         return boundary(-1, || {
-            Socket::create(
+            client::socket(
                 domain,
-                style,
+                one_to_many,
                 ty & libc::SOCK_NONBLOCK != 0,
                 ty & libc::SOCK_CLOEXEC != 0,
             )
@@ -115,10 +115,7 @@ pub extern "C" fn bind(fd: c_int, addr: Sa, len: Len) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || {
             let (a, _) = abi::read_sockaddr(addr, len as usize)?;
-            if s.family == libc::AF_INET && a.is_ipv6() {
-                return Err(libc::EINVAL);
-            }
-            s.bind(&[a]).map(|_| 0)
+            client::bind(fd, &s, &[a], true).map(|_| 0)
         });
     }
     next!(
@@ -134,7 +131,7 @@ pub extern "C" fn connect(fd: c_int, addr: Sa, len: Len) -> c_int {
     if let Some(s) = get(fd) {
         return boundary(-1, || {
             let (a, _) = abi::read_sockaddr(addr, len as usize)?;
-            s.connect(&[a]).map(|_| 0)
+            client::connect(fd, &s, &[a]).1.map(|_| 0)
         });
     }
     next!(
@@ -148,7 +145,7 @@ pub extern "C" fn connect(fd: c_int, addr: Sa, len: Len) -> c_int {
 #[no_mangle]
 pub extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || s.listen(backlog).map(|_| 0));
+        return boundary(-1, || client::listen(fd, &s, backlog).map(|_| 0));
     }
     next!(
         LISTEN,
@@ -158,19 +155,26 @@ pub extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
     )
 }
 
-fn do_accept(s: &Socket, addr: SaMut, len: LenMut, flags: c_int) -> Result<c_int, c_int> {
+fn do_accept(
+    fd: c_int,
+    s: &Handle,
+    addr: SaMut,
+    len: LenMut,
+    flags: c_int,
+) -> Result<c_int, c_int> {
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         return Err(libc::EINVAL);
     }
-    let (fd, peer) = s.accept(flags & libc::SOCK_NONBLOCK != 0, flags & libc::SOCK_CLOEXEC != 0)?;
+    let (nfd, peer) =
+        client::accept(fd, s, flags & libc::SOCK_NONBLOCK != 0, flags & libc::SOCK_CLOEXEC != 0)?;
     abi::write_sockaddr(addr, len, &peer)?;
-    Ok(fd)
+    Ok(nfd)
 }
 
 #[no_mangle]
 pub extern "C" fn accept(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || do_accept(&s, addr, len, 0));
+        return boundary(-1, || do_accept(fd, &s, addr, len, 0));
     }
     next!(
         ACCEPT,
@@ -183,7 +187,7 @@ pub extern "C" fn accept(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
 #[no_mangle]
 pub extern "C" fn accept4(fd: c_int, addr: SaMut, len: LenMut, flags: c_int) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || do_accept(&s, addr, len, flags));
+        return boundary(-1, || do_accept(fd, &s, addr, len, flags));
     }
     next!(
         ACCEPT4,
@@ -195,8 +199,19 @@ pub extern "C" fn accept4(fd: c_int, addr: SaMut, len: LenMut, flags: c_int) -> 
 
 #[no_mangle]
 pub extern "C" fn close(fd: c_int) -> c_int {
-    if sock::is_sctp(fd) {
-        let _ = boundary(false, || Ok(sock::unregister(fd)));
+    if client::is_sctp(fd) {
+        let h = boundary(None, || Ok(client::unregister(fd)));
+        let r = next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd));
+        if let Some(h) = h {
+            // Keep errno as close() left it.
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let _ = boundary(0, || {
+                client::closed(&h);
+                Ok(0)
+            });
+            abi::set_errno(e);
+        }
+        return r;
     }
     next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd))
 }
@@ -204,7 +219,7 @@ pub extern "C" fn close(fd: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || s.shutdown(how).map(|_| 0));
+        return boundary(-1, || client::shutdown(fd, &s, how).map(|_| 0));
     }
     next!(
         SHUTDOWN,
@@ -222,8 +237,8 @@ pub extern "C" fn setsockopt(
     val: *const c_void,
     len: Len,
 ) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || options::setsockopt(&s, level, name, val, len));
+    if get(fd).is_some() {
+        return boundary(-1, || options::setsockopt(fd, level, name, val, len));
     }
     next!(
         SETSOCKOPT,
@@ -241,8 +256,8 @@ pub extern "C" fn getsockopt(
     val: *mut c_void,
     len: LenMut,
 ) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || options::getsockopt(&s, level, name, val, len).map(|_| 0));
+    if get(fd).is_some() {
+        return boundary(-1, || options::getsockopt(fd, level, name, val, len).map(|_| 0));
     }
     next!(
         GETSOCKOPT,
@@ -255,7 +270,7 @@ pub extern "C" fn getsockopt(
 #[no_mangle]
 pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::sendmsg(&s, msg, flags));
+        return boundary(-1, || ops::sendmsg(fd, &s, msg, flags));
     }
     next!(
         SENDMSG,
@@ -268,20 +283,53 @@ pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> 
 #[no_mangle]
 pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recvmsg(&s, msg, flags));
+        return boundary(-1, || ops::recvmsg(fd, &s, msg, flags));
     }
-    next!(
+    let n = next!(
         RECVMSG,
         fn(c_int, *mut libc::msghdr, c_int) -> isize,
         (fd, msg, flags),
         libc::syscall(libc::SYS_recvmsg, fd, msg, flags)
-    )
+    );
+    if n >= 0 {
+        adopt_passed(msg);
+    }
+    n
+}
+
+/// Descriptors passed in a message just received (SCM_RIGHTS) may be SCTP
+/// sockets: recognise them.
+fn adopt_passed(msg: *const libc::msghdr) {
+    if msg.is_null() {
+        return;
+    }
+    // SAFETY: the kernel just filled this msghdr for the application; the
+    // CMSG_* macros stay within msg_controllen, descriptors are read
+    // unaligned.
+    unsafe {
+        let m = &*msg;
+        if m.msg_control.is_null() || m.msg_controllen == 0 {
+            return;
+        }
+        let mut c = libc::CMSG_FIRSTHDR(m);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c) as *const c_int;
+                let hdr = (data as usize) - (c as usize);
+                let n = ((*c).cmsg_len as usize).saturating_sub(hdr) / std::mem::size_of::<c_int>();
+                for i in 0..n {
+                    client::adopt(std::ptr::read_unaligned(data.add(i)));
+                }
+            }
+            c = libc::CMSG_NXTHDR(m, c);
+        }
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::send_plain(&s, buf, len, flags, None));
+        return boundary(-1, || ops::send_plain(fd, &s, buf, len, flags, None));
     }
     next!(
         SEND,
@@ -294,7 +342,7 @@ pub extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) 
 #[no_mangle]
 pub extern "C" fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(&s, buf, len, flags, None));
+        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, flags, None));
     }
     next!(
         RECV,
@@ -317,7 +365,7 @@ pub extern "C" fn sendto(
         return boundary(-1, || {
             let to =
                 if to.is_null() { None } else { Some(abi::read_sockaddr(to, tolen as usize)?.0) };
-            ops::send_plain(&s, buf, len, flags, to)
+            ops::send_plain(fd, &s, buf, len, flags, to)
         });
     }
     next!(
@@ -338,7 +386,7 @@ pub extern "C" fn recvfrom(
     fromlen: LenMut,
 ) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(&s, buf, len, flags, Some((from, fromlen))));
+        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, flags, Some((from, fromlen))));
     }
     next!(
         RECVFROM,
@@ -351,7 +399,7 @@ pub extern "C" fn recvfrom(
 #[no_mangle]
 pub extern "C" fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(&s, buf, len, 0, None));
+        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, 0, None));
     }
     next!(
         READ,
@@ -364,7 +412,7 @@ pub extern "C" fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize {
 #[no_mangle]
 pub extern "C" fn write(fd: c_int, buf: *const c_void, len: usize) -> isize {
     if let Some(s) = get(fd) {
-        return boundary(-1, || ops::send_plain(&s, buf, len, 0, None));
+        return boundary(-1, || ops::send_plain(fd, &s, buf, len, 0, None));
     }
     next!(
         WRITE,
@@ -381,8 +429,9 @@ pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize
             let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
             let iovs = ops::read_iovs(iov, cnt)?;
             let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-            let r = s.recv_with(cap, &mut ops::IovSink(&iovs), false, false)?;
-            Ok(r.len as isize)
+            let (_, data) = client::recv(fd, &s, cap, false, false)?;
+            ops::scatter(&data, &iovs)?;
+            Ok(data.len() as isize)
         });
     }
     next!(
@@ -399,9 +448,7 @@ pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isiz
         return boundary(-1, || {
             let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
             let data = ops::gather(iov, cnt)?;
-            let mut p = ops::default_params(&s);
-            p.ppid = ops::ppid_in(p.ppid);
-            s.send(data, &p, false).map(|n| n as isize)
+            client::send(fd, &s, &Default::default(), &data, false).map(|n| n as isize)
         });
     }
     next!(
@@ -419,7 +466,7 @@ pub extern "C" fn getsockname(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
             if addr.is_null() || len.is_null() {
                 return Err(libc::EFAULT);
             }
-            abi::write_sockaddr(addr, len, &s.sockname()).map(|_| 0)
+            abi::write_sockaddr(addr, len, &client::sockname(fd, &s)?).map(|_| 0)
         });
     }
     next!(
@@ -437,7 +484,7 @@ pub extern "C" fn getpeername(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
             if addr.is_null() || len.is_null() {
                 return Err(libc::EFAULT);
             }
-            let p = s.peername()?;
+            let p = client::peername(fd, &s)?;
             abi::write_sockaddr(addr, len, &p).map(|_| 0)
         });
     }
@@ -451,7 +498,7 @@ pub extern "C" fn getpeername(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
 
 fn after_dup(old: c_int, new: c_int) -> c_int {
     if new >= 0 {
-        sock::register_dup(old, new);
+        client::register_dup(old, new);
     }
     new
 }
@@ -465,7 +512,7 @@ fn fcntl_via(next: &Real, fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
         (fd, cmd, arg),
         libc::syscall(libc::SYS_fcntl, fd, cmd, arg)
     );
-    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && sock::is_sctp(fd) {
+    if (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) && client::is_sctp(fd) {
         return after_dup(fd, n);
     }
     n
@@ -491,7 +538,7 @@ pub extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
     if req == libc::FIONREAD as c_ulong {
         if let Some(s) = get(fd) {
             return boundary(-1, || {
-                let n = s.readable_bytes().min(c_int::MAX as usize) as c_int;
+                let n = client::fionread(fd, &s)?.min(c_int::MAX as usize) as c_int;
                 mem::write_val(arg as *mut c_int, &n).map(|_| 0)
             });
         }
@@ -507,7 +554,7 @@ pub extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
 #[no_mangle]
 pub extern "C" fn dup(fd: c_int) -> c_int {
     let n = next!(DUP, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_dup, fd));
-    if sock::is_sctp(fd) {
+    if client::is_sctp(fd) {
         return after_dup(fd, n);
     }
     n
@@ -515,8 +562,8 @@ pub extern "C" fn dup(fd: c_int) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
-    if old != new && sock::is_sctp(new) {
-        sock::unregister(new);
+    if old != new && client::is_sctp(new) {
+        client::unregister(new);
     }
     let n = next!(
         DUP2,
@@ -524,7 +571,7 @@ pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
         (old, new),
         libc::syscall(libc::SYS_dup3, old, new, 0)
     );
-    if old != new && sock::is_sctp(old) {
+    if old != new && client::is_sctp(old) {
         return after_dup(old, n);
     }
     n
@@ -532,8 +579,8 @@ pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
-    if old != new && sock::is_sctp(new) {
-        sock::unregister(new);
+    if old != new && client::is_sctp(new) {
+        client::unregister(new);
     }
     let n = next!(
         DUP3,
@@ -541,7 +588,7 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
         (old, new, flags),
         libc::syscall(libc::SYS_dup3, old, new, flags)
     );
-    if old != new && sock::is_sctp(old) {
+    if old != new && client::is_sctp(old) {
         return after_dup(old, n);
     }
     n
@@ -588,7 +635,7 @@ pub extern "C" fn sendmmsg(
     flags: c_int,
 ) -> c_int {
     if let Some(s) = get(fd) {
-        return boundary(-1, || each_mmsg(msgs, vlen, |_, m| ops::sendmsg(&s, m, flags)));
+        return boundary(-1, || each_mmsg(msgs, vlen, |_, m| ops::sendmsg(fd, &s, m, flags)));
     }
     next!(
         SENDMMSG,
@@ -618,7 +665,7 @@ pub extern "C" fn recvmmsg(
                 } else {
                     flags & !libc::MSG_WAITFORONE
                 };
-                ops::recvmsg(&s, m, f)
+                ops::recvmsg(fd, &s, m, f)
             })
         });
     }

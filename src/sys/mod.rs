@@ -229,3 +229,239 @@ pub fn sockaddr_to(ss: &libc::sockaddr_storage) -> Option<std::net::SocketAddr> 
         _ => None,
     }
 }
+
+/// Sets or clears O_NONBLOCK on the open file behind `fd`.
+pub fn set_nonblocking(fd: c_int, on: bool) -> io::Result<()> {
+    let fl = fcntl(fd, libc::F_GETFL, 0)?;
+    let fl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
+    fcntl(fd, libc::F_SETFL, fl).map(|_| ())
+}
+
+/// Whether the open file behind `fd` is non-blocking.
+pub fn is_nonblocking(fd: c_int) -> io::Result<bool> {
+    Ok(fcntl(fd, libc::F_GETFL, 0)? & libc::O_NONBLOCK != 0)
+}
+
+/// An AF_UNIX address for `name` (abstract names start with NUL).
+pub fn unix_addr(name: &[u8]) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
+    // SAFETY: sockaddr_un is plain old data; all-zero is valid.
+    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if name.len() > a.sun_path.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, s) in a.sun_path.iter_mut().zip(name) {
+        *d = *s as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + name.len();
+    Ok((a, len as libc::socklen_t))
+}
+
+/// bind(2) of an AF_UNIX socket to `name`.
+pub fn bind_abstract(fd: c_int, name: &[u8]) -> io::Result<()> {
+    let (a, len) = unix_addr(name)?;
+    // SAFETY: `a` is a valid sockaddr_un of `len` bytes.
+    check(unsafe { libc::syscall(libc::SYS_bind, fd, &a as *const libc::sockaddr_un, len) })
+        .map(|_| ())
+}
+
+/// connect(2) of an AF_UNIX socket to `name`.
+pub fn connect_unix(fd: c_int, name: &[u8]) -> io::Result<()> {
+    let (a, len) = unix_addr(name)?;
+    // SAFETY: `a` is a valid sockaddr_un of `len` bytes.
+    check(unsafe { libc::syscall(libc::SYS_connect, fd, &a as *const libc::sockaddr_un, len) })
+        .map(|_| ())
+}
+
+/// The AF_UNIX name of `fd`'s peer (getpeername), or of `fd` itself.
+pub fn unix_name(fd: c_int, peer: bool) -> io::Result<Vec<u8>> {
+    // SAFETY: sockaddr_un is plain old data; all-zero is valid.
+    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    let nr = if peer { libc::SYS_getpeername } else { libc::SYS_getsockname };
+    // SAFETY: `a` and `len` are valid for the kernel to fill.
+    check(unsafe { libc::syscall(nr, fd, &mut a as *mut libc::sockaddr_un, &mut len) })?;
+    if a.sun_family != libc::AF_UNIX as libc::sa_family_t {
+        return Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT));
+    }
+    let n = (len as usize).saturating_sub(std::mem::size_of::<libc::sa_family_t>());
+    Ok(a.sun_path[..n.min(a.sun_path.len())].iter().map(|c| *c as u8).collect())
+}
+
+/// An integer socket option.
+pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> io::Result<c_int> {
+    let mut v: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid for the kernel to fill.
+    check(unsafe { libc::syscall(libc::SYS_getsockopt, fd, level, name, &mut v, &mut len) })?;
+    Ok(v)
+}
+
+/// Sets an integer socket option.
+pub fn setsockopt_int(fd: c_int, level: c_int, name: c_int, v: c_int) -> io::Result<()> {
+    let len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `v` is a valid int of `len` bytes.
+    check(unsafe { libc::syscall(libc::SYS_setsockopt, fd, level, name, &v, len) }).map(|_| ())
+}
+
+/// The inode number of the file behind `fd` (fstat).
+pub fn inode(fd: c_int) -> io::Result<u64> {
+    // SAFETY: stat is plain old data; all-zero is valid.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is valid for the kernel to fill.
+    check(unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
+    Ok(st.st_ino)
+}
+
+/// epoll_ctl(2) MOD.
+pub fn epoll_mod(ep: c_int, fd: c_int, events: u32, token: u64) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events, u64: token };
+    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+    check(unsafe { libc::syscall(libc::SYS_epoll_ctl, ep, libc::EPOLL_CTL_MOD, fd, &mut ev) })
+        .map(|_| ())
+}
+
+/// epoll_ctl(2) DEL.
+pub fn epoll_del(ep: c_int, fd: c_int) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events: 0, u64: 0 };
+    // SAFETY: `ev` is a valid epoll_event (ignored by DEL on new kernels).
+    check(unsafe { libc::syscall(libc::SYS_epoll_ctl, ep, libc::EPOLL_CTL_DEL, fd, &mut ev) })
+        .map(|_| ())
+}
+
+/// socket(2).
+pub fn socket(domain: c_int, ty: c_int, proto: c_int) -> io::Result<c_int> {
+    // SAFETY: no pointers are passed.
+    check(unsafe { libc::syscall(libc::SYS_socket, domain, ty, proto) }).map(|v| v as c_int)
+}
+
+/// Most descriptors one sendmsg/recvmsg passes here.
+pub const MAX_FDS: usize = 4;
+
+/// sendmsg(2) of one datagram made of `parts`, with `fds` attached
+/// (SCM_RIGHTS). Non-blocking when `dontwait`.
+pub fn send_with_fds(
+    fd: c_int,
+    parts: &[&[u8]],
+    fds: &[c_int],
+    dontwait: bool,
+) -> io::Result<usize> {
+    let mut iov: Vec<libc::iovec> = parts
+        .iter()
+        .map(|p| libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() })
+        .collect();
+    let mut control = [0u64; 8];
+    // SAFETY: msghdr is plain old data; zeroed is a valid empty header.
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = iov.as_mut_ptr();
+    m.msg_iovlen = iov.len();
+    let nfds = fds.len().min(MAX_FDS);
+    if nfds > 0 {
+        let data_len = (nfds * std::mem::size_of::<c_int>()) as u32;
+        m.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        // SAFETY: CMSG_SPACE is a pure computation.
+        m.msg_controllen = unsafe { libc::CMSG_SPACE(data_len) } as usize;
+        // SAFETY: `control` (64 bytes) holds one cmsghdr with up to four
+        // ints; CMSG_* stay within msg_controllen.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&m);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(data_len) as usize;
+            std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(c) as *mut c_int, nfds);
+        }
+    }
+    let flags = libc::MSG_NOSIGNAL | if dontwait { libc::MSG_DONTWAIT } else { 0 };
+    loop {
+        // SAFETY: every pointer in `m` refers to live buffers above.
+        let r = unsafe { libc::syscall(libc::SYS_sendmsg, fd, &m as *const libc::msghdr, flags) };
+        match check(r) {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// recvmsg(2) of one datagram into `buf`, taking any descriptors passed
+/// with it (close-on-exec; more than `MAX_FDS` are closed). Returns the
+/// length and whether the datagram was truncated. Blocking unless
+/// `dontwait`; EINTR is retried.
+pub fn recv_with_fds(
+    fd: c_int,
+    buf: &mut [u8],
+    fds: &mut Vec<std::os::fd::OwnedFd>,
+    dontwait: bool,
+) -> io::Result<(usize, bool)> {
+    use std::os::fd::FromRawFd;
+    let mut iov =
+        libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
+    let mut control = [0u64; 16];
+    // SAFETY: msghdr is plain old data; zeroed is a valid empty header.
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+    m.msg_controllen = std::mem::size_of_val(&control);
+    let flags = libc::MSG_CMSG_CLOEXEC | if dontwait { libc::MSG_DONTWAIT } else { 0 };
+    let n = loop {
+        // SAFETY: every pointer in `m` refers to live buffers above.
+        let r = unsafe { libc::syscall(libc::SYS_recvmsg, fd, &mut m as *mut libc::msghdr, flags) };
+        match check(r) {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            other => break other?,
+        }
+    };
+    // SAFETY: CMSG_* walk the control buffer the kernel filled, bounded by
+    // msg_controllen; descriptors are read unaligned.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&m);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c) as *const c_int;
+                let hdr = (data as usize) - (c as usize);
+                let count =
+                    ((*c).cmsg_len as usize).saturating_sub(hdr) / std::mem::size_of::<c_int>();
+                for i in 0..count {
+                    let f = std::ptr::read_unaligned(data.add(i));
+                    fds.push(std::os::fd::OwnedFd::from_raw_fd(f));
+                }
+            }
+            c = libc::CMSG_NXTHDR(&m, c);
+        }
+    }
+    fds.truncate(MAX_FDS);
+    Ok((n, m.msg_flags & libc::MSG_TRUNC != 0))
+}
+
+/// The credentials of the process at the other end of a unix socket.
+pub fn peer_cred(fd: c_int) -> io::Result<libc::ucred> {
+    let mut c = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `c` and `len` are valid for the kernel to fill.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_getsockopt,
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            &mut c as *mut libc::ucred,
+            &mut len,
+        )
+    })?;
+    Ok(c)
+}
+
+/// accept4(2) with close-on-exec and non-blocking.
+pub fn accept_nb(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: no address is requested.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_accept4,
+            fd,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+            libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+        )
+    })
+    .map(|v| v as c_int)
+}

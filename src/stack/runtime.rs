@@ -7,14 +7,12 @@
 //! [`Stack::with_assoc`]; whatever the call produced (packets, events,
 //! data) is flushed on that same thread, so a send needs no hand-off.
 
-pub mod config;
-
+use crate::log::{debug, log, Level};
 use crate::proto::assoc::{AssocId, Association, EndpointEvent, Transmit};
 use crate::proto::endpoint::{ConnectError, DatagramEvent, Endpoint};
 use crate::proto::{Config, EndpointConfig, Instant};
 use crate::sys;
 use bytes::{Bytes, BytesMut};
-use config::{debug, log, Level};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -43,6 +41,9 @@ pub struct Slot {
     deadline: AtomicU64,
 }
 
+/// The RFC 6951 port: the default local and remote encapsulation port.
+pub const DEFAULT_UDP_PORT: u16 = 9899;
+
 const NO_DEADLINE: u64 = u64::MAX;
 const WAKE_TOKEN: u64 = 1;
 const UDP_TOKEN: u64 = 2;
@@ -54,7 +55,6 @@ pub struct Stack {
     udp: OwnedFd,
     port: u16,
     v6: bool,
-    remote_port: u16,
     ep: Mutex<Endpoint>,
     assocs: RwLock<HashMap<AssocId, Arc<Slot>>>,
     listeners: Mutex<HashMap<u16, Weak<dyn Owner>>>,
@@ -66,85 +66,16 @@ pub struct Stack {
     loop_wake_at: AtomicU64,
     epoch: std::time::Instant,
     stopped: AtomicBool,
+    /// The receive side: batch buffers, held while a batch is handled so
+    /// that [`Stack::pump`] knows nothing is in flight when it returns.
+    rx: Mutex<Rx>,
+    /// The host's addresses and when they were read.
+    local: Mutex<(std::time::Instant, Vec<IpAddr>)>,
 }
 
-static STACK: Mutex<Option<Arc<Stack>>> = Mutex::new(None);
-/// Set in a forked child: its stack must not reuse the parent's port.
-static FORKED: AtomicBool = AtomicBool::new(false);
-static HOOKS: std::sync::Once = std::sync::Once::new();
-
-/// Process-life hooks, installed with the first stack.
-fn install_hooks() {
-    HOOKS.call_once(|| {
-        // SAFETY: registering plain extern "C" functions with libc.
-        unsafe {
-            libc::atexit(at_exit);
-            libc::pthread_atfork(None, None, Some(at_fork_child));
-        }
-    });
-}
-
-/// In a forked child: the parent's associations stay with the parent.
-/// The child forgets its copy of the stack (no loop thread runs in it)
-/// and of the SCTP descriptor table, and gets a fresh stack on its next
-/// SCTP socket.
-extern "C" fn at_fork_child() {
-    FORKED.store(true, Ordering::Relaxed);
-    // The lock cannot be held by a thread of the child (only the forking
-    // thread exists), but another parent thread may have held it at fork
-    // time: do not wait for it.
-    if let Some(mut g) = STACK.try_lock() {
-        if let Some(old) = g.take() {
-            let _ = sys::close(old.udp.as_raw_fd());
-            let _ = sys::close(old.wake.as_raw_fd());
-            std::mem::forget(old);
-        }
-    } else {
-        // SAFETY: only this thread exists in the child; the mutex is
-        // reinitialised so the next socket() can start a stack.
-        unsafe { STACK.force_unlock() };
-        if let Some(old) = STACK.lock().take() {
-            std::mem::forget(old);
-        }
-    }
-    crate::sock::forget_all();
-}
-
-/// At exit, data the application already sent is still delivered: every
-/// SCTP socket is closed gracefully and we wait (up to the sockets'
-/// SO_LINGER, or 5 s) for the associations to finish.
-extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let Some(st) = stack_if_started() else { return };
-        let linger = crate::sock::close_all_for_exit();
-        let end = std::time::Instant::now() + linger;
-        while std::time::Instant::now() < end {
-            let live = st
-                .assoc_ids()
-                .into_iter()
-                .any(|id| st.inspect(id, |a| !a.is_closed()).unwrap_or(false));
-            if !live {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-    });
-}
-
-/// The stack, started on first use. Errors are errnos.
-pub fn stack() -> Result<Arc<Stack>, c_int> {
-    let mut g = STACK.lock();
-    if let Some(s) = g.as_ref() {
-        return Ok(s.clone());
-    }
-    let s = Stack::start()?;
-    *g = Some(s.clone());
-    Ok(s)
-}
-
-/// The stack if it was started.
-pub fn stack_if_started() -> Option<Arc<Stack>> {
-    STACK.lock().clone()
+struct Rx {
+    batch: RxBatch,
+    scratch: Vec<u8>,
 }
 
 fn os_seed() -> [u8; 32] {
@@ -197,22 +128,11 @@ fn bind_udp(port: u16) -> std::io::Result<(socket2::Socket, bool)> {
 }
 
 impl Stack {
-    fn start() -> Result<Arc<Stack>, c_int> {
-        let (port, explicit) = config::udp_port().map_err(|e| {
-            log(Level::Error, &e);
-            libc::EINVAL
-        })?;
-        let explicit = explicit && !FORKED.load(Ordering::Relaxed);
-        install_hooks();
+    /// Binds the UDP encapsulation port (0: an ephemeral one) and starts
+    /// the event loop. Errors are errnos, logged with the reason.
+    pub fn start(port: u16) -> Result<Arc<Stack>, c_int> {
         let (sock, v6) = match bind_udp(port) {
             Ok(s) => s,
-            Err(e) if !explicit && e.raw_os_error() == Some(libc::EADDRINUSE) => {
-                log(
-                    Level::Warn,
-                    &format!("UDP port {port} is in use; using an ephemeral port (set SCTPUDP_UDP_PORT to choose one)"),
-                );
-                bind_udp(0).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?
-            }
             Err(e) => {
                 log(Level::Error, &format!("cannot bind UDP port {port}: {e}"));
                 return Err(e.raw_os_error().unwrap_or(libc::EIO));
@@ -250,7 +170,6 @@ impl Stack {
             udp,
             port,
             v6,
-            remote_port: config::remote_udp_port(),
             ep: Mutex::new(Endpoint::new(ec)),
             assocs: RwLock::new(HashMap::new()),
             listeners: Mutex::new(HashMap::new()),
@@ -259,6 +178,8 @@ impl Stack {
             loop_wake_at: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
             stopped: AtomicBool::new(false),
+            rx: Mutex::new(Rx { batch: RxBatch::new(), scratch: Vec::with_capacity(2048) }),
+            local: Mutex::new((std::time::Instant::now(), interface_addrs())),
         });
         let weak = Arc::downgrade(&st);
         std::thread::Builder::new()
@@ -272,11 +193,6 @@ impl Stack {
     /// The local UDP encapsulation port.
     pub fn udp_port(&self) -> u16 {
         self.port
-    }
-
-    /// The default remote UDP encapsulation port for new associations.
-    pub fn remote_udp_port(&self) -> u16 {
-        self.remote_port
     }
 
     /// The stack's clock: microseconds since it started, plus one second
@@ -493,6 +409,58 @@ impl Stack {
         let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
     }
 
+    /// Receives and handles what the UDP socket holds now, at most
+    /// `max_batches` batches. Returns how many datagrams were handled.
+    pub fn poll_input(&self, max_batches: usize) -> usize {
+        let mut g = self.rx.lock();
+        let rx = &mut *g;
+        let udp = self.udp.as_raw_fd();
+        let mut total = 0;
+        for _ in 0..max_batches {
+            let got = rx.batch.recv(udp);
+            if got == 0 {
+                break;
+            }
+            for i in 0..got {
+                let (src, dst, pkt) = rx.batch.take(i);
+                if let Some(src) = src {
+                    on_datagram(self, src, dst, pkt, &mut rx.scratch);
+                }
+            }
+            total += got;
+        }
+        total
+    }
+
+    /// Handles everything queued until nothing more arrives. After a
+    /// request that sent packets to this host, their answers (and the
+    /// answers to those) are handled before the request returns, as Linux
+    /// handles a loopback exchange inside the system call that started it.
+    pub fn pump(&self) {
+        for _ in 0..64 {
+            if self.poll_input(64) == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Whether `ip` is an address of this host (loopback, or on one of
+    /// its interfaces; the list is read again at most once a second).
+    pub fn is_local(&self, ip: IpAddr) -> bool {
+        if ip.is_loopback() {
+            return true;
+        }
+        let mut g = self.local.lock();
+        if g.1.contains(&ip) {
+            return true;
+        }
+        if g.0.elapsed() > std::time::Duration::from_secs(1) {
+            *g = (std::time::Instant::now(), interface_addrs());
+            return g.1.contains(&ip);
+        }
+        false
+    }
+
     /// Ids of all live associations.
     pub fn assoc_ids(&self) -> Vec<AssocId> {
         self.assocs.read().keys().copied().collect()
@@ -634,8 +602,6 @@ fn run_loop(weak: Weak<Stack>) {
     let _ = sys::epoll_add(ep, st.udp.as_raw_fd(), libc::EPOLLIN as u32, UDP_TOKEN);
     let _ = sys::epoll_add(ep, st.wake.as_raw_fd(), libc::EPOLLIN as u32, WAKE_TOKEN);
     drop(st);
-    let mut rx = RxBatch::new();
-    let mut scratch = Vec::with_capacity(2048);
     let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
     loop {
         let Some(st) = weak.upgrade() else { break };
@@ -689,24 +655,54 @@ fn run_loop(weak: Weak<Stack>) {
                         drain_errors(&st, udp);
                     }
                     // Bounded so timers still run under a flood.
-                    for _ in 0..64 {
-                        let got = rx.recv(udp);
-                        if got == 0 {
-                            break;
-                        }
-                        for i in 0..got {
-                            let (src, dst, pkt) = rx.take(i);
-                            if let Some(src) = src {
-                                on_datagram(&st, src, dst, pkt, &mut scratch);
-                            }
-                        }
-                    }
+                    st.poll_input(64);
                 }
                 _ => {}
             }
         }
     }
     let _ = sys::close(ep);
+}
+
+/// The host's interface addresses (what Linux's `local_addr_list` holds).
+pub fn interface_addrs() -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    let mut ifa: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `ifa` with a list we walk read-only and free
+    // with freeifaddrs; every sockaddr is read according to its family.
+    unsafe {
+        if libc::getifaddrs(&mut ifa) != 0 {
+            return out;
+        }
+        let mut p = ifa;
+        while !p.is_null() {
+            let a = (*p).ifa_addr;
+            if !a.is_null() {
+                match c_int::from((*a).sa_family) {
+                    libc::AF_INET => {
+                        let sin = &*(a as *const libc::sockaddr_in);
+                        out.push(IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(
+                            sin.sin_addr.s_addr,
+                        ))));
+                    }
+                    libc::AF_INET6 => {
+                        let sin6 = &*(a as *const libc::sockaddr_in6);
+                        out.push(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
+                    }
+                    _ => {}
+                }
+            }
+            p = (*p).ifa_next;
+        }
+        libc::freeifaddrs(ifa);
+    }
+    let mut seen = Vec::new();
+    out.retain(|a| {
+        let new = !seen.contains(a);
+        seen.push(*a);
+        new
+    });
+    out
 }
 
 fn setsockopt_int(s: &socket2::Socket, level: c_int, name: c_int, v: c_int) -> std::io::Result<()> {

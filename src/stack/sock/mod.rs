@@ -1,9 +1,11 @@
-//! Emulated SCTP sockets. Each socket the application sees is a real
-//! kernel descriptor: one end of an AF_UNIX socketpair whose readiness
-//! the stack keeps equal to the SCTP socket's (readable while data,
-//! notifications, a pending accept or an error wait; writable while the
-//! send buffer has room), so `poll`, `select`, `epoll`, `close` and
-//! `dup` work unchanged.
+//! SCTP sockets as the host stack keeps them. The application holds one
+//! end of an AF_UNIX stream socketpair (its SCTP descriptor); the stack
+//! holds the other and keeps the application's end exactly as readable
+//! and writable as the SCTP socket (see [`Socket::refresh`]), so `poll`,
+//! `select`, `epoll` and blocking waits happen on a real descriptor in the
+//! application. The stack never blocks: an operation that would block
+//! returns EAGAIN (or EINPROGRESS) and the library waits on the
+//! descriptor and asks again.
 //!
 //! Lock order: a socket's `inner` is a leaf: nothing else is locked while
 //! it is held, except that the stack may call [`Owner::on_update`] (which
@@ -13,18 +15,18 @@
 pub mod notify;
 mod opts_support;
 
+use super::runtime::{Owner, Stack};
 use crate::proto::assoc::{
     AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions,
 };
 use crate::proto::Config;
-use crate::runtime::{self, Owner, Stack};
 use crate::sys;
 use bytes::Bytes;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -183,16 +185,25 @@ pub struct Inner {
     pub shut_rd: bool,
     pub shut_wr: bool,
     pub closed: bool,
+    /// What the application's descriptor shows now.
     readable: bool,
     writable: bool,
+    /// Doorbell bytes sent to the application's end and not yet taken
+    /// back (see [`Socket::take_drain`]).
+    bells: u8,
 }
 
 /// An SCTP socket.
 pub struct Socket {
-    /// The descriptor handed to the application first.
-    pub fd: c_int,
-    /// Our end of the socketpair.
-    peer_fd: c_int,
+    /// The host stack's id of this socket (never reused while it runs).
+    pub id: u64,
+    /// The stack's end of the descriptor pair.
+    dfd: OwnedFd,
+    /// The inode of the application's end: what a descriptor passed to
+    /// prove ownership must match.
+    pub app_ino: u64,
+    /// The server's epoll set, where `dfd` is registered with [`Socket::id`].
+    epfd: c_int,
     pub family: c_int,
     pub style: Style,
     /// Made by sctp_peeloff: one association like a one-to-one socket,
@@ -202,130 +213,20 @@ pub struct Socket {
     pub stack: Arc<Stack>,
     me: Weak<Socket>,
     pub inner: Mutex<Inner>,
-    /// Number of application descriptors referring to this socket.
-    refs: AtomicU64,
+    /// Who created it (pid, uid), for `sctpudp-stat`.
+    pub creator: (i32, u32),
 }
 
-// ----- the descriptor table ------------------------------------------------
-
-const BITMAP_WORDS: usize = 1 << 14; // 1M descriptors
-static IS_SCTP: [AtomicU64; BITMAP_WORDS] = [const { AtomicU64::new(0) }; BITMAP_WORDS];
-static TABLE: RwLock<Option<HashMap<c_int, Arc<Socket>>>> = RwLock::new(None);
-
-/// Whether `fd` is an SCTP socket of ours: one atomic load.
-#[inline]
-pub fn is_sctp(fd: c_int) -> bool {
-    if fd < 0 {
-        return false;
-    }
-    let i = fd as usize;
-    match IS_SCTP.get(i / 64) {
-        Some(w) => w.load(Ordering::Acquire) & (1 << (i % 64)) != 0,
-        None => TABLE.read().as_ref().is_some_and(|t| t.contains_key(&fd)),
-    }
-}
-
-fn mark(fd: c_int, on: bool) {
-    if let Some(w) = IS_SCTP.get(fd as usize / 64) {
-        let bit = 1u64 << (fd as usize % 64);
-        if on {
-            w.fetch_or(bit, Ordering::Release);
-        } else {
-            w.fetch_and(!bit, Ordering::Release);
-        }
-    }
-}
-
-/// The socket behind `fd`.
-pub fn get(fd: c_int) -> Option<Arc<Socket>> {
-    if !is_sctp(fd) {
-        return None;
-    }
-    TABLE.read().as_ref()?.get(&fd).cloned()
-}
-
-fn insert(fd: c_int, s: Arc<Socket>) {
-    TABLE.write().get_or_insert_with(HashMap::new).insert(fd, s);
-    mark(fd, true);
-}
-
-fn remove(fd: c_int) -> Option<Arc<Socket>> {
-    mark(fd, false);
-    TABLE.write().as_mut()?.remove(&fd)
-}
-
-/// Records that `newfd` (a kernel duplicate of an SCTP descriptor) refers
-/// to the same socket (dup, dup2, dup3, F_DUPFD).
-pub fn register_dup(oldfd: c_int, newfd: c_int) {
-    if let Some(s) = get(oldfd) {
-        if let Some(prev) = remove(newfd) {
-            prev.release_ref();
-        }
-        s.refs.fetch_add(1, Ordering::Relaxed);
-        insert(newfd, s);
-    }
-}
-
-/// Forgets an SCTP descriptor that the application closed; the socket is
-/// closed when its last descriptor goes. The caller closes the kernel fd.
-pub fn unregister(fd: c_int) -> bool {
-    match remove(fd) {
-        Some(s) => {
-            s.release_ref();
-            true
-        }
-        None => false,
-    }
-}
-
-/// In a forked child: forget every SCTP descriptor (they belong to the
-/// parent's stack). The kernel descriptors stay open until closed.
-pub fn forget_all() {
-    for w in IS_SCTP.iter() {
-        w.store(0, Ordering::Relaxed);
-    }
-    if let Some(mut g) = TABLE.try_write() {
-        if let Some(t) = g.take() {
-            std::mem::forget(t);
-        }
-    } else {
-        // SAFETY: only the forking thread exists in the child.
-        unsafe { TABLE.force_unlock_write() };
-        if let Some(t) = TABLE.write().take() {
-            std::mem::forget(t);
-        }
-    }
-}
-
-/// At exit: starts a graceful close of every SCTP socket still open and
-/// returns how long to wait for them (the longest SO_LINGER, else 5 s;
-/// zero if every socket asked to abort).
-pub fn close_all_for_exit() -> Duration {
-    let socks: Vec<Arc<Socket>> = {
-        let g = TABLE.read();
-        let mut v: Vec<Arc<Socket>> =
-            g.as_ref().map(|t| t.values().cloned().collect()).unwrap_or_default();
-        v.sort_by_key(|s| s.fd);
-        v.dedup_by_key(|s| s.fd);
-        v
-    };
-    // Associations of sockets closed earlier may still be shutting down:
-    // without open sockets the default bound applies.
-    let mut wait = if socks.is_empty() { Duration::from_secs(5) } else { Duration::ZERO };
-    for s in socks {
-        let l = s.inner.lock().opts.linger;
-        wait = wait.max(match l {
-            Some(d) => d,
-            None => Duration::from_secs(5),
-        });
-        s.close_associations();
-    }
-    wait
-}
-
-/// Every SCTP descriptor (exit handling).
-pub fn all_fds() -> Vec<c_int> {
-    TABLE.read().as_ref().map(|t| t.keys().copied().collect()).unwrap_or_default()
+/// What the server needs to create a socket.
+pub struct NewSocket {
+    pub id: u64,
+    pub family: c_int,
+    pub style: Style,
+    pub peeled: bool,
+    pub epfd: c_int,
+    /// Abstract name for the stack's end (recognition after exec).
+    pub name: Vec<u8>,
+    pub creator: (i32, u32),
 }
 
 // ----- helpers --------------------------------------------------------------
@@ -336,21 +237,6 @@ fn unspecified(family: c_int) -> IpAddr {
     } else {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     }
-}
-
-fn set_nonblock_cloexec(fd: c_int, nonblock: bool, cloexec: bool) {
-    if let Ok(fl) = sys::fcntl(fd, libc::F_GETFL, 0) {
-        let fl = if nonblock { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
-        let _ = sys::fcntl(fd, libc::F_SETFL, fl);
-    }
-    if cloexec {
-        let _ = sys::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-    }
-}
-
-/// Whether the application descriptor is in non-blocking mode.
-pub fn fd_nonblocking(fd: c_int) -> bool {
-    sys::fcntl(fd, libc::F_GETFL, 0).map(|f| f & libc::O_NONBLOCK != 0).unwrap_or(false)
 }
 
 fn set_small_bufs(fd: c_int) {
@@ -389,6 +275,12 @@ fn recv_dontwait(fd: c_int, buf: &mut [u8]) -> isize {
             std::ptr::null_mut::<libc::socklen_t>(),
         ) as isize
     }
+}
+
+/// Reads and discards everything waiting on `fd` (non-blocking).
+fn drain_fd(fd: c_int) {
+    let mut b = [0u8; 4096];
+    while recv_dontwait(fd, &mut b) > 0 {}
 }
 
 fn send_dontwait(fd: c_int, buf: &[u8]) -> isize {
@@ -454,41 +346,42 @@ pub struct SendParams {
 // ----- the socket -----------------------------------------------------------
 
 impl Socket {
-    /// socket(family, SOCK_STREAM | SOCK_SEQPACKET, IPPROTO_SCTP).
-    pub fn create(family: c_int, style: Style, nonblock: bool, cloexec: bool) -> Result<c_int> {
-        Self::create_as(family, style, false, nonblock, cloexec)
-    }
-
-    fn create_as(
-        family: c_int,
-        style: Style,
-        peeled: bool,
+    /// socket(family, SOCK_STREAM | SOCK_SEQPACKET, IPPROTO_SCTP): the
+    /// socket and the application's end of its descriptor pair (which the
+    /// server hands over and then closes).
+    pub fn create(
+        stack: &Arc<Stack>,
+        n: NewSocket,
         nonblock: bool,
-        cloexec: bool,
-    ) -> Result<c_int> {
-        if family != libc::AF_INET && family != libc::AF_INET6 {
+    ) -> Result<(Arc<Socket>, OwnedFd)> {
+        if n.family != libc::AF_INET && n.family != libc::AF_INET6 {
             return Err(libc::EAFNOSUPPORT);
         }
-        let st = runtime::stack()?;
-        let (app, peer) = sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC)
+        let (app, dfd) = sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-        set_nonblock_cloexec(app, nonblock, cloexec);
-        if !cloexec {
-            let _ = sys::fcntl(app, libc::F_SETFD, 0);
-        }
-        set_nonblock_cloexec(peer, true, true);
-        set_small_bufs(app);
-        set_small_bufs(peer);
-        let cfg = st.default_config();
+        // SAFETY: both descriptors are fresh from socketpair and owned here.
+        let (app, dfd) = unsafe { (OwnedFd::from_raw_fd(app), OwnedFd::from_raw_fd(dfd)) };
+        set_small_bufs(app.as_raw_fd());
+        set_small_bufs(dfd.as_raw_fd());
+        let _ = sys::set_nonblocking(dfd.as_raw_fd(), true);
+        // O_NONBLOCK belongs to the open file, which the application shares.
+        let _ = sys::set_nonblocking(app.as_raw_fd(), nonblock);
+        sys::bind_abstract(dfd.as_raw_fd(), &n.name)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EADDRINUSE))?;
+        let app_ino =
+            sys::inode(app.as_raw_fd()).map_err(|e| e.raw_os_error().unwrap_or(libc::EBADF))?;
+        let cfg = stack.default_config();
         let s = Arc::new_cyclic(|me| Socket {
-            fd: app,
-            peer_fd: peer,
-            family,
-            style,
-            peeled,
-            stack: st,
+            id: n.id,
+            dfd,
+            app_ino,
+            epfd: n.epfd,
+            family: n.family,
+            style: n.style,
+            peeled: n.peeled,
+            stack: stack.clone(),
             me: me.clone(),
-            refs: AtomicU64::new(1),
+            creator: n.creator,
             inner: Mutex::new(Inner {
                 laddrs: Vec::new(),
                 lport: 0,
@@ -506,16 +399,19 @@ impl Socket {
                 closed: false,
                 readable: false,
                 writable: true,
+                bells: 0,
             }),
         });
-        {
-            let mut g = s.inner.lock();
-            // A fresh one-to-one socket is writable (as a TCP socket is);
-            // so is a one-to-many one.
-            s.refresh(&mut g);
-        }
-        insert(app, s);
-        Ok(app)
+        // Watch our end: hang-up (the last application descriptor closed)
+        // always, filler bytes while writable.
+        sys::epoll_add(n.epfd, s.dfd.as_raw_fd(), libc::EPOLLIN as u32, n.id)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
+        Ok((s, app))
+    }
+
+    /// The stack's end of the descriptor pair.
+    pub fn dfd(&self) -> c_int {
+        self.dfd.as_raw_fd()
     }
 
     fn weak_owner(&self) -> Weak<dyn Owner> {
@@ -523,38 +419,71 @@ impl Socket {
         w
     }
 
-    /// Sets the socketpair's readiness to match the SCTP socket.
+    /// Makes the application's descriptor as readable and writable as
+    /// the socket.
+    ///
+    /// Readable: while the socket is readable, one doorbell byte waits in
+    /// the application's end. Only a holder of that end can read it, so
+    /// when the socket stops being readable during a request, the reply
+    /// tells the client to take it back ([`Socket::take_drain`]); a byte
+    /// sent in between stays counted, so the descriptor is never left
+    /// unreadable while data waits (at worst readable once too often).
+    ///
+    /// Writable: an AF_UNIX stream end is writable while little of what
+    /// it sent is unread. When the socket cannot take more, the reply
+    /// tells the client to fill its end ([`Socket::needs_fill`]) and we
+    /// stop reading ours; when it can again, we read the filler away,
+    /// which wakes writers and pollers in the application.
     fn refresh(&self, g: &mut Inner) {
         let readable = !g.rxq.is_empty()
             || !g.accept_q.is_empty()
             || g.so_error != 0
             || (self.style == Style::OneToOne && (g.eof || g.shut_rd) && !g.listening);
+        g.readable = readable;
+        if readable && g.bells == 0 && send_dontwait(self.dfd(), &[1]) == 1 {
+            g.bells = 1;
+        }
         let writable = self.writable_now(g);
-        if readable != g.readable {
-            crate::runtime::config::debug!(
-                "fd {} readable {} (rxq {})",
-                self.fd,
-                readable,
-                g.rxq.len()
-            );
-            if readable {
-                let _ = send_dontwait(self.peer_fd, &[1]);
-            } else {
-                let mut b = [0u8; 64];
-                while recv_dontwait(self.fd, &mut b) > 0 {}
-            }
-            g.readable = readable;
-        }
         if writable != g.writable {
-            if writable {
-                let mut b = [0u8; 4096];
-                while recv_dontwait(self.peer_fd, &mut b) > 0 {}
-            } else {
-                let b = [0u8; 4096];
-                while send_dontwait(self.fd, &b) > 0 {}
-            }
             g.writable = writable;
+            if writable {
+                drain_fd(self.dfd());
+            }
+            let ev = if writable { libc::EPOLLIN as u32 } else { 0 };
+            let _ = sys::epoll_mod(self.epfd, self.dfd(), ev, self.id);
         }
+    }
+
+    /// After a request: how many doorbell bytes the client must read back
+    /// from its descriptor (the socket stopped being readable).
+    pub fn take_drain(&self) -> u8 {
+        let mut g = self.inner.lock();
+        if g.bells > 0 && !g.readable {
+            g.bells = 0;
+            return 1;
+        }
+        0
+    }
+
+    /// After a request: whether the client must fill its descriptor
+    /// (the socket is not writable).
+    pub fn needs_fill(&self) -> bool {
+        !self.inner.lock().writable
+    }
+
+    /// Our end became readable: filler from the application. Read it away
+    /// while the socket is writable; otherwise it stays (and keeps the
+    /// application's end unwritable).
+    pub fn on_filler(&self) {
+        let g = self.inner.lock();
+        if g.writable {
+            drain_fd(self.dfd());
+        }
+    }
+
+    /// Whether the socket is closed (the last application descriptor went).
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().closed
     }
 
     fn writable_now(&self, g: &Inner) -> bool {
@@ -579,24 +508,6 @@ impl Socket {
             Style::OneToMany => {
                 g.assocs.values().map(|a| a.buffered).sum::<usize>() < g.opts.sndbuf
             }
-        }
-    }
-
-    fn release_ref(&self) {
-        if self.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.close_now();
-        }
-    }
-
-    /// Waits until the application descriptor polls `events`, up to
-    /// `timeout` (None: forever). Err(EAGAIN) on timeout, EINTR on a signal.
-    fn wait(&self, events: i16, timeout: Option<Duration>) -> Result<()> {
-        let mut p = [libc::pollfd { fd: self.fd, events, revents: 0 }];
-        let ms = timeout.map(|d| d.as_millis().min(i64::MAX as u128) as i64).unwrap_or(-1);
-        match sys::poll(&mut p, ms) {
-            Ok(0) => Err(libc::EAGAIN),
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.raw_os_error().unwrap_or(libc::EINTR)),
         }
     }
 
@@ -677,57 +588,70 @@ impl Socket {
         Ok(())
     }
 
-    /// accept(): a new one-to-one socket for the next association.
-    pub fn accept(&self, nonblock_new: bool, cloexec_new: bool) -> Result<(c_int, SocketAddr)> {
+    /// accept(): a new one-to-one socket for the next association, or
+    /// EAGAIN. `n` describes the new socket.
+    pub fn accept(
+        &self,
+        n: NewSocket,
+        nonblock: bool,
+    ) -> Result<(Arc<Socket>, OwnedFd, SocketAddr)> {
         if self.style != Style::OneToOne {
             return Err(libc::EOPNOTSUPP);
         }
-        loop {
-            let mut g = self.inner.lock();
-            if !g.listening {
-                return Err(libc::EINVAL);
-            }
-            if let Some(id) = g.accept_q.pop_front() {
-                let info = g.assocs.remove(&id);
-                self.refresh(&mut g);
-                let opts = g.opts.clone();
-                drop(g);
-                let fd = Socket::create(self.family, Style::OneToOne, nonblock_new, cloexec_new)?;
-                let Some(ns) = get(fd) else { return Err(libc::EBADF) };
-                // The listener did not follow it while it waited: ask it.
-                let peer = self
-                    .stack
-                    .inspect(id, |a| a.primary_addr().map(|ip| SocketAddr::new(ip, a.peer_port())))
-                    .flatten()
-                    .or(info.as_ref().map(|i| i.peer))
-                    .unwrap_or(SocketAddr::new(unspecified(self.family), 0));
-                {
-                    let mut n = ns.inner.lock();
-                    n.opts = opts;
-                    n.lport = self.inner.lock().lport;
-                    self.stack.bind_port(n.lport, true).ok();
-                    n.laddrs = self.inner.lock().laddrs.clone();
-                    if let Some(mut i) = info {
-                        i.peer = peer;
-                        n.assocs.insert(id, i);
-                    }
-                }
-                self.stack.set_owner(id, ns.weak_owner());
-                {
-                    let mut n = ns.inner.lock();
-                    ns.refresh(&mut n);
-                }
-                return Ok((fd, self.map_addr(peer)));
-            }
-            if g.so_error != 0 {
-                return Err(std::mem::take(&mut g.so_error));
-            }
-            drop(g);
-            if fd_nonblocking(self.fd) {
-                return Err(libc::EAGAIN);
-            }
-            self.wait(libc::POLLIN, None)?;
+        let mut g = self.inner.lock();
+        if !g.listening {
+            return Err(libc::EINVAL);
         }
+        let Some(id) = g.accept_q.pop_front() else {
+            if g.so_error != 0 {
+                let e = std::mem::take(&mut g.so_error);
+                self.refresh(&mut g);
+                return Err(e);
+            }
+            return Err(libc::EAGAIN);
+        };
+        let info = g.assocs.remove(&id);
+        self.refresh(&mut g);
+        let opts = g.opts.clone();
+        let (lport, laddrs) = (g.lport, g.laddrs.clone());
+        drop(g);
+        let (ns, app) = match Socket::create(&self.stack, n, nonblock) {
+            Ok(x) => x,
+            Err(e) => {
+                // Put it back for a later accept().
+                let mut g = self.inner.lock();
+                g.accept_q.push_front(id);
+                if let Some(i) = info {
+                    g.assocs.insert(id, i);
+                }
+                self.refresh(&mut g);
+                return Err(e);
+            }
+        };
+        // The listener did not follow it while it waited: ask it.
+        let peer = self
+            .stack
+            .inspect(id, |a| a.primary_addr().map(|ip| SocketAddr::new(ip, a.peer_port())))
+            .flatten()
+            .or(info.as_ref().map(|i| i.peer))
+            .unwrap_or(SocketAddr::new(unspecified(self.family), 0));
+        {
+            let mut nn = ns.inner.lock();
+            nn.opts = opts;
+            nn.lport = lport;
+            self.stack.bind_port(lport, true).ok();
+            nn.laddrs = laddrs;
+            if let Some(mut i) = info {
+                i.peer = peer;
+                nn.assocs.insert(id, i);
+            }
+        }
+        self.stack.set_owner(id, ns.weak_owner());
+        {
+            let mut nn = ns.inner.lock();
+            ns.refresh(&mut nn);
+        }
+        Ok((ns, app, self.map_addr(peer)))
     }
 
     /// Maps an IPv4 address for an AF_INET6 socket (as Linux reports
@@ -769,16 +693,28 @@ impl Socket {
         let g = self.inner.lock();
         let cfg = self.assoc_config(&g, init);
         let laddrs = g.laddrs.clone();
-        let enc =
-            if g.opts.encaps_port != 0 { g.opts.encaps_port } else { self.stack.remote_udp_port() };
+        let explicit = g.opts.encaps_port;
         drop(g);
         let Some(first) = peers.first() else { return Err(libc::EINVAL) };
         let pport = first.port();
         if pport == 0 {
             return Err(libc::EINVAL);
         }
-        let targets: Vec<SocketAddr> =
-            peers.iter().map(|p| SocketAddr::new(unmap(p.ip()), enc)).collect();
+        // Without an encapsulation port set for the socket, a peer on this
+        // host is this stack itself (one endpoint per host, as with the
+        // kernel), and any other peer gets the default.
+        let targets: Vec<SocketAddr> = peers
+            .iter()
+            .map(|p| {
+                let ip = unmap(p.ip());
+                let enc = match explicit {
+                    0 if self.stack.is_local(ip) => self.stack.udp_port(),
+                    0 => super::runtime::DEFAULT_UDP_PORT,
+                    e => e,
+                };
+                SocketAddr::new(ip, enc)
+            })
+            .collect();
         {
             let mut g = self.inner.lock();
             // Record it before the first update can arrive.
@@ -813,72 +749,34 @@ impl Socket {
         }
     }
 
-    /// connect() / sctp_connectx(). Blocks until the association is up
-    /// unless the descriptor is non-blocking (EINPROGRESS).
+    /// connect() / sctp_connectx(): starts an association and returns
+    /// its id; [`Socket::connect_status`] says when it is up.
     pub fn connect(&self, peers: &[SocketAddr]) -> Result<AssocId> {
         {
             let g = self.inner.lock();
-            if g.listening && self.style == Style::OneToOne {
-                return Err(libc::EISCONN);
-            }
             if self.style == Style::OneToOne {
+                if g.listening {
+                    return Err(libc::EISCONN);
+                }
                 if let Some(a) = g.assocs.values().next() {
                     return Err(if a.up { libc::EISCONN } else { libc::EALREADY });
                 }
             }
         }
-        let id = self.start_assoc(peers, None)?;
-        if fd_nonblocking(self.fd) {
-            return Err(libc::EINPROGRESS);
-        }
-        self.wait_up(id)?;
-        Ok(id)
+        self.start_assoc(peers, None)
     }
 
-    /// Like [`Socket::connect`] but returns the id even for non-blocking
-    /// sockets (sctp_connectx reports it with EINPROGRESS).
-    pub fn connectx(&self, peers: &[SocketAddr]) -> (Option<AssocId>, Result<()>) {
-        {
-            let g = self.inner.lock();
-            if self.style == Style::OneToOne {
-                if g.listening {
-                    return (None, Err(libc::EISCONN));
-                }
-                if let Some(a) = g.assocs.values().next() {
-                    return (None, Err(if a.up { libc::EISCONN } else { libc::EALREADY }));
-                }
-            }
-        }
-        let id = match self.start_assoc(peers, None) {
-            Ok(id) => id,
-            Err(e) => return (None, Err(e)),
-        };
-        if fd_nonblocking(self.fd) {
-            return (Some(id), Err(libc::EINPROGRESS));
-        }
-        (Some(id), self.wait_up(id))
-    }
-
-    fn wait_up(&self, id: AssocId) -> Result<()> {
-        loop {
-            {
-                let mut g = self.inner.lock();
-                match g.assocs.get(&id) {
-                    Some(a) if a.up => return Ok(()),
-                    Some(a) if a.state != AssocState::Closed => {}
-                    _ => {
-                        let e = std::mem::take(&mut g.so_error);
-                        self.refresh(&mut g);
-                        return Err(if e != 0 { e } else { libc::ECONNREFUSED });
-                    }
-                }
-            }
-            // Readiness changes when the association comes up or fails.
-            let mut p =
-                [libc::pollfd { fd: self.fd, events: libc::POLLOUT | libc::POLLIN, revents: 0 }];
-            match sys::poll(&mut p, 100) {
-                Ok(_) => {}
-                Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EINTR)),
+    /// Ok once association `id` is up, EINPROGRESS while it is being set
+    /// up, else why it failed (the pending SO_ERROR, taken).
+    pub fn connect_status(&self, id: AssocId) -> Result<()> {
+        let mut g = self.inner.lock();
+        match g.assocs.get(&id) {
+            Some(a) if a.up => Ok(()),
+            Some(a) if a.state != AssocState::Closed => Err(libc::EINPROGRESS),
+            _ => {
+                let e = std::mem::take(&mut g.so_error);
+                self.refresh(&mut g);
+                Err(if e != 0 { e } else { libc::ECONNREFUSED })
             }
         }
     }
@@ -929,8 +827,9 @@ impl Socket {
         }
     }
 
-    /// Sends one message. Returns the number of bytes accepted.
-    pub fn send(&self, data: Bytes, p: &SendParams, dontwait: bool) -> Result<usize> {
+    /// Sends one message. Returns the number of bytes accepted, or EAGAIN
+    /// while the send buffer has no room for it.
+    pub fn send(&self, data: Bytes, p: &SendParams) -> Result<usize> {
         use crate::abi::types::{
             SCTP_ABORT, SCTP_EOF, SCTP_SACK_IMMEDIATELY, SCTP_SENDALL, SCTP_UNORDERED,
         };
@@ -940,7 +839,7 @@ impl Socket {
             q.flags &= !SCTP_SENDALL;
             for id in ids {
                 q.assoc = Some(id);
-                let _ = self.send(data.clone(), &q, true);
+                let _ = self.send(data.clone(), &q);
             }
             return Ok(data.len());
         }
@@ -957,8 +856,6 @@ impl Socket {
             return Err(libc::EINVAL);
         }
         let len = data.len();
-        let timeout = self.inner.lock().opts.sndtimeo;
-        let nonblock = dontwait || fd_nonblocking(self.fd);
         let opt = SendOptions {
             stream_id: p.sid,
             ppid: p.ppid,
@@ -966,108 +863,91 @@ impl Socket {
             sack_immediately: p.flags & SCTP_SACK_IMMEDIATELY != 0,
             context: p.context,
         };
-        loop {
-            let (sndbuf, frag_off) = {
-                let g = self.inner.lock();
-                (g.opts.sndbuf, g.opts.disable_fragments)
-            };
-            let r = self.stack.with_assoc(id, |a, now| {
-                if frag_off
-                    && len > a.paths().iter().map(|p| p.mtu as usize).min().unwrap_or(1200) - 28
-                {
-                    return Err(libc::EMSGSIZE);
-                }
-                match a.state() {
-                    AssocState::CookieWait | AssocState::CookieEchoed | AssocState::Established => {
-                    }
-                    AssocState::Closed => return Err(libc::EPIPE),
-                    _ => return Err(libc::EPIPE),
-                }
-                let b = a.buffered_amount();
-                if b > 0 && b + len > sndbuf {
-                    return Ok(false);
-                }
-                match a.send(now, data.clone(), opt) {
-                    Ok(()) => Ok(true),
-                    Err(SendError::InvalidStream) => Err(libc::EINVAL),
-                    Err(SendError::Empty) => Err(libc::EINVAL),
-                    Err(SendError::Closed) | Err(SendError::ShuttingDown) => Err(libc::EPIPE),
-                }
-            });
-            match r {
-                None => return Err(libc::EPIPE),
-                Some(Err(e)) => return Err(e),
-                Some(Ok(true)) => return Ok(len),
-                Some(Ok(false)) => {
-                    if nonblock {
-                        return Err(libc::EAGAIN);
-                    }
-                    self.wait(libc::POLLOUT, timeout)?;
-                }
+        let (sndbuf, frag_off) = {
+            let g = self.inner.lock();
+            (g.opts.sndbuf, g.opts.disable_fragments)
+        };
+        let r = self.stack.with_assoc(id, |a, now| {
+            if frag_off && len > a.paths().iter().map(|p| p.mtu as usize).min().unwrap_or(1200) - 28
+            {
+                return Err(libc::EMSGSIZE);
             }
+            match a.state() {
+                AssocState::CookieWait | AssocState::CookieEchoed | AssocState::Established => {}
+                _ => return Err(libc::EPIPE),
+            }
+            // As Linux (sctp_sendmsg_to_asoc): a message waits only while
+            // the send buffer is full; any room takes it whole.
+            if a.buffered_amount() >= sndbuf {
+                return Err(libc::EAGAIN);
+            }
+            match a.send(now, data, opt) {
+                Ok(()) => Ok(len),
+                Err(SendError::InvalidStream) => Err(libc::EINVAL),
+                Err(SendError::Empty) => Err(libc::EINVAL),
+                Err(SendError::Closed) | Err(SendError::ShuttingDown) => Err(libc::EPIPE),
+            }
+        });
+        let r = r.unwrap_or(Err(libc::EPIPE));
+        if r == Err(libc::EAGAIN) {
+            // The socket's view of the buffer may lag the association's.
+            let mut g = self.inner.lock();
+            if let Some(i) = g.assocs.get_mut(&id) {
+                i.buffered = i.buffered.max(sndbuf);
+            }
+            self.refresh(&mut g);
         }
+        r
+    }
+
+    /// The send timeout and receive timeout (SO_SNDTIMEO, SO_RCVTIMEO) in
+    /// milliseconds, -1 for none: how long a blocking caller waits.
+    pub fn timeouts_ms(&self) -> (i64, i64) {
+        let g = self.inner.lock();
+        let ms = |d: Option<Duration>| {
+            d.map(|d| d.as_millis().min(i64::MAX as u128) as i64).unwrap_or(-1)
+        };
+        (ms(g.opts.sndtimeo), ms(g.opts.rcvtimeo))
     }
 
     // ----- receiving -------------------------------------------------------
 
-    /// Receives into `buf`. `peek` leaves the data queued.
-    pub fn recv(&self, buf: &mut [u8], peek: bool, dontwait: bool) -> Result<Recv> {
-        let cap = buf.len();
-        let mut sink: &mut [u8] = buf;
-        self.recv_with(cap, &mut sink, peek, dontwait)
-    }
-
-    /// Receives at most `cap` bytes into `sink` (straight into the
-    /// application's buffer, with no intermediate copy). `peek` leaves the
-    /// data queued; so does a sink error (EFAULT): nothing is lost.
-    pub fn recv_with(
-        &self,
-        cap: usize,
-        sink: &mut dyn Sink,
-        peek: bool,
-        dontwait: bool,
-    ) -> Result<Recv> {
-        let timeout = self.inner.lock().opts.rcvtimeo;
-        let nonblock = dontwait || fd_nonblocking(self.fd);
-        loop {
-            let mut g = self.inner.lock();
-            if let Some(r) = self.recv_locked(&mut g, cap, sink, peek) {
-                let r = match r {
-                    Ok(r) => r,
-                    Err(e) => {
-                        self.refresh(&mut g);
-                        return Err(e);
-                    }
-                };
-                let released = if peek { 0 } else { r.1 };
-                self.refresh(&mut g);
-                drop(g);
-                if released > 0 {
-                    let id = AssocId(r.0.assoc as u32);
-                    self.stack.with_assoc(id, |a, _| a.release(released));
+    /// Receives at most `cap` bytes into `sink`, or EAGAIN. `peek` leaves
+    /// the data queued; so does a sink error: nothing is lost.
+    pub fn recv_with(&self, cap: usize, sink: &mut dyn Sink, peek: bool) -> Result<Recv> {
+        let mut g = self.inner.lock();
+        if let Some(r) = self.recv_locked(&mut g, cap, sink, peek) {
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    self.refresh(&mut g);
+                    return Err(e);
                 }
-                return Ok(r.0);
-            }
-            if g.so_error != 0 && self.style == Style::OneToOne {
-                let e = std::mem::take(&mut g.so_error);
-                self.refresh(&mut g);
-                return Err(e);
-            }
-            if self.style == Style::OneToOne && (g.eof || g.shut_rd) {
-                return Ok(Recv::default());
-            }
-            if self.peeled && g.assocs.values().all(|a| a.state == AssocState::Closed) {
-                return Err(libc::ENOTCONN);
-            }
-            if self.style == Style::OneToOne && g.assocs.is_empty() && !g.listening {
-                return Err(libc::ENOTCONN);
-            }
+            };
+            let released = if peek { 0 } else { r.1 };
+            self.refresh(&mut g);
             drop(g);
-            if nonblock {
-                return Err(libc::EAGAIN);
+            if released > 0 {
+                let id = AssocId(r.0.assoc as u32);
+                self.stack.with_assoc(id, |a, _| a.release(released));
             }
-            self.wait(libc::POLLIN, timeout)?;
+            return Ok(r.0);
         }
+        if g.so_error != 0 && self.style == Style::OneToOne {
+            let e = std::mem::take(&mut g.so_error);
+            self.refresh(&mut g);
+            return Err(e);
+        }
+        if self.style == Style::OneToOne && (g.eof || g.shut_rd) {
+            return Ok(Recv::default());
+        }
+        if self.peeled && g.assocs.values().all(|a| a.state == AssocState::Closed) {
+            return Err(libc::ENOTCONN);
+        }
+        if self.style == Style::OneToOne && g.assocs.is_empty() && !g.listening {
+            return Err(libc::ENOTCONN);
+        }
+        Err(libc::EAGAIN)
     }
 
     /// Takes what is queued under the lock. Returns the result and the
@@ -1282,37 +1162,48 @@ impl Socket {
 
     /// The last descriptor was closed: shut down or abort (SO_LINGER 0)
     /// every association, stop listening, free the port.
-    fn close_now(&self) {
-        let (ids, linger, lport, listening) = {
+    /// The last application descriptor was closed: shut down or abort
+    /// (SO_LINGER 0, unread data) every association, stop listening, free
+    /// the port. Lingering (SO_LINGER with a timeout) is the library's: it
+    /// asks [`Socket::lingering`] until the associations are gone.
+    pub fn close_now(&self) {
+        let (lport, listening, closed) = {
             let g = self.inner.lock();
-            (g.assocs.keys().copied().collect::<Vec<_>>(), g.opts.linger, g.lport, g.listening)
+            (g.lport, g.listening, g.closed)
         };
+        if closed {
+            return;
+        }
         if listening {
             self.stack.unlisten(lport);
         }
         self.close_associations();
         self.inner.lock().closed = true;
-        // SO_LINGER with a timeout: wait for the shutdowns to finish.
-        if let Some(d) = linger.filter(|d| !d.is_zero()) {
-            let end = std::time::Instant::now() + d;
-            while std::time::Instant::now() < end {
-                let live = ids
-                    .iter()
-                    .any(|id| self.stack.inspect(*id, |a| !a.is_closed()).unwrap_or(false));
-                if !live {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
         if lport != 0 {
             self.stack.release_port(lport);
         }
-        let _ = sys::close(self.peer_fd);
+        let _ = sys::epoll_del(self.epfd, self.dfd());
     }
 
-    /// sctp_peeloff(): moves association `id` to a new one-to-one socket.
-    pub fn peeloff(&self, id: AssocId, nonblock: bool, cloexec: bool) -> Result<c_int> {
+    /// Whether an association of this socket is still shutting down.
+    pub fn lingering(&self) -> bool {
+        let ids: Vec<AssocId> = self.inner.lock().assocs.keys().copied().collect();
+        ids.iter().any(|id| self.stack.inspect(*id, |a| !a.is_closed()).unwrap_or(false))
+    }
+
+    /// SO_LINGER's timeout, if one is set and not zero.
+    pub fn linger(&self) -> Option<Duration> {
+        self.inner.lock().opts.linger.filter(|d| !d.is_zero())
+    }
+
+    /// sctp_peeloff(): moves association `id` to a new one-to-one socket
+    /// described by `n`.
+    pub fn peeloff(
+        &self,
+        id: AssocId,
+        n: NewSocket,
+        nonblock: bool,
+    ) -> Result<(Arc<Socket>, OwnedFd)> {
         if self.style != Style::OneToMany {
             return Err(libc::EINVAL);
         }
@@ -1335,20 +1226,30 @@ impl Socket {
             self.refresh(&mut g);
             (info, items, g.opts.clone(), g.lport, g.laddrs.clone())
         };
-        let fd = Socket::create_as(self.family, Style::OneToOne, true, nonblock, cloexec)?;
-        let Some(ns) = get(fd) else { return Err(libc::EBADF) };
+        let (ns, app) = match Socket::create(&self.stack, n, nonblock) {
+            Ok(x) => x,
+            Err(e) => {
+                let mut g = self.inner.lock();
+                g.assocs.insert(id, info);
+                for it in items.into_iter().rev() {
+                    g.rxq.push_front(it);
+                }
+                self.refresh(&mut g);
+                return Err(e);
+            }
+        };
         {
-            let mut n = ns.inner.lock();
-            n.opts = opts;
-            n.lport = lport;
+            let mut nn = ns.inner.lock();
+            nn.opts = opts;
+            nn.lport = lport;
             let _ = self.stack.bind_port(lport, true);
-            n.laddrs = laddrs;
-            n.assocs.insert(id, info);
-            n.rxq = items;
-            ns.refresh(&mut n);
+            nn.laddrs = laddrs;
+            nn.assocs.insert(id, info);
+            nn.rxq = items;
+            ns.refresh(&mut nn);
         }
         self.stack.set_owner(id, ns.weak_owner());
-        Ok(fd)
+        Ok((ns, app))
     }
 
     /// The association id of a one-to-one socket, or `id` itself.
@@ -1621,6 +1522,93 @@ impl Socket {
             if let Some(bytes) = notify::build(ev, ctx) {
                 g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
             }
+        }
+    }
+}
+
+/// The PPID travels in the byte order the application wrote it (Linux
+/// copies the four bytes unchanged onto the wire).
+pub fn ppid_in(user: u32) -> u32 {
+    u32::from_be(user)
+}
+pub fn ppid_out(core: u32) -> u32 {
+    core.to_be()
+}
+
+impl Socket {
+    /// The SCTP ancillary data a receive returns, per the socket's
+    /// options, in Linux's order (sctp_recvmsg: NXTINFO, RCVINFO, then
+    /// SNDRCV), as (cmsg_type, struct bytes).
+    pub fn recv_cmsgs(&self, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
+        use crate::abi::types as t;
+        use core::mem::offset_of;
+        let mut out = Vec::new();
+        let (io_event, rcvinfo, context) = {
+            let g = self.inner.lock();
+            (g.opts.events.on(t::SCTP_DATA_IO_EVENT), g.opts.recvrcvinfo, g.opts.context)
+        };
+        if r.notification {
+            return out;
+        }
+        let Some(i) = &r.info else { return out };
+        let uflag = if i.unordered { t::SCTP_UNORDERED } else { 0 };
+        let w = |v: &mut Vec<u8>, o: usize, b: &[u8]| v[o..o + b.len()].copy_from_slice(b);
+        if io_event {
+            let mut v = vec![0u8; std::mem::size_of::<t::sctp_sndrcvinfo>()];
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_stream), &i.stream_id.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ssn), &i.ssn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_flags), &uflag.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), &ppid_out(i.ppid).to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_context), &context.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_tsn), &i.tsn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_cumtsn), &i.cum_tsn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_sndrcvinfo, sinfo_assoc_id), &r.assoc.to_ne_bytes());
+            out.push((t::SCTP_SNDRCV, v));
+        }
+        if rcvinfo {
+            let mut v = vec![0u8; std::mem::size_of::<t::sctp_rcvinfo>()];
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_sid), &i.stream_id.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ssn), &i.ssn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_flags), &uflag.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_ppid), &ppid_out(i.ppid).to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_tsn), &i.tsn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_cumtsn), &i.cum_tsn.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_context), &context.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_rcvinfo, rcv_assoc_id), &r.assoc.to_ne_bytes());
+            out.push((t::SCTP_RCVINFO, v));
+        }
+        if let Some((sid, flags, ppid, len, assoc)) = r.next {
+            let mut v = vec![0u8; std::mem::size_of::<t::sctp_nxtinfo>()];
+            w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_sid), &sid.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_flags), &flags.to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_ppid), &ppid_out(ppid).to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_length), &(len as u32).to_ne_bytes());
+            w(&mut v, offset_of!(t::sctp_nxtinfo, nxt_assoc_id), &assoc.to_ne_bytes());
+            out.push((t::SCTP_NXTINFO, v));
+        }
+        out.reverse();
+        out
+    }
+
+    /// The parameters of a send: the application's, or the socket's
+    /// defaults (SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO).
+    pub fn send_params(&self, req: &crate::ipc::SendReq) -> SendParams {
+        let (sid, flags, ppid, context, assoc) = match &req.info {
+            Some(i) => (i.sid, i.flags, i.ppid, i.context, i.assoc),
+            None => {
+                let g = self.inner.lock();
+                let d = g.opts.snd;
+                (d.sid, d.flags, d.ppid, d.context, 0)
+            }
+        };
+        SendParams {
+            sid,
+            flags,
+            ppid: ppid_in(ppid),
+            context,
+            assoc: (assoc != 0).then_some(AssocId(assoc as u32)),
+            to: req.to.clone(),
+            init: req.init.map(|(o, i, _, _)| (o, i)),
         }
     }
 }

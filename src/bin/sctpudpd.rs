@@ -1,0 +1,82 @@
+//! sctpudpd: the host stack. The library starts it on demand (the first
+//! SCTP socket of an instance); it serves every process of the host that
+//! uses the same instance (UDP port) and exits when idle.
+//!
+//!   sctpudpd [--instance NAME] [--port N] [--idle-exit SECONDS]
+//!            [--status-fd FD] [--foreground]
+//!
+//! `SCTPUDP_LOG` sets the log level; logs go to `SCTPUDP_DAEMON_LOG` (a
+//! file, appended to) or nowhere.
+
+use std::os::raw::c_int;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+fn usage() -> ! {
+    eprintln!("usage: sctpudpd [--instance NAME] [--port N] [--idle-exit SECONDS] [--status-fd FD] [--foreground]");
+    std::process::exit(2)
+}
+
+fn main() {
+    sctpudp::IN_STACK.store(true, Ordering::Relaxed);
+    let mut port: u16 = 9899;
+    let mut instance: Option<String> = None;
+    let mut idle =
+        std::env::var("SCTPUDP_IDLE_EXIT").ok().and_then(|v| v.parse().ok()).unwrap_or(10u64);
+    let mut status_fd: Option<c_int> = None;
+    let mut foreground = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--port" => port = val().parse().unwrap_or_else(|_| usage()),
+            "--instance" => instance = Some(val()),
+            "--idle-exit" => idle = val().parse().unwrap_or_else(|_| usage()),
+            "--status-fd" => status_fd = Some(val().parse().unwrap_or_else(|_| usage())),
+            "--foreground" => foreground = true,
+            _ => usage(),
+        }
+    }
+    let instance = instance.unwrap_or_else(|| port.to_string());
+    if !foreground {
+        // Detach: the first process exits at once (its parent reaps it);
+        // the second leads a session of its own.
+        // SAFETY: fork in a single-threaded process; the child continues
+        // with ordinary code.
+        match unsafe { libc::fork() } {
+            -1 => std::process::exit(1),
+            0 => {
+                // SAFETY: setsid has no preconditions.
+                unsafe { libc::setsid() };
+            }
+            _ => std::process::exit(0),
+        }
+        redirect_stderr();
+        // SAFETY: chdir to a NUL-terminated path; umask takes a mode.
+        unsafe {
+            libc::chdir(c"/".as_ptr());
+        }
+    }
+    let cfg =
+        sctpudp::stack::Config { instance, port, idle_exit: Duration::from_secs(idle), status_fd };
+    std::process::exit(sctpudp::stack::run(cfg));
+}
+
+/// stderr to `SCTPUDP_DAEMON_LOG`, else to /dev/null: the stack outlives
+/// the program that started it and must not write to its terminal.
+fn redirect_stderr() {
+    let path = std::env::var("SCTPUDP_DAEMON_LOG").unwrap_or_else(|_| "/dev/null".into());
+    let Ok(c) = std::ffi::CString::new(path) else { return };
+    // SAFETY: open a NUL-terminated path; dup2 onto stderr; close ours.
+    unsafe {
+        let fd = libc::open(
+            c.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_CLOEXEC,
+            0o644,
+        );
+        if fd >= 0 {
+            libc::dup2(fd, 2);
+            libc::close(fd);
+        }
+    }
+}
