@@ -19,7 +19,7 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop deps clippy clean
+.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop test-host deps clippy clean
 
 all: build
 
@@ -58,7 +58,7 @@ demo: stage
 deps:
 	sh scripts/deps.sh
 
-test: deps test-rust test-c test-preload test-interop
+test: deps test-rust test-c test-preload test-interop test-host
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -75,6 +75,11 @@ test-c: stage
 # Unmodified lksctp-tools programs under LD_PRELOAD (installs lksctp-tools).
 test-preload: stage
 	bash preload-tests/run.sh
+
+# One host stack shared by every process: namespaces of its own per case,
+# fork/exec/SCM_RIGHTS, SIGKILL, ports, hostile clients, sctpudp-stat.
+test-host: stage
+	bash host-tests/run.sh
 
 # usrsctp in both directions, every packet checked by tshark (installs
 # libusrsctp and tshark).

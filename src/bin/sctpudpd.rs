@@ -38,6 +38,9 @@ fn main() {
         }
     }
     let instance = instance.unwrap_or_else(|| port.to_string());
+    // Whatever descriptors the starting program left open (pipes of a
+    // shell waiting for end-of-file, sockets) are not the stack's.
+    close_inherited(status_fd);
     if !foreground {
         // Detach: the first process exits at once (its parent reaps it);
         // the second leads a session of its own.
@@ -60,6 +63,21 @@ fn main() {
     let cfg =
         sctpudp::stack::Config { instance, port, idle_exit: Duration::from_secs(idle), status_fd };
     std::process::exit(sctpudp::stack::run(cfg));
+}
+
+/// Closes every descriptor above stderr except `keep`.
+fn close_inherited(keep: Option<c_int>) {
+    let fds: Vec<c_int> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(d) => d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in fds {
+        if fd > 2 && Some(fd) != keep {
+            // SAFETY: closing descriptors this process does not use; the
+            // directory iterator's own is already closed.
+            unsafe { libc::close(fd) };
+        }
+    }
 }
 
 /// stderr to `SCTPUDP_DAEMON_LOG`, else to /dev/null: the stack outlives

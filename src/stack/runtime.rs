@@ -28,9 +28,20 @@ pub trait Owner: Send + Sync {
     /// ([`Association::take`]), and update readiness. Must not call back
     /// into the stack for the same association.
     fn on_update(&self, id: AssocId, a: &mut Association);
-    /// A new association arrived on a port this owner listens on. Return
-    /// false to refuse it (it is then aborted).
-    fn on_accept(&self, id: AssocId) -> bool;
+    /// A new association arrived (its COOKIE ECHO) on a port this owner
+    /// listens on: take it, refuse it, or not yet.
+    fn on_accept(&self, id: AssocId) -> Admit;
+}
+
+/// What a listener says to a new association.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    Yes,
+    /// Refused: it is aborted.
+    No,
+    /// Not now (the accept queue is full): the COOKIE ECHO is dropped as
+    /// if lost, and the peer's retransmission of it tries again.
+    Later,
 }
 
 /// One association and who receives its output.
@@ -817,27 +828,32 @@ fn on_datagram(
         Some(DatagramEvent::NewAssoc(id, a, inc)) => {
             let port = a.local_port();
             let owner = st.listeners.lock().get(&port).cloned();
-            let Some(owner) = owner.and_then(|w| w.upgrade().map(|o| (w, o))) else {
-                let mut a = *a;
-                a.abort(now, Bytes::new());
-                send_all(st, &mut a, now);
-                while let Some(ev) = a.poll_endpoint_event() {
-                    st.ep.lock().handle_event(id, ev);
+            let owner = owner.and_then(|w| w.upgrade().map(|o| (w, o)));
+            let admit = owner.as_ref().map_or(Admit::No, |o| o.1.on_accept(id));
+            match (admit, owner) {
+                (Admit::Yes, Some(owner)) => {
+                    let slot = Arc::new(Slot {
+                        assoc: Mutex::new(*a),
+                        owner: Mutex::new(owner.0),
+                        deadline: AtomicU64::new(NO_DEADLINE),
+                    });
+                    st.assocs.write().insert(id, slot.clone());
+                    let mut g = slot.assoc.lock();
+                    g.handle(now, inc);
+                    st.drive(id, &slot, &mut g);
                 }
-                return;
-            };
-            let slot = Arc::new(Slot {
-                assoc: Mutex::new(*a),
-                owner: Mutex::new(owner.0),
-                deadline: AtomicU64::new(NO_DEADLINE),
-            });
-            st.assocs.write().insert(id, slot.clone());
-            let mut g = slot.assoc.lock();
-            g.handle(now, inc);
-            if !owner.1.on_accept(id) {
-                g.abort(now, Bytes::new());
+                (Admit::Later, _) => {
+                    st.ep.lock().handle_event(id, EndpointEvent::Drained);
+                }
+                _ => {
+                    let mut a = *a;
+                    a.abort(now, Bytes::new());
+                    send_all(st, &mut a, now);
+                    while let Some(ev) = a.poll_endpoint_event() {
+                        st.ep.lock().handle_event(id, ev);
+                    }
+                }
             }
-            st.drive(id, &slot, &mut g);
         }
     }
 }

@@ -15,7 +15,7 @@
 pub mod notify;
 mod opts_support;
 
-use super::runtime::{Owner, Stack};
+use super::runtime::{Admit, Owner, Stack};
 use crate::proto::assoc::{
     AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions,
 };
@@ -1152,6 +1152,11 @@ impl Socket {
             let has_unread = unread.contains(&id);
             let _ = self.stack.with_assoc(id, |a, now| {
                 if abort || has_unread || a.readable() {
+                    crate::log::debug!(
+                        "socket {} closes assoc {}: abort (linger 0 {abort}, unread {has_unread})",
+                        self.id,
+                        id.0
+                    );
                     a.abort(now, Bytes::new());
                 } else {
                     a.shutdown(now);
@@ -1343,13 +1348,18 @@ pub fn unmap(ip: IpAddr) -> IpAddr {
 }
 
 impl Owner for Socket {
-    fn on_accept(&self, id: AssocId) -> bool {
+    fn on_accept(&self, id: AssocId) -> Admit {
         let mut g = self.inner.lock();
         if g.closed || !g.listening {
-            return false;
+            return Admit::No;
         }
+        // Linux answers an INIT to a full accept queue with ABORT
+        // (sk_acceptq_is_full). Here one stack sets up associations for
+        // every process of the host, and a burst of them can complete
+        // before the listening process is scheduled to accept: the COOKIE
+        // ECHO is dropped instead, and its retransmission tries again.
         if self.style == Style::OneToOne && g.accept_q.len() > g.backlog.max(1) {
-            return false;
+            return Admit::Later;
         }
         g.assocs.insert(
             id,
@@ -1369,7 +1379,7 @@ impl Owner for Socket {
             g.accept_q.push_back(id);
             self.refresh(&mut g);
         }
-        true
+        Admit::Yes
     }
 
     fn on_update(&self, id: AssocId, a: &mut Association) {
