@@ -1,0 +1,116 @@
+#!/bin/bash
+# scripts/bench.sh: sctpudp against its 0.1.0 release and raw UDP, in one
+# run on this machine (make bench). Timing belongs here, never in a test.
+#
+# Builds benches/sctpbench.c against this tree's library (build/prefix) and
+# against sctpudp 0.1.0 (the last commit before the host stack, built from
+# a git worktree under build/bench/v0.1), then runs every figure for each,
+# alternating, ROUNDS times, and prints the median of each with the ratio.
+#
+#   ROUNDS=2 SECS=4 bash scripts/bench.sh
+#
+# 0.1.0 ran one stack per process (client and server on two UDP ports);
+# this tree runs one host stack, which client and server share (a private
+# instance on a free UDP port, as users on one host get).
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/build/bench
+mkdir -p "$out"
+ROUNDS=${ROUNDS:-2}
+SECS=${SECS:-4}
+V01=${V01:-4fd0c2c}
+
+say() { echo "bench: $*" >&2; }
+
+[ -e "$root/build/prefix/lib/libsctpudp.so" ] || make -C "$root" stage >"$out/stage.log" 2>&1
+cc -O2 -Wall "$root/benches/sctpbench.c" -o "$out/sctpbench" \
+	-I"$root/build/prefix/include/sctpudp" -L"$root/build/prefix/lib" -lsctpudp \
+	-Wl,-rpath,"$root/build/prefix/lib" || exit 1
+
+# sctpudp 0.1.0, from git.
+v01=$out/v0.1
+if [ ! -e "$v01/build/prefix/lib/libsctpudp.so" ]; then
+	say "building sctpudp 0.1.0 ($V01) in $v01"
+	rm -rf "$v01"
+	git -C "$root" worktree prune
+	git -C "$root" worktree add -f --detach "$v01" "$V01" >"$out/v01.log" 2>&1 &&
+		make -C "$v01" stage >>"$out/v01.log" 2>&1 || { say "0.1.0 did not build (see $out/v01.log)"; v01=; }
+fi
+if [ -n "$v01" ]; then
+	cc -O2 -Wall "$root/benches/sctpbench.c" -o "$out/sctpbench-0.1" \
+		-I"$v01/build/prefix/include/sctpudp" -L"$v01/build/prefix/lib" -lsctpudp \
+		-Wl,-rpath,"$v01/build/prefix/lib" || v01=
+fi
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 0)); print(s.getsockname()[1])'
+}
+
+# run STACK ARGS...: one figure; prints its value (and p99 for round trips).
+run() {
+	local stack=$1
+	shift
+	local p q
+	p=$(free_port)
+	q=$(free_port)
+	case $stack in
+	new) SCTPUDP_UDP_PORT=$p "$out/sctpbench" "$@" ;;
+	v0.1) SCTPUDP_UDP_PORT=$p SCTPUDP_REMOTE_UDP_PORT=$q SERVER_SCTPUDP_UDP_PORT=$q \
+		SERVER_SCTPUDP_REMOTE_UDP_PORT=$p "$out/sctpbench-0.1" "$@" ;;
+	udp) "$out/sctpbench" "$@" ;;
+	esac 2>>"$out/errors.log" | sed -n 's/^RESULT [^ ]* //p'
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
+
+declare -A res
+figures=(
+	"bulk-100-nodelay|bulk 100 $SECS nodelay|MB/s"
+	"bulk-1000-nodelay|bulk 1000 $SECS nodelay|MB/s"
+	"bulk-100|bulk 100 $SECS|MB/s"
+	"bulk-1000|bulk 1000 $SECS|MB/s"
+	"bulk-65536|bulk 65536 $SECS|MB/s"
+	"pingpong-64|pingpong 64 20000|us"
+	"setup|setup 1000|assoc/s"
+)
+stacks=(new)
+[ -n "$v01" ] && stacks+=(v0.1)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for f in "${figures[@]}"; do
+		IFS='|' read -r name args unit <<<"$f"
+		for s in "${stacks[@]}"; do
+			# shellcheck disable=SC2086
+			v=$(run "$s" $args)
+			res[$name/$s]+="${v%% *} "
+			[ "$unit" = us ] && res[$name/$s/p99]+="$(echo "$v" | awk '{ print $4 }') "
+		done
+	done
+	v=$(run udp udp-bulk "$SECS")
+	res[udp-bulk]+="${v%% *} "
+	v=$(run udp udp-pingpong 64 20000)
+	res[udp-pp]+="${v%% *} "
+	res[udp-pp/p99]+="$(echo "$v" | awk '{ print $4 }') "
+done
+
+med() { echo "${res[$1]:-}" | tr ' ' '\n' | grep . | median; }
+ratio() { awk -v a="$1" -v b="$2" -v inv="$3" 'BEGIN { if (a == "-" || b == "-" || a == 0 || b == 0) print "-"; else printf "%.2fx", inv ? b / a : a / b }'; }
+
+echo
+echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); median of $ROUNDS rounds, ${SECS} s per bulk figure"
+echo
+echo "| workload | sctpudp (host stack) | sctpudp 0.1.0 | ratio |"
+echo "|---|---|---|---|"
+for f in "${figures[@]}"; do
+	IFS='|' read -r name args unit <<<"$f"
+	a=$(med "$name/new")
+	b=$(med "$name/v0.1")
+	if [ "$unit" = us ]; then
+		printf '| %s, median (p99) | %s us (%s) | %s us (%s) | %s |\n' "$name" "$a" "$(med "$name/new/p99")" "$b" "$(med "$name/v0.1/p99")" "$(ratio "$a" "$b" 1)"
+	else
+		printf '| %s | %s %s | %s %s | %s |\n' "$name" "$a" "$unit" "$b" "$unit" "$(ratio "$a" "$b" 0)"
+	fi
+done
+echo "| raw UDP, 1472-byte datagrams (sendmmsg/recvmmsg) | $(med udp-bulk) MB/s | | |"
+echo "| raw UDP 64-byte ping-pong, median (p99) | $(med udp-pp) us ($(med udp-pp/p99)) | | |"
+echo
+echo "ratio: throughput and setup rate host stack / 0.1.0; round trips 0.1.0 / host stack (above 1: the host stack is faster)"
