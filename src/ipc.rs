@@ -58,6 +58,9 @@ pub fn parse_sock_name(name: &[u8]) -> Option<(String, u64, u64)> {
 
 pub type Errno = i32;
 
+/// The RFC 6951 port: the default local and remote encapsulation port.
+pub const DEFAULT_UDP_PORT: u16 = 9899;
+
 // ----- encoding ---------------------------------------------------------------
 
 /// Appends little-endian fields to a buffer.

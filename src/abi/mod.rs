@@ -43,6 +43,59 @@ pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
     }
 }
 
+/// Runs the whole body of an exported function: a panic anywhere in it
+/// (even on the path that passes a call on to libc) becomes -1 with EIO
+/// instead of unwinding into C.
+pub fn guard<T>(fail: T, f: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => {
+            crate::log::log(
+                crate::log::Level::Error,
+                "internal error (panic) caught at the C boundary",
+            );
+            set_errno(libc::EIO);
+            fail
+        }
+    }
+}
+
+/// Whether lksctp-tools' libwithsctp (which turns TCP sockets into SCTP
+/// ones) is loaded in the process: 0 unknown, 1 no, 2 yes.
+static WITHSCTP: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// libwithsctp reaches libc's socket() through dlopen("libc.so.6"), past
+/// any preloaded library, so it cannot hand its SCTP sockets to us. When
+/// it is preloaded after sctpudp (`LD_PRELOAD="libsctpudp.so
+/// libwithsctp.so.1"`), our socket() runs first and does its mapping
+/// itself: a TCP stream socket becomes an SCTP one-to-one socket.
+pub fn withsctp_loaded() -> bool {
+    use std::sync::atomic::Ordering;
+    match WITHSCTP.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            // SAFETY: RTLD_NOLOAD only looks the library up; the name is
+            // NUL-terminated.
+            let h = unsafe {
+                libc::dlopen(c"libwithsctp.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD)
+            };
+            let yes = !h.is_null();
+            if yes {
+                // SAFETY: `h` came from dlopen above (which took a reference).
+                unsafe { libc::dlclose(h) };
+            }
+            WITHSCTP.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// What `sctp_setsockopt` copies in at most:
+/// `PAGE_ALIGN(USHRT_MAX + sizeof(__u16) * sizeof(struct sctp_reset_streams))`.
+pub const MAX_SET_LEN: usize =
+    (65535 + 2 * core::mem::size_of::<types::sctp_reset_streams>() + 4095) & !4095;
+
 /// Size of the sockaddr for `family`, or None.
 pub fn addr_len(family: c_int) -> Option<usize> {
     match family {
@@ -134,11 +187,30 @@ pub fn read_packed_addrs(
     Ok(v)
 }
 
+/// Writes a `struct sockaddr_in`/`sockaddr_in6` at `off` (room for a
+/// sockaddr_storage is assumed).
+pub fn put_sockaddr(b: &mut [u8], off: usize, a: &SocketAddr) {
+    match a {
+        SocketAddr::V4(v4) => {
+            b[off..off + 2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            b[off + 2..off + 4].copy_from_slice(&v4.port().to_be_bytes());
+            b[off + 4..off + 8].copy_from_slice(&v4.ip().octets());
+        }
+        SocketAddr::V6(v6) => {
+            b[off..off + 2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            b[off + 2..off + 4].copy_from_slice(&v6.port().to_be_bytes());
+            b[off + 4..off + 8].copy_from_slice(&v6.flowinfo().to_ne_bytes());
+            b[off + 8..off + 24].copy_from_slice(&v6.ip().octets());
+            b[off + 24..off + 28].copy_from_slice(&v6.scope_id().to_ne_bytes());
+        }
+    }
+}
+
 /// Encodes an address as the bytes of a sockaddr_in/in6.
 pub fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
     let mut b =
         vec![0u8; addr_len(if a.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 }).unwrap_or(16)];
-    crate::stack::sock::notify::put_sockaddr(&mut b, 0, a);
+    put_sockaddr(&mut b, 0, a);
     b
 }
 

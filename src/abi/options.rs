@@ -21,8 +21,7 @@ type R<T> = Result<T, c_int>;
 /// option's input struct fits).
 const MAX_GET_INPUT: usize = 4096;
 
-/// What `sctp_setsockopt` copies in at most (see `stack::options`).
-const MAX_SET_LEN: usize = crate::stack::options::MAX_SET_LEN;
+use super::MAX_SET_LEN;
 
 fn handle(fd: c_int) -> R<std::sync::Arc<Handle>> {
     client::get(fd).ok_or(libc::EBADF)
@@ -175,7 +174,7 @@ pub fn setsockopt(
             // A TCP program carried over SCTP (libwithsctp preloaded): as
             // libwithsctp does, TCP_NODELAY becomes SCTP_NODELAY and other
             // TCP options are accepted and ignored.
-            libc::IPPROTO_TCP if crate::preload::withsctp_loaded() => {
+            libc::IPPROTO_TCP if super::withsctp_loaded() => {
                 if name != libc::TCP_NODELAY {
                     return Ok(0);
                 }

@@ -94,7 +94,7 @@ pub fn default_instance() -> Result<Arc<Instance>> {
         v as u16
     } else {
         match env_port("SCTPUDP_UDP_PORT") {
-            Ok(p) => p.unwrap_or(crate::stack::runtime::DEFAULT_UDP_PORT),
+            Ok(p) => p.unwrap_or(ipc::DEFAULT_UDP_PORT),
             Err(e) => {
                 log(Level::Error, &e);
                 return Err(libc::EINVAL);

@@ -11,7 +11,7 @@
 
 pub mod real;
 
-use crate::abi::{self, boundary, mem, ops, options};
+use crate::abi::{self, boundary, guard, mem, ops, options};
 use crate::client::{self, Handle};
 use real::*;
 use std::os::raw::{c_int, c_ulong, c_void};
@@ -37,122 +37,99 @@ fn get(fd: c_int) -> Option<std::sync::Arc<Handle>> {
     client::get(fd)
 }
 
-/// Whether lksctp-tools' libwithsctp (which turns TCP sockets into SCTP
-/// ones) is loaded in the process: 0 unknown, 1 no, 2 yes.
-static WITHSCTP: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
-
-/// libwithsctp reaches libc's socket() through dlopen("libc.so.6"), past
-/// any preloaded library, so it cannot hand its SCTP sockets to us. When
-/// it is preloaded after sctpudp (`LD_PRELOAD="libsctpudp.so
-/// libwithsctp.so.1"`), our socket() runs first and does its mapping
-/// itself: a TCP stream socket becomes an SCTP one-to-one socket.
-pub(crate) fn withsctp_loaded() -> bool {
-    use std::sync::atomic::Ordering;
-    match WITHSCTP.load(Ordering::Relaxed) {
-        1 => false,
-        2 => true,
-        _ => {
-            // SAFETY: RTLD_NOLOAD only looks the library up; the name is
-            // NUL-terminated.
-            let h = unsafe {
-                libc::dlopen(c"libwithsctp.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD)
-            };
-            let yes = !h.is_null();
-            if yes {
-                // SAFETY: `h` came from dlopen above (which took a reference).
-                unsafe { libc::dlclose(h) };
-            }
-            WITHSCTP.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
-}
-
 /// socket(2): IPPROTO_SCTP with SOCK_STREAM or SOCK_SEQPACKET makes an
 /// emulated SCTP socket.
 #[no_mangle]
 pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
-    let inet = domain == libc::AF_INET || domain == libc::AF_INET6;
-    let stream = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) == libc::SOCK_STREAM;
-    let protocol = if inet
-        && stream
-        && (protocol == 0 || protocol == libc::IPPROTO_TCP)
-        && withsctp_loaded()
-    {
-        abi::types::IPPROTO_SCTP
-    } else {
-        protocol
-    };
-    if protocol == abi::types::IPPROTO_SCTP && inet {
-        let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-        let one_to_many = match base {
-            libc::SOCK_STREAM => false,
-            libc::SOCK_SEQPACKET => true,
-            _ => {
-                abi::set_errno(libc::ESOCKTNOSUPPORT);
-                return -1;
-            }
+    guard(-1, || {
+        let inet = domain == libc::AF_INET || domain == libc::AF_INET6;
+        let stream = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) == libc::SOCK_STREAM;
+        let protocol = if inet
+            && stream
+            && (protocol == 0 || protocol == libc::IPPROTO_TCP)
+            && abi::withsctp_loaded()
+        {
+            abi::types::IPPROTO_SCTP
+        } else {
+            protocol
         };
-        return boundary(-1, || {
-            client::socket(
-                domain,
-                one_to_many,
-                ty & libc::SOCK_NONBLOCK != 0,
-                ty & libc::SOCK_CLOEXEC != 0,
-            )
-        });
-    }
-    next!(
-        SOCKET,
-        fn(c_int, c_int, c_int) -> c_int,
-        (domain, ty, protocol),
-        libc::syscall(libc::SYS_socket, domain, ty, protocol)
-    )
+        if protocol == abi::types::IPPROTO_SCTP && inet {
+            let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+            let one_to_many = match base {
+                libc::SOCK_STREAM => false,
+                libc::SOCK_SEQPACKET => true,
+                _ => {
+                    abi::set_errno(libc::ESOCKTNOSUPPORT);
+                    return -1;
+                }
+            };
+            return boundary(-1, || {
+                client::socket(
+                    domain,
+                    one_to_many,
+                    ty & libc::SOCK_NONBLOCK != 0,
+                    ty & libc::SOCK_CLOEXEC != 0,
+                )
+            });
+        }
+        next!(
+            SOCKET,
+            fn(c_int, c_int, c_int) -> c_int,
+            (domain, ty, protocol),
+            libc::syscall(libc::SYS_socket, domain, ty, protocol)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn bind(fd: c_int, addr: Sa, len: Len) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let (a, _) = abi::read_sockaddr(addr, len as usize)?;
-            client::bind(fd, &s, &[a], true).map(|_| 0)
-        });
-    }
-    next!(
-        BIND,
-        fn(c_int, Sa, Len) -> c_int,
-        (fd, addr, len),
-        libc::syscall(libc::SYS_bind, fd, addr, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let (a, _) = abi::read_sockaddr(addr, len as usize)?;
+                client::bind(fd, &s, &[a], true).map(|_| 0)
+            });
+        }
+        next!(
+            BIND,
+            fn(c_int, Sa, Len) -> c_int,
+            (fd, addr, len),
+            libc::syscall(libc::SYS_bind, fd, addr, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn connect(fd: c_int, addr: Sa, len: Len) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let (a, _) = abi::read_sockaddr(addr, len as usize)?;
-            client::connect(fd, &s, &[a]).1.map(|_| 0)
-        });
-    }
-    next!(
-        CONNECT,
-        fn(c_int, Sa, Len) -> c_int,
-        (fd, addr, len),
-        libc::syscall(libc::SYS_connect, fd, addr, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let (a, _) = abi::read_sockaddr(addr, len as usize)?;
+                client::connect(fd, &s, &[a]).1.map(|_| 0)
+            });
+        }
+        next!(
+            CONNECT,
+            fn(c_int, Sa, Len) -> c_int,
+            (fd, addr, len),
+            libc::syscall(libc::SYS_connect, fd, addr, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || client::listen(fd, &s, backlog).map(|_| 0));
-    }
-    next!(
-        LISTEN,
-        fn(c_int, c_int) -> c_int,
-        (fd, backlog),
-        libc::syscall(libc::SYS_listen, fd, backlog)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || client::listen(fd, &s, backlog).map(|_| 0));
+        }
+        next!(
+            LISTEN,
+            fn(c_int, c_int) -> c_int,
+            (fd, backlog),
+            libc::syscall(libc::SYS_listen, fd, backlog)
+        )
+    })
 }
 
 fn do_accept(
@@ -173,60 +150,68 @@ fn do_accept(
 
 #[no_mangle]
 pub extern "C" fn accept(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || do_accept(fd, &s, addr, len, 0));
-    }
-    next!(
-        ACCEPT,
-        fn(c_int, SaMut, LenMut) -> c_int,
-        (fd, addr, len),
-        libc::syscall(libc::SYS_accept, fd, addr, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || do_accept(fd, &s, addr, len, 0));
+        }
+        next!(
+            ACCEPT,
+            fn(c_int, SaMut, LenMut) -> c_int,
+            (fd, addr, len),
+            libc::syscall(libc::SYS_accept, fd, addr, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn accept4(fd: c_int, addr: SaMut, len: LenMut, flags: c_int) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || do_accept(fd, &s, addr, len, flags));
-    }
-    next!(
-        ACCEPT4,
-        fn(c_int, SaMut, LenMut, c_int) -> c_int,
-        (fd, addr, len, flags),
-        libc::syscall(libc::SYS_accept4, fd, addr, len, flags)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || do_accept(fd, &s, addr, len, flags));
+        }
+        next!(
+            ACCEPT4,
+            fn(c_int, SaMut, LenMut, c_int) -> c_int,
+            (fd, addr, len, flags),
+            libc::syscall(libc::SYS_accept4, fd, addr, len, flags)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn close(fd: c_int) -> c_int {
-    if client::is_sctp(fd) {
-        let h = boundary(None, || Ok(client::unregister(fd)));
-        let r = next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd));
-        if let Some(h) = h {
-            // Keep errno as close() left it.
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-            let _ = boundary(0, || {
-                client::closed(&h);
-                Ok(0)
-            });
-            abi::set_errno(e);
+    guard(-1, || {
+        if client::is_sctp(fd) {
+            let h = boundary(None, || Ok(client::unregister(fd)));
+            let r = next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd));
+            if let Some(h) = h {
+                // Keep errno as close() left it.
+                let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+                let _ = boundary(0, || {
+                    client::closed(&h);
+                    Ok(0)
+                });
+                abi::set_errno(e);
+            }
+            return r;
         }
-        return r;
-    }
-    next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd))
+        next!(CLOSE, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_close, fd))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || client::shutdown(fd, &s, how).map(|_| 0));
-    }
-    next!(
-        SHUTDOWN,
-        fn(c_int, c_int) -> c_int,
-        (fd, how),
-        libc::syscall(libc::SYS_shutdown, fd, how)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || client::shutdown(fd, &s, how).map(|_| 0));
+        }
+        next!(
+            SHUTDOWN,
+            fn(c_int, c_int) -> c_int,
+            (fd, how),
+            libc::syscall(libc::SYS_shutdown, fd, how)
+        )
+    })
 }
 
 #[no_mangle]
@@ -237,15 +222,17 @@ pub extern "C" fn setsockopt(
     val: *const c_void,
     len: Len,
 ) -> c_int {
-    if get(fd).is_some() {
-        return boundary(-1, || options::setsockopt(fd, level, name, val, len));
-    }
-    next!(
-        SETSOCKOPT,
-        fn(c_int, c_int, c_int, *const c_void, Len) -> c_int,
-        (fd, level, name, val, len),
-        libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len)
-    )
+    guard(-1, || {
+        if get(fd).is_some() {
+            return boundary(-1, || options::setsockopt(fd, level, name, val, len));
+        }
+        next!(
+            SETSOCKOPT,
+            fn(c_int, c_int, c_int, *const c_void, Len) -> c_int,
+            (fd, level, name, val, len),
+            libc::syscall(libc::SYS_setsockopt, fd, level, name, val, len)
+        )
+    })
 }
 
 #[no_mangle]
@@ -256,45 +243,51 @@ pub extern "C" fn getsockopt(
     val: *mut c_void,
     len: LenMut,
 ) -> c_int {
-    if get(fd).is_some() {
-        return boundary(-1, || options::getsockopt(fd, level, name, val, len).map(|_| 0));
-    }
-    next!(
-        GETSOCKOPT,
-        fn(c_int, c_int, c_int, *mut c_void, LenMut) -> c_int,
-        (fd, level, name, val, len),
-        libc::syscall(libc::SYS_getsockopt, fd, level, name, val, len)
-    )
+    guard(-1, || {
+        if get(fd).is_some() {
+            return boundary(-1, || options::getsockopt(fd, level, name, val, len).map(|_| 0));
+        }
+        next!(
+            GETSOCKOPT,
+            fn(c_int, c_int, c_int, *mut c_void, LenMut) -> c_int,
+            (fd, level, name, val, len),
+            libc::syscall(libc::SYS_getsockopt, fd, level, name, val, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::sendmsg(fd, &s, msg, flags));
-    }
-    next!(
-        SENDMSG,
-        fn(c_int, *const libc::msghdr, c_int) -> isize,
-        (fd, msg, flags),
-        libc::syscall(libc::SYS_sendmsg, fd, msg, flags)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::sendmsg(fd, &s, msg, flags));
+        }
+        next!(
+            SENDMSG,
+            fn(c_int, *const libc::msghdr, c_int) -> isize,
+            (fd, msg, flags),
+            libc::syscall(libc::SYS_sendmsg, fd, msg, flags)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recvmsg(fd, &s, msg, flags));
-    }
-    let n = next!(
-        RECVMSG,
-        fn(c_int, *mut libc::msghdr, c_int) -> isize,
-        (fd, msg, flags),
-        libc::syscall(libc::SYS_recvmsg, fd, msg, flags)
-    );
-    if n >= 0 {
-        adopt_passed(msg);
-    }
-    n
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::recvmsg(fd, &s, msg, flags));
+        }
+        let n = next!(
+            RECVMSG,
+            fn(c_int, *mut libc::msghdr, c_int) -> isize,
+            (fd, msg, flags),
+            libc::syscall(libc::SYS_recvmsg, fd, msg, flags)
+        );
+        if n >= 0 {
+            adopt_passed(msg);
+        }
+        n
+    })
 }
 
 /// Descriptors passed in a message just received (SCM_RIGHTS) may be SCTP
@@ -328,28 +321,32 @@ fn adopt_passed(msg: *const libc::msghdr) {
 
 #[no_mangle]
 pub extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::send_plain(fd, &s, buf, len, flags, None));
-    }
-    next!(
-        SEND,
-        fn(c_int, *const c_void, usize, c_int) -> isize,
-        (fd, buf, len, flags),
-        libc::syscall(libc::SYS_sendto, fd, buf, len, flags, 0usize, 0usize)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::send_plain(fd, &s, buf, len, flags, None));
+        }
+        next!(
+            SEND,
+            fn(c_int, *const c_void, usize, c_int) -> isize,
+            (fd, buf, len, flags),
+            libc::syscall(libc::SYS_sendto, fd, buf, len, flags, 0usize, 0usize)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, flags, None));
-    }
-    next!(
-        RECV,
-        fn(c_int, *mut c_void, usize, c_int) -> isize,
-        (fd, buf, len, flags),
-        libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, 0usize, 0usize)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::recv_plain(fd, &s, buf, len, flags, None));
+        }
+        next!(
+            RECV,
+            fn(c_int, *mut c_void, usize, c_int) -> isize,
+            (fd, buf, len, flags),
+            libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, 0usize, 0usize)
+        )
+    })
 }
 
 #[no_mangle]
@@ -361,19 +358,24 @@ pub extern "C" fn sendto(
     to: Sa,
     tolen: Len,
 ) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let to =
-                if to.is_null() { None } else { Some(abi::read_sockaddr(to, tolen as usize)?.0) };
-            ops::send_plain(fd, &s, buf, len, flags, to)
-        });
-    }
-    next!(
-        SENDTO,
-        fn(c_int, *const c_void, usize, c_int, Sa, Len) -> isize,
-        (fd, buf, len, flags, to, tolen),
-        libc::syscall(libc::SYS_sendto, fd, buf, len, flags, to, tolen)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let to = if to.is_null() {
+                    None
+                } else {
+                    Some(abi::read_sockaddr(to, tolen as usize)?.0)
+                };
+                ops::send_plain(fd, &s, buf, len, flags, to)
+            });
+        }
+        next!(
+            SENDTO,
+            fn(c_int, *const c_void, usize, c_int, Sa, Len) -> isize,
+            (fd, buf, len, flags, to, tolen),
+            libc::syscall(libc::SYS_sendto, fd, buf, len, flags, to, tolen)
+        )
+    })
 }
 
 #[no_mangle]
@@ -385,115 +387,131 @@ pub extern "C" fn recvfrom(
     from: SaMut,
     fromlen: LenMut,
 ) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, flags, Some((from, fromlen))));
-    }
-    next!(
-        RECVFROM,
-        fn(c_int, *mut c_void, usize, c_int, SaMut, LenMut) -> isize,
-        (fd, buf, len, flags, from, fromlen),
-        libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, from, fromlen)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                ops::recv_plain(fd, &s, buf, len, flags, Some((from, fromlen)))
+            });
+        }
+        next!(
+            RECVFROM,
+            fn(c_int, *mut c_void, usize, c_int, SaMut, LenMut) -> isize,
+            (fd, buf, len, flags, from, fromlen),
+            libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, from, fromlen)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::recv_plain(fd, &s, buf, len, 0, None));
-    }
-    next!(
-        READ,
-        fn(c_int, *mut c_void, usize) -> isize,
-        (fd, buf, len),
-        libc::syscall(libc::SYS_read, fd, buf, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::recv_plain(fd, &s, buf, len, 0, None));
+        }
+        next!(
+            READ,
+            fn(c_int, *mut c_void, usize) -> isize,
+            (fd, buf, len),
+            libc::syscall(libc::SYS_read, fd, buf, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn write(fd: c_int, buf: *const c_void, len: usize) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || ops::send_plain(fd, &s, buf, len, 0, None));
-    }
-    next!(
-        WRITE,
-        fn(c_int, *const c_void, usize) -> isize,
-        (fd, buf, len),
-        libc::syscall(libc::SYS_write, fd, buf, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || ops::send_plain(fd, &s, buf, len, 0, None));
+        }
+        next!(
+            WRITE,
+            fn(c_int, *const c_void, usize) -> isize,
+            (fd, buf, len),
+            libc::syscall(libc::SYS_write, fd, buf, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
-            let iovs = ops::read_iovs(iov, cnt)?;
-            let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
-            let (_, data) = client::recv(fd, &s, cap, false, false)?;
-            ops::scatter(&data, &iovs)?;
-            Ok(data.len() as isize)
-        });
-    }
-    next!(
-        READV,
-        fn(c_int, *const libc::iovec, c_int) -> isize,
-        (fd, iov, cnt),
-        libc::syscall(libc::SYS_readv, fd, iov, cnt)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
+                let iovs = ops::read_iovs(iov, cnt)?;
+                let cap = iovs.iter().fold(0usize, |a, v| a.saturating_add(v.iov_len));
+                let (_, data) = client::recv(fd, &s, cap, false, false)?;
+                ops::scatter(&data, &iovs)?;
+                Ok(data.len() as isize)
+            });
+        }
+        next!(
+            READV,
+            fn(c_int, *const libc::iovec, c_int) -> isize,
+            (fd, iov, cnt),
+            libc::syscall(libc::SYS_readv, fd, iov, cnt)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
-            let data = ops::gather(iov, cnt)?;
-            client::send(fd, &s, &Default::default(), &data, false).map(|n| n as isize)
-        });
-    }
-    next!(
-        WRITEV,
-        fn(c_int, *const libc::iovec, c_int) -> isize,
-        (fd, iov, cnt),
-        libc::syscall(libc::SYS_writev, fd, iov, cnt)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
+                let data = ops::gather(iov, cnt)?;
+                client::send(fd, &s, &Default::default(), &data, false).map(|n| n as isize)
+            });
+        }
+        next!(
+            WRITEV,
+            fn(c_int, *const libc::iovec, c_int) -> isize,
+            (fd, iov, cnt),
+            libc::syscall(libc::SYS_writev, fd, iov, cnt)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn getsockname(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            if addr.is_null() || len.is_null() {
-                return Err(libc::EFAULT);
-            }
-            abi::write_sockaddr(addr, len, &client::sockname(fd, &s)?).map(|_| 0)
-        });
-    }
-    next!(
-        GETSOCKNAME,
-        fn(c_int, SaMut, LenMut) -> c_int,
-        (fd, addr, len),
-        libc::syscall(libc::SYS_getsockname, fd, addr, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                if addr.is_null() || len.is_null() {
+                    return Err(libc::EFAULT);
+                }
+                abi::write_sockaddr(addr, len, &client::sockname(fd, &s)?).map(|_| 0)
+            });
+        }
+        next!(
+            GETSOCKNAME,
+            fn(c_int, SaMut, LenMut) -> c_int,
+            (fd, addr, len),
+            libc::syscall(libc::SYS_getsockname, fd, addr, len)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn getpeername(fd: c_int, addr: SaMut, len: LenMut) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            if addr.is_null() || len.is_null() {
-                return Err(libc::EFAULT);
-            }
-            let p = client::peername(fd, &s)?;
-            abi::write_sockaddr(addr, len, &p).map(|_| 0)
-        });
-    }
-    next!(
-        GETPEERNAME,
-        fn(c_int, SaMut, LenMut) -> c_int,
-        (fd, addr, len),
-        libc::syscall(libc::SYS_getpeername, fd, addr, len)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                if addr.is_null() || len.is_null() {
+                    return Err(libc::EFAULT);
+                }
+                let p = client::peername(fd, &s)?;
+                abi::write_sockaddr(addr, len, &p).map(|_| 0)
+            });
+        }
+        next!(
+            GETPEERNAME,
+            fn(c_int, SaMut, LenMut) -> c_int,
+            (fd, addr, len),
+            libc::syscall(libc::SYS_getpeername, fd, addr, len)
+        )
+    })
 }
 
 fn after_dup(old: c_int, new: c_int) -> c_int {
@@ -523,75 +541,87 @@ fn fcntl_via(next: &Real, fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
 /// way, so it is taken as `c_ulong`.
 #[no_mangle]
 pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    fcntl_via(&FCNTL, fd, cmd, arg)
+    guard(-1, || fcntl_via(&FCNTL, fd, cmd, arg))
 }
 
 /// fcntl64, glibc's name for fcntl with 64-bit offsets.
 #[no_mangle]
 pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    fcntl_via(&FCNTL64, fd, cmd, arg)
+    guard(-1, || fcntl_via(&FCNTL64, fd, cmd, arg))
 }
 
 /// ioctl(2): FIONREAD on an SCTP socket reports the next message's bytes.
 #[no_mangle]
 pub extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: c_ulong) -> c_int {
-    if req == libc::FIONREAD as c_ulong {
-        if let Some(s) = get(fd) {
-            return boundary(-1, || {
-                let n = client::fionread(fd, &s)?.min(c_int::MAX as usize) as c_int;
-                mem::write_val(arg as *mut c_int, &n).map(|_| 0)
-            });
+    guard(-1, || {
+        if req == libc::FIONREAD as c_ulong {
+            if let Some(s) = get(fd) {
+                return boundary(-1, || {
+                    let n = client::fionread(fd, &s)?.min(c_int::MAX as usize) as c_int;
+                    mem::write_val(arg as *mut c_int, &n).map(|_| 0)
+                });
+            }
         }
-    }
-    next!(
-        IOCTL,
-        fn(c_int, c_ulong, c_ulong) -> c_int,
-        (fd, req, arg),
-        libc::syscall(libc::SYS_ioctl, fd, req, arg)
-    )
+        next!(
+            IOCTL,
+            fn(c_int, c_ulong, c_ulong) -> c_int,
+            (fd, req, arg),
+            libc::syscall(libc::SYS_ioctl, fd, req, arg)
+        )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn dup(fd: c_int) -> c_int {
-    let n = next!(DUP, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_dup, fd));
-    if client::is_sctp(fd) {
-        return after_dup(fd, n);
-    }
-    n
+    guard(-1, || {
+        let n = next!(DUP, fn(c_int) -> c_int, (fd), libc::syscall(libc::SYS_dup, fd));
+        if client::is_sctp(fd) {
+            return after_dup(fd, n);
+        }
+        n
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
-    if old != new && client::is_sctp(new) {
-        client::unregister(new);
-    }
-    let n = next!(
-        DUP2,
-        fn(c_int, c_int) -> c_int,
-        (old, new),
-        libc::syscall(libc::SYS_dup3, old, new, 0)
-    );
-    if old != new && client::is_sctp(old) {
-        return after_dup(old, n);
-    }
-    n
+    guard(-1, || {
+        let replaced = if old != new { client::unregister(new) } else { None };
+        let n = next!(
+            DUP2,
+            fn(c_int, c_int) -> c_int,
+            (old, new),
+            libc::syscall(libc::SYS_dup3, old, new, 0)
+        );
+        if let Some(h) = replaced {
+            // The descriptor that was there is closed now: maybe its
+            // socket's last.
+            client::closed(&h);
+        }
+        if old != new && client::is_sctp(old) {
+            return after_dup(old, n);
+        }
+        n
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
-    if old != new && client::is_sctp(new) {
-        client::unregister(new);
-    }
-    let n = next!(
-        DUP3,
-        fn(c_int, c_int, c_int) -> c_int,
-        (old, new, flags),
-        libc::syscall(libc::SYS_dup3, old, new, flags)
-    );
-    if old != new && client::is_sctp(old) {
-        return after_dup(old, n);
-    }
-    n
+    guard(-1, || {
+        let replaced = if old != new { client::unregister(new) } else { None };
+        let n = next!(
+            DUP3,
+            fn(c_int, c_int, c_int) -> c_int,
+            (old, new, flags),
+            libc::syscall(libc::SYS_dup3, old, new, flags)
+        );
+        if let Some(h) = replaced {
+            client::closed(&h);
+        }
+        if old != new && client::is_sctp(old) {
+            return after_dup(old, n);
+        }
+        n
+    })
 }
 
 /// Runs `one` on each of the `vlen` messages of an mmsghdr array and
@@ -634,15 +664,17 @@ pub extern "C" fn sendmmsg(
     vlen: libc::c_uint,
     flags: c_int,
 ) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || each_mmsg(msgs, vlen, |_, m| ops::sendmsg(fd, &s, m, flags)));
-    }
-    next!(
-        SENDMMSG,
-        fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int) -> c_int,
-        (fd, msgs, vlen, flags),
-        libc::syscall(libc::SYS_sendmmsg, fd, msgs, vlen, flags)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || each_mmsg(msgs, vlen, |_, m| ops::sendmsg(fd, &s, m, flags)));
+        }
+        next!(
+            SENDMMSG,
+            fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int) -> c_int,
+            (fd, msgs, vlen, flags),
+            libc::syscall(libc::SYS_sendmmsg, fd, msgs, vlen, flags)
+        )
+    })
 }
 
 /// recvmmsg(2): on an SCTP socket, receives up to `vlen` messages as by
@@ -657,22 +689,24 @@ pub extern "C" fn recvmmsg(
     flags: c_int,
     timeout: *mut libc::timespec,
 ) -> c_int {
-    if let Some(s) = get(fd) {
-        return boundary(-1, || {
-            each_mmsg(msgs, vlen, |done, m| {
-                let f = if done > 0 {
-                    flags | libc::MSG_DONTWAIT
-                } else {
-                    flags & !libc::MSG_WAITFORONE
-                };
-                ops::recvmsg(fd, &s, m, f)
-            })
-        });
-    }
-    next!(
-        RECVMMSG,
-        fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int, *mut libc::timespec) -> c_int,
-        (fd, msgs, vlen, flags, timeout),
-        libc::syscall(libc::SYS_recvmmsg, fd, msgs, vlen, flags, timeout)
-    )
+    guard(-1, || {
+        if let Some(s) = get(fd) {
+            return boundary(-1, || {
+                each_mmsg(msgs, vlen, |done, m| {
+                    let f = if done > 0 {
+                        flags | libc::MSG_DONTWAIT
+                    } else {
+                        flags & !libc::MSG_WAITFORONE
+                    };
+                    ops::recvmsg(fd, &s, m, f)
+                })
+            });
+        }
+        next!(
+            RECVMMSG,
+            fn(c_int, *mut libc::mmsghdr, libc::c_uint, c_int, *mut libc::timespec) -> c_int,
+            (fd, msgs, vlen, flags, timeout),
+            libc::syscall(libc::SYS_recvmmsg, fd, msgs, vlen, flags, timeout)
+        )
+    })
 }

@@ -32,19 +32,17 @@
 //! the pointers pass unchanged to the next libc definition).
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-use super::sock::{Events, SndDefaults, Socket, Style};
+use super::sock::{AssocExtra, Events, SndDefaults, SockExtra, Socket, Style};
 use crate::abi::sockaddr_bytes;
 use crate::abi::types as t;
 use crate::proto::assoc::{AssocEvent, AssocId, AssocState, Association, PathState};
 use crate::proto::time::Instant;
 use crate::proto::Config;
 use core::mem::{offset_of, size_of};
-use parking_lot::Mutex;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 type R<T> = Result<T, c_int>;
@@ -57,9 +55,7 @@ const SO_RCVTIMEO_NEW: c_int = 66;
 const SO_SNDTIMEO_NEW: c_int = 67;
 const SO_PEERPIDFD: c_int = 77;
 
-/// What `sctp_setsockopt` copies in at most:
-/// `PAGE_ALIGN(USHRT_MAX + sizeof(__u16) * sizeof(struct sctp_reset_streams))`.
-pub const MAX_SET_LEN: usize = (65535 + 2 * size_of::<t::sctp_reset_streams>() + 4095) & !4095;
+pub use crate::abi::MAX_SET_LEN;
 
 /// `SCTP_DEFAULT_MINSEGMENT`: the smallest path MTU `spp_pathmtu` takes.
 const MIN_SEGMENT: u32 = 512;
@@ -72,7 +68,7 @@ const MAX_AUTOCLOSE: u32 = 8_589_934;
 const SOCK_MIN_RCVBUF: i64 = 2048 + 256;
 const SOCK_MIN_SNDBUF: i64 = 2 * SOCK_MIN_RCVBUF;
 /// `SCTP_PS_RETRANS_MAX`: the default potentially-failed (cwnd) threshold.
-const PS_RETRANS_MAX: u16 = 0xffff;
+pub const PS_RETRANS_MAX: u16 = 0xffff;
 /// `SPP_HB_ENABLE | SPP_PMTUD_ENABLE | SPP_SACKDELAY_ENABLE`: the flags a
 /// new Linux socket reports.
 const DEFAULT_SPP_FLAGS: u32 = t::SPP_HB_ENABLE | t::SPP_PMTUD_ENABLE | t::SPP_SACKDELAY_ENABLE;
@@ -237,131 +233,37 @@ fn scope_of(ip: &IpAddr) -> u8 {
     }
 }
 
-// ----- side tables ----------------------------------------------------------
+// ----- per-socket and per-association option state ----------------------------
+//
+// Linux keeps some settings on `struct sctp_sock` and `struct
+// sctp_association` that neither `Opts` nor the protocol core has a place
+// for; the socket keeps them (`Inner::extra`, `Inner::assoc_extra`).
 
-/// Per-socket settings that `Opts` has no field for.
-#[derive(Clone, Debug)]
-struct SockExtra {
-    /// SCTP_I_WANT_MAPPED_V4_ADDR (Linux: on for every new socket).
-    v4mapped: bool,
-    /// SCTP_REUSE_PORT and SO_REUSEPORT, read back separately; `Opts`
-    /// holds their union.
-    sctp_reuse: bool,
-    so_reuseport: bool,
-    rcvlowat: i32,
-    /// SO_LINGER's l_linger as set (read back even while l_onoff is 0).
-    linger_secs: i32,
-    /// The socket's `spp_pathmtu` (0 until set).
-    pathmtu: u32,
-    /// Delayed-SACK frequency kept while delayed SACK is off (0: the
-    /// configuration's).
-    sackfreq: u32,
-    pf_retrans: u16,
-    ps_retrans: u16,
-    flowlabel: Option<u32>,
-    dscp: Option<u8>,
-    /// IPPROTO_IP / IPPROTO_IPV6 options: (level, name, value bytes).
-    ip: Vec<(c_int, c_int, Vec<u8>)>,
-}
-
-impl Default for SockExtra {
-    fn default() -> Self {
-        SockExtra {
-            v4mapped: true,
-            sctp_reuse: false,
-            so_reuseport: false,
-            rcvlowat: 1,
-            linger_secs: 0,
-            pathmtu: 0,
-            sackfreq: 0,
-            pf_retrans: 0,
-            ps_retrans: PS_RETRANS_MAX,
-            flowlabel: None,
-            dscp: None,
-            ip: Vec::new(),
-        }
-    }
-}
-
-/// Per-association settings Linux keeps on `struct sctp_association` that
-/// the core has no field for; `None` means "as the socket".
-#[derive(Clone, Debug, Default)]
-struct AssocExtra {
-    /// `asoc->encap_port` (host order); None: the primary path's.
-    encap_port: Option<u16>,
-    events: Option<Events>,
-    snd: Option<SndDefaults>,
-    context: Option<u32>,
-    maxseg: Option<u32>,
-    spp_flags: Option<u32>,
-    sackfreq: u32,
-    pf_retrans: Option<u16>,
-    ps_retrans: Option<u16>,
-    flowlabel: Option<u32>,
-    dscp: Option<u8>,
-}
-
-type SockTable = HashMap<usize, (Weak<Socket>, SockExtra)>;
-type AssocTable = HashMap<(usize, u32), AssocExtra>;
-
-static SOCKS: Mutex<Option<SockTable>> = Mutex::new(None);
-static ASSOCS: Mutex<Option<AssocTable>> = Mutex::new(None);
-
-fn sock_key(s: &Socket) -> usize {
-    s as *const Socket as usize
-}
-
-/// Reads the socket's extra settings (defaults if none were set).
+/// Reads the socket's extra settings.
 fn sx(s: &Socket) -> SockExtra {
-    SOCKS.lock().as_ref().and_then(|m| m.get(&sock_key(s))).map(|e| e.1.clone()).unwrap_or_default()
+    s.inner.lock().extra.clone()
 }
 
-/// Changes the socket's extra settings. The table holds a `Weak` to each
-/// socket, which keeps its address from being reused while the entry
-/// exists; entries of dropped sockets go when a new one is added.
+/// Changes the socket's extra settings.
 fn sx_mut<T>(s: &Socket, f: impl FnOnce(&mut SockExtra) -> T) -> T {
-    let mut g = SOCKS.lock();
-    let m = g.get_or_insert_with(HashMap::new);
-    let k = sock_key(s);
-    if !m.contains_key(&k) {
-        m.retain(|_, e| e.0.strong_count() > 0);
-        m.insert(k, (s.weak_handle(), SockExtra::default()));
-    }
-    f(&mut m.get_mut(&k).expect("inserted above").1)
-}
-
-fn assoc_key(s: &Socket, id: AssocId) -> (usize, u32) {
-    (Arc::as_ptr(&s.stack) as usize, id.0)
+    f(&mut s.inner.lock().extra)
 }
 
 fn ax(s: &Socket, id: AssocId) -> AssocExtra {
-    ASSOCS.lock().as_ref().and_then(|m| m.get(&assoc_key(s, id))).cloned().unwrap_or_default()
+    s.inner.lock().assoc_extra.get(&id).cloned().unwrap_or_default()
 }
 
 fn ax_mut<T>(s: &Socket, id: AssocId, f: impl FnOnce(&mut AssocExtra) -> T) -> T {
-    let k = assoc_key(s, id);
-    let crowded = ASSOCS.lock().as_ref().is_some_and(|m| m.len() >= 256 && !m.contains_key(&k));
-    if crowded {
-        // Forget associations that are gone (asked without the table lock).
-        let live = s.stack.assoc_ids();
-        let me = k.0;
-        if let Some(m) = ASSOCS.lock().as_mut() {
-            m.retain(|key, _| key.0 == me && live.contains(&AssocId(key.1)));
-        }
-    }
-    let mut g = ASSOCS.lock();
-    f(g.get_or_insert_with(HashMap::new).entry(k).or_default())
+    f(s.inner.lock().assoc_extra.entry(id).or_default())
 }
 
 /// Drops every per-association override of a kind for the socket's
 /// associations (what Linux does when a socket-wide option is set).
 fn ax_clear_all(s: &Socket, ids: &[AssocId], f: impl Fn(&mut AssocExtra)) {
-    let mut g = ASSOCS.lock();
-    if let Some(m) = g.as_mut() {
-        for id in ids {
-            if let Some(e) = m.get_mut(&assoc_key(s, *id)) {
-                f(e);
-            }
+    let mut g = s.inner.lock();
+    for id in ids {
+        if let Some(e) = g.assoc_extra.get_mut(id) {
+            f(e);
         }
     }
 }

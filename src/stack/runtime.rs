@@ -52,8 +52,7 @@ pub struct Slot {
     deadline: AtomicU64,
 }
 
-/// The RFC 6951 port: the default local and remote encapsulation port.
-pub const DEFAULT_UDP_PORT: u16 = 9899;
+pub use crate::ipc::DEFAULT_UDP_PORT;
 
 const NO_DEADLINE: u64 = u64::MAX;
 const WAKE_TOKEN: u64 = 1;

@@ -135,6 +135,68 @@ impl Opts {
     }
 }
 
+/// Per-socket settings that `Opts` has no field for.
+#[derive(Clone, Debug)]
+pub struct SockExtra {
+    /// SCTP_I_WANT_MAPPED_V4_ADDR (Linux: on for every new socket).
+    pub v4mapped: bool,
+    /// SCTP_REUSE_PORT and SO_REUSEPORT, read back separately; `Opts`
+    /// holds their union.
+    pub sctp_reuse: bool,
+    pub so_reuseport: bool,
+    pub rcvlowat: i32,
+    /// SO_LINGER's l_linger as set (read back even while l_onoff is 0).
+    pub linger_secs: i32,
+    /// The socket's `spp_pathmtu` (0 until set).
+    pub pathmtu: u32,
+    /// Delayed-SACK frequency kept while delayed SACK is off (0: the
+    /// configuration's).
+    pub sackfreq: u32,
+    pub pf_retrans: u16,
+    pub ps_retrans: u16,
+    pub flowlabel: Option<u32>,
+    pub dscp: Option<u8>,
+    /// IPPROTO_IP / IPPROTO_IPV6 options: (level, name, value bytes).
+    pub ip: Vec<(c_int, c_int, Vec<u8>)>,
+}
+
+impl Default for SockExtra {
+    fn default() -> Self {
+        SockExtra {
+            v4mapped: true,
+            sctp_reuse: false,
+            so_reuseport: false,
+            rcvlowat: 1,
+            linger_secs: 0,
+            pathmtu: 0,
+            sackfreq: 0,
+            pf_retrans: 0,
+            ps_retrans: super::options::PS_RETRANS_MAX,
+            flowlabel: None,
+            dscp: None,
+            ip: Vec::new(),
+        }
+    }
+}
+
+/// Per-association settings Linux keeps on `struct sctp_association` that
+/// the core has no field for; `None` means "as the socket".
+#[derive(Clone, Debug, Default)]
+pub struct AssocExtra {
+    /// `asoc->encap_port` (host order); None: the primary path's.
+    pub encap_port: Option<u16>,
+    pub events: Option<Events>,
+    pub snd: Option<SndDefaults>,
+    pub context: Option<u32>,
+    pub maxseg: Option<u32>,
+    pub spp_flags: Option<u32>,
+    pub sackfreq: u32,
+    pub pf_retrans: Option<u16>,
+    pub ps_retrans: Option<u16>,
+    pub flowlabel: Option<u32>,
+    pub dscp: Option<u8>,
+}
+
 /// An item of the socket's receive queue, in arrival order.
 #[derive(Debug)]
 pub enum RxItem {
@@ -191,6 +253,10 @@ pub struct Inner {
     /// Doorbell bytes sent to the application's end and not yet taken
     /// back (see [`Socket::take_drain`]).
     bells: u8,
+    /// Option state Linux keeps on the socket and on each association
+    /// beside what `opts` and the protocol core hold (`stack::options`).
+    pub extra: SockExtra,
+    pub assoc_extra: HashMap<AssocId, AssocExtra>,
 }
 
 /// An SCTP socket.
@@ -400,6 +466,8 @@ impl Socket {
                 readable: false,
                 writable: true,
                 bells: 0,
+                extra: SockExtra::default(),
+                assoc_extra: HashMap::new(),
             }),
         });
         // Watch our end: hang-up (the last application descriptor closed)
@@ -613,6 +681,7 @@ impl Socket {
         let info = g.assocs.remove(&id);
         self.refresh(&mut g);
         let opts = g.opts.clone();
+        let extra = (g.extra.clone(), g.assoc_extra.remove(&id));
         let (lport, laddrs) = (g.lport, g.laddrs.clone());
         drop(g);
         let (ns, app) = match Socket::create(&self.stack, n, nonblock) {
@@ -638,6 +707,10 @@ impl Socket {
         {
             let mut nn = ns.inner.lock();
             nn.opts = opts;
+            nn.extra = extra.0;
+            if let Some(e) = extra.1 {
+                nn.assoc_extra.insert(id, e);
+            }
             nn.lport = lport;
             self.stack.bind_port(lport, true).ok();
             nn.laddrs = laddrs;
@@ -1229,8 +1302,10 @@ impl Socket {
                 g.reading = None;
             }
             self.refresh(&mut g);
-            (info, items, g.opts.clone(), g.lport, g.laddrs.clone())
+            let extra = (g.extra.clone(), g.assoc_extra.remove(&id));
+            (info, items, (g.opts.clone(), extra), g.lport, g.laddrs.clone())
         };
+        let (opts, extra) = opts;
         let (ns, app) = match Socket::create(&self.stack, n, nonblock) {
             Ok(x) => x,
             Err(e) => {
@@ -1246,6 +1321,10 @@ impl Socket {
         {
             let mut nn = ns.inner.lock();
             nn.opts = opts;
+            nn.extra = extra.0;
+            if let Some(e) = extra.1 {
+                nn.assoc_extra.insert(id, e);
+            }
             nn.lport = lport;
             let _ = self.stack.bind_port(lport, true);
             nn.laddrs = laddrs;

@@ -14,24 +14,7 @@ fn put32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
 }
 
-/// Writes a `struct sockaddr_in`/`sockaddr_in6` at `off` (room for a
-/// sockaddr_storage is assumed).
-pub fn put_sockaddr(b: &mut [u8], off: usize, a: &SocketAddr) {
-    match a {
-        SocketAddr::V4(v4) => {
-            put16(b, off, libc::AF_INET as u16);
-            b[off + 2..off + 4].copy_from_slice(&v4.port().to_be_bytes());
-            b[off + 4..off + 8].copy_from_slice(&v4.ip().octets());
-        }
-        SocketAddr::V6(v6) => {
-            put16(b, off, libc::AF_INET6 as u16);
-            b[off + 2..off + 4].copy_from_slice(&v6.port().to_be_bytes());
-            put32(b, off + 4, v6.flowinfo());
-            b[off + 8..off + 24].copy_from_slice(&v6.ip().octets());
-            put32(b, off + 24, v6.scope_id());
-        }
-    }
-}
+pub use crate::abi::put_sockaddr;
 
 /// Which notification type an event produces (for subscription checks).
 pub fn event_type(ev: &AssocEvent) -> Option<u16> {
