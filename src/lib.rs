@@ -19,6 +19,7 @@ pub mod preload;
 pub mod proto;
 pub mod stack;
 pub mod sys;
+pub mod sysctl;
 
 /// Set in the host stack's own process: the libc names this library
 /// exports pass everything straight through there.

@@ -81,8 +81,8 @@ pub extern "C" fn sctp_bindx(
         let s = sctp_set(sd)?;
         let v = read_packed_addrs(addrs, addrcnt, None)?;
         match flags {
-            t::SCTP_BINDX_ADD_ADDR => client::bind(sd, &s, &v, true)?,
-            t::SCTP_BINDX_REM_ADDR => client::bind(sd, &s, &v, false)?,
+            t::SCTP_BINDX_ADD_ADDR => client::bind(sd, &s, &v, true, false)?,
+            t::SCTP_BINDX_REM_ADDR => client::bind(sd, &s, &v, false, false)?,
             _ => return Err(libc::EINVAL),
         }
         Ok(0)

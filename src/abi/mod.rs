@@ -23,11 +23,17 @@ pub fn set_errno(e: c_int) {
     unsafe { *libc::__errno_location() = e };
 }
 
-/// Runs `f`; a panic becomes EIO instead of unwinding into C.
-/// Every exported function runs inside it.
+/// Runs `f`; a panic becomes EIO instead of unwinding into C. On success
+/// errno is left as the caller had it, as a system call leaves it (the
+/// library makes system calls of its own on the way, some of which fail
+/// harmlessly). Every exported SCTP operation runs inside it.
 pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
+    let saved = errno();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => v,
+        Ok(Ok(v)) => {
+            set_errno(saved);
+            v
+        }
         Ok(Err(e)) => {
             set_errno(e);
             fail
@@ -41,6 +47,12 @@ pub fn boundary<T>(fail: T, f: impl FnOnce() -> Result<T, c_int>) -> T {
             fail
         }
     }
+}
+
+/// The calling thread's errno.
+pub fn errno() -> c_int {
+    // SAFETY: __errno_location returns the calling thread's errno slot.
+    unsafe { *libc::__errno_location() }
 }
 
 /// Runs the whole body of an exported function: a panic anywhere in it

@@ -245,6 +245,10 @@ pub fn recvmsg(
         }
     } else {
         m.msg_controllen = 0;
+        // put_cmsg(): ancillary data with nowhere to go is truncated.
+        if !r.cmsgs.is_empty() {
+            oflags |= libc::MSG_CTRUNC;
+        }
     }
     m.msg_flags = oflags;
     mem::write_val(msg, &m)?;

@@ -27,24 +27,6 @@ fn handle(fd: c_int) -> R<std::sync::Arc<Handle>> {
     client::get(fd).ok_or(libc::EBADF)
 }
 
-/// The calling thread's errno.
-fn errno_now() -> c_int {
-    // SAFETY: __errno_location returns the calling thread's errno slot.
-    unsafe { *libc::__errno_location() }
-}
-
-/// Runs an option call and leaves errno as the caller had it when the
-/// call succeeds, as a system call does: libsctp's sctp_connectx() looks
-/// at errno even after getsockopt(SCTP_SOCKOPT_CONNECTX3) succeeded.
-fn keep_errno<T>(f: impl FnOnce() -> R<T>) -> R<T> {
-    let saved = errno_now();
-    let r = f();
-    if r.is_ok() {
-        super::set_errno(saved);
-    }
-    r
-}
-
 /// getsockopt on an SCTP descriptor.
 pub fn getsockopt(
     fd: c_int,
@@ -53,7 +35,7 @@ pub fn getsockopt(
     optval: *mut c_void,
     optlen: *mut libc::socklen_t,
 ) -> R<()> {
-    keep_errno(|| {
+    (|| {
         let h = handle(fd)?;
         let raw: libc::socklen_t = mem::read_val(optlen)?;
         let len = raw as i32;
@@ -77,7 +59,7 @@ pub fn getsockopt(
             mem::write_val(optlen, &(l as libc::socklen_t))?;
         }
         Ok(())
-    })
+    })()
 }
 
 /// SCTP_SOCKOPT_PEELOFF(_FLAGS): libsctp's sctp_peeloff.
@@ -164,7 +146,7 @@ pub fn setsockopt(
     optval: *const c_void,
     optlen: libc::socklen_t,
 ) -> R<c_int> {
-    keep_errno(|| {
+    (|| {
         let h = handle(fd)?;
         // __sys_setsockopt: the length is an int.
         if (optlen as i32) < 0 {
@@ -189,7 +171,7 @@ pub fn setsockopt(
             match name {
                 t::SCTP_SOCKOPT_BINDX_ADD | t::SCTP_SOCKOPT_BINDX_REM => {
                     let v = parse_packed(&b)?;
-                    client::bind(fd, &h, &v, name == t::SCTP_SOCKOPT_BINDX_ADD)?;
+                    client::bind(fd, &h, &v, name == t::SCTP_SOCKOPT_BINDX_ADD, false)?;
                     return Ok(0);
                 }
                 t::SCTP_SOCKOPT_CONNECTX_OLD => {
@@ -206,5 +188,5 @@ pub fn setsockopt(
             }
         }
         client::setsockopt(fd, &h, level, name, &b, optlen)
-    })
+    })()
 }

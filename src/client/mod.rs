@@ -231,6 +231,15 @@ pub fn adopt(fd: c_int) {
 /// Once per process image: the SCTP descriptors it inherited.
 fn scan_inherited() {
     SCANNED.call_once(|| {
+        // The caller's errno is not ours to change.
+        let saved = crate::abi::errno();
+        scan_fds();
+        crate::abi::set_errno(saved);
+    });
+}
+
+fn scan_fds() {
+    {
         let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
         let fds: Vec<c_int> =
             dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
@@ -245,7 +254,7 @@ fn scan_inherited() {
                 }
             }
         }
-    });
+    }
 }
 
 // ----- channels -----------------------------------------------------------------
@@ -583,9 +592,10 @@ fn into_app_fd(fd: OwnedFd, cloexec: bool) -> Result<c_int> {
     Ok(raw)
 }
 
-pub fn bind(fd: c_int, h: &Handle, addrs: &[SocketAddr], add: bool) -> Result<()> {
+/// bind() (`first`), sctp_bindx() ADD (`add`) or REM.
+pub fn bind(fd: c_int, h: &Handle, addrs: &[SocketAddr], add: bool, first: bool) -> Result<()> {
     let mut w = W::new();
-    w.addrs(addrs);
+    w.addrs(addrs).bool(first);
     let r = call(fd, h, if add { Op::Bind } else { Op::Unbind }, &w.0, &[])?;
     status(&r).map(|_| ())
 }
@@ -608,6 +618,10 @@ pub fn connect(fd: c_int, h: &Handle, addrs: &[SocketAddr]) -> (Option<i32>, Res
     };
     let id = ipc::R::new(&r.payload).i32().ok();
     match r.head.result() {
+        // Linux (sctp_wait_for_connect) answers a non-blocking connect
+        // EINPROGRESS even when the association came up at once (a peer
+        // on this host).
+        Ok(_) if sys::is_nonblocking(fd).unwrap_or(false) => (id, Err(libc::EINPROGRESS)),
         Ok(_) => (id, Ok(())),
         Err(libc::EINPROGRESS) => {
             let Some(aid) = id else { return (None, Err(libc::EINPROGRESS)) };

@@ -9,6 +9,7 @@
 //! the pointers pass unchanged to the next libc definition).
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod procfs;
 pub mod real;
 
 use crate::abi::{self, boundary, guard, mem, ops, options};
@@ -53,16 +54,13 @@ pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
         } else {
             protocol
         };
-        if protocol == abi::types::IPPROTO_SCTP && inet {
-            let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-            let one_to_many = match base {
-                libc::SOCK_STREAM => false,
-                libc::SOCK_SEQPACKET => true,
-                _ => {
-                    abi::set_errno(libc::ESOCKTNOSUPPORT);
-                    return -1;
-                }
-            };
+        // SOCK_STREAM and SOCK_SEQPACKET with IPPROTO_SCTP are ours; any
+        // other type (an invalid one, SOCK_RAW, SOCK_DGRAM) gets the
+        // kernel's own answer (EINVAL, a raw socket, EPROTONOSUPPORT).
+        let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        let sctp_type = base == libc::SOCK_STREAM || base == libc::SOCK_SEQPACKET;
+        if protocol == abi::types::IPPROTO_SCTP && inet && sctp_type {
+            let one_to_many = base == libc::SOCK_SEQPACKET;
             return boundary(-1, || {
                 client::socket(
                     domain,
@@ -87,7 +85,7 @@ pub extern "C" fn bind(fd: c_int, addr: Sa, len: Len) -> c_int {
         if let Some(s) = get(fd) {
             return boundary(-1, || {
                 let (a, _) = abi::read_sockaddr(addr, len as usize)?;
-                client::bind(fd, &s, &[a], true).map(|_| 0)
+                client::bind(fd, &s, &[a], true, true).map(|_| 0)
             });
         }
         next!(

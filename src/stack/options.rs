@@ -126,10 +126,6 @@ fn decode_sockaddr(b: &[u8]) -> Option<(SocketAddr, usize)> {
     crate::abi::sockaddr_from_bytes(b)
 }
 
-fn parse_packed(b: &[u8]) -> R<Vec<SocketAddr>> {
-    crate::abi::parse_packed(b)
-}
-
 /// IPv4-mapped IPv6 addresses as IPv4.
 fn unmap(ip: IpAddr) -> IpAddr {
     super::sock::unmap(ip)
@@ -1293,19 +1289,8 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
     let need_eq = |n: usize| if len == n { Ok(()) } else { Err(libc::EINVAL) };
     let need_ge = |n: usize| if len >= n { Ok(()) } else { Err(libc::EINVAL) };
     match name {
-        t::SCTP_SOCKOPT_BINDX_ADD | t::SCTP_SOCKOPT_BINDX_REM => {
-            let v = parse_packed(b)?;
-            if s.family == libc::AF_INET && v.iter().any(|a| a.is_ipv6()) {
-                return Err(libc::EINVAL);
-            }
-            if name == t::SCTP_SOCKOPT_BINDX_ADD {
-                s.bind(&v)?;
-            } else {
-                s.unbind(&v)?;
-            }
-            s.refresh_listener();
-            Ok(0)
-        }
+        // SCTP_SOCKOPT_BINDX_*, SCTP_SOCKOPT_CONNECTX* and the peel-off
+        // options are the library's own requests (abi::options).
         t::SCTP_DISABLE_FRAGMENTS => {
             need_ge(4)?;
             s.inner.lock().opts.disable_fragments = int_of(b) != 0;
@@ -2465,6 +2450,7 @@ fn ip_get(s: &Socket, level: c_int, name: c_int, g: &Get) -> R<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::parse_packed;
 
     fn sin(ip: [u8; 4], port: u16) -> Vec<u8> {
         let mut b = vec![0u8; 16];

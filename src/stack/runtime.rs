@@ -170,12 +170,11 @@ impl Stack {
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
         // SAFETY: `wake` is a fresh descriptor we own.
         let wake = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(wake) };
-        let mut ec = EndpointConfig {
+        let ec = EndpointConfig {
             cookie_secret: os_seed(),
             rng_seed: os_seed(),
-            assoc: Config::default(),
+            assoc: crate::sysctl::stack_defaults(),
         };
-        ec.assoc.hb_interval = std::time::Duration::from_secs(15);
         let st = Arc::new(Stack {
             udp,
             port,
@@ -286,7 +285,11 @@ impl Stack {
         let (id, a) =
             self.ep.lock().connect(now, cfg, local_port, peer_port, peers, local_addrs).map_err(
                 |e| match e {
-                    ConnectError::Exists => libc::EADDRINUSE,
+                    // Another socket of this port has an association with
+                    // that peer: one peeled off this socket, as far as Linux
+                    // knows (sctp_endpoint_is_peeled_off), or one of a
+                    // socket sharing the port.
+                    ConnectError::Exists => libc::EADDRNOTAVAIL,
                     ConnectError::NoAddress => libc::EINVAL,
                 },
             )?;

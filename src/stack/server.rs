@@ -74,15 +74,6 @@ fn effective_caps(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The lowest port an unprivileged process may bind
-/// (net.ipv4.ip_unprivileged_port_start, as Linux's inet_prot_sock()).
-fn unprivileged_port_start() -> u16 {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(1024)
-}
-
 /// One outgoing datagram of a reply, with a descriptor to pass.
 struct Frame {
     bytes: Vec<u8>,
@@ -520,6 +511,7 @@ impl Server {
         match op {
             Op::Bind | Op::Unbind => {
                 let addrs = r.addrs()?;
+                let first_bind = r.bool().unwrap_or(false);
                 if addrs.is_empty() {
                     return Err(libc::EINVAL);
                 }
@@ -527,11 +519,7 @@ impl Server {
                     return Err(libc::EINVAL);
                 }
                 if op == Op::Bind {
-                    let port = addrs[0].port();
-                    if port != 0 && port < unprivileged_port_start() && !caller.net_bind {
-                        return Err(libc::EACCES);
-                    }
-                    s.bind(&addrs)?;
+                    s.bind(&addrs, first_bind, caller.net_bind)?;
                     s.refresh_listener();
                 } else {
                     s.unbind(&addrs)?;

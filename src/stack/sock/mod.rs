@@ -582,23 +582,50 @@ impl Socket {
     // ----- binding ---------------------------------------------------------
 
     /// bind() / sctp_bindx(ADD): adds addresses (all with one port).
-    pub fn bind(&self, addrs: &[SocketAddr]) -> Result<()> {
+    pub fn bind(&self, addrs: &[SocketAddr], first_bind: bool, low_ports: bool) -> Result<()> {
         let Some(first) = addrs.first() else { return Err(libc::EINVAL) };
         let mut g = self.inner.lock();
-        if g.lport != 0 {
-            // bindx ADD on a bound socket: the port must match (or be 0).
-            if first.port() != 0 && first.port() != g.lport {
+        // sctp_bind: "Disallow binding twice."
+        if first_bind && g.lport != 0 {
+            return Err(libc::EINVAL);
+        }
+        // sctp_do_bind, in Linux's order: the address must be this host's
+        // (bind_verify, unless IP_FREEBIND or ip_nonlocal_bind), the port
+        // the socket's, a port below ip_unprivileged_port_start needs
+        // CAP_NET_BIND_SERVICE, an address may be bound once.
+        let freebind = g.extra.ip.iter().any(|(l, n, v)| {
+            ((*l == libc::IPPROTO_IP && *n == libc::IP_FREEBIND)
+                || (*l == libc::IPPROTO_IPV6 && *n == libc::IPV6_FREEBIND))
+                && v.iter().any(|b| *b != 0)
+        }) || nonlocal_bind(self.family);
+        for a in addrs {
+            let ip = unmap(a.ip());
+            if !ip.is_unspecified() && !freebind && !self.stack.is_local(ip) {
+                return Err(libc::EADDRNOTAVAIL);
+            }
+        }
+        let port = if first.port() != 0 { first.port() } else { g.lport };
+        if g.lport != 0 && port != g.lport {
+            return Err(libc::EINVAL);
+        }
+        if port != 0 && port < unprivileged_port_start() && !low_ports {
+            return Err(libc::EACCES);
+        }
+        for a in addrs {
+            if a.port() != 0 && a.port() != port && port != 0 {
                 return Err(libc::EINVAL);
             }
-        } else {
+            let ip = unmap(a.ip());
+            if !ip.is_unspecified() && g.laddrs.contains(&ip) {
+                return Err(libc::EINVAL);
+            }
+        }
+        if g.lport == 0 {
             let reuse = g.opts.reuse_port || g.opts.reuse_addr;
             g.lport = self.stack.bind_port(first.port(), reuse)?;
         }
         for a in addrs {
-            if a.port() != 0 && a.port() != g.lport {
-                return Err(libc::EINVAL);
-            }
-            let ip = a.ip();
+            let ip = unmap(a.ip());
             if ip.is_unspecified() {
                 g.laddrs.clear();
                 break;
@@ -826,13 +853,39 @@ impl Socket {
     /// its id; [`Socket::connect_status`] says when it is up.
     pub fn connect(&self, peers: &[SocketAddr]) -> Result<AssocId> {
         {
-            let g = self.inner.lock();
+            let mut g = self.inner.lock();
+            // An association that failed or ended is forgotten: a
+            // one-to-one socket whose connect was refused may connect
+            // again (Linux frees the association and the socket is CLOSED).
+            if self.style == Style::OneToOne {
+                g.assocs.retain(|_, a| a.state != AssocState::Closed);
+            }
+            let busy = |a: &AssocInfo| {
+                if a.up || a.established {
+                    libc::EISCONN
+                } else {
+                    libc::EALREADY
+                }
+            };
             if self.style == Style::OneToOne {
                 if g.listening {
                     return Err(libc::EISCONN);
                 }
                 if let Some(a) = g.assocs.values().next() {
-                    return Err(if a.up { libc::EISCONN } else { libc::EALREADY });
+                    return Err(busy(a));
+                }
+            } else {
+                // __sctp_connect: an association of this socket with the
+                // peer already exists: EISCONN once established, EALREADY
+                // while it is being set up.
+                let port = peers.first().map(|p| p.port()).unwrap_or(0);
+                let existing = g.assocs.values().find(|a| {
+                    a.state != AssocState::Closed
+                        && a.peer.port() == port
+                        && peers.iter().any(|p| a.peers.contains(&unmap(p.ip())))
+                });
+                if let Some(a) = existing {
+                    return Err(busy(a));
                 }
             }
         }
@@ -1405,6 +1458,22 @@ impl Socket {
             _ => Err(libc::ENOTCONN),
         }
     }
+}
+
+/// net.ipv4.ip_nonlocal_bind / net.ipv6.ip_nonlocal_bind.
+fn nonlocal_bind(family: c_int) -> bool {
+    let f = if family == libc::AF_INET6 { "ipv6" } else { "ipv4" };
+    std::fs::read_to_string(format!("/proc/sys/net/{f}/ip_nonlocal_bind"))
+        .is_ok_and(|v| v.trim() == "1")
+}
+
+/// The lowest port an unprivileged process may bind
+/// (net.ipv4.ip_unprivileged_port_start, as Linux's inet_prot_sock()).
+fn unprivileged_port_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1024)
 }
 
 /// The source address the kernel picks toward `dst`.

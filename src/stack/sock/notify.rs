@@ -63,7 +63,16 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
             let (state, error, info): (u16, u16, &[u8]) = match ev {
                 AssocEvent::CommUp { restart: false } => (t::SCTP_COMM_UP, 0, &[]),
                 AssocEvent::CommUp { restart: true } => (t::SCTP_RESTART, 0, &[]),
-                AssocEvent::CommLost(r) => (t::SCTP_COMM_LOST, lost_error(r), &[]),
+                // Linux (sctp_cmd_assoc_failed) puts the ABORT chunk's
+                // error causes in sac_info.
+                AssocEvent::CommLost(r) => (
+                    t::SCTP_COMM_LOST,
+                    lost_error(r),
+                    match r {
+                        LostReason::PeerAbort(causes) => &causes[..],
+                        _ => &[],
+                    },
+                ),
                 AssocEvent::CantStartAssoc(r) => (t::SCTP_CANT_STR_ASSOC, lost_error(r), &[]),
                 _ => (t::SCTP_SHUTDOWN_COMP, 0, &[]),
             };
