@@ -303,6 +303,10 @@ pub struct ReplyHead {
     pub fill: bool,
     /// A continuation datagram follows.
     pub more: bool,
+    /// For EAGAIN: the errno a blocking caller gets instead of waiting
+    /// (0: wait), e.g. ENOTCONN for a receive on a socket with no
+    /// association (Linux's sctp_wait_for_packet).
+    pub block_err: u8,
     /// For EAGAIN: how long a blocking caller may wait (SO_RCVTIMEO or
     /// SO_SNDTIMEO in ms; -1 forever).
     pub timeout_ms: i64,
@@ -322,7 +326,7 @@ impl ReplyHead {
             .u8(self.drain)
             .bool(self.fill)
             .bool(self.more)
-            .u8(0)
+            .u8(self.block_err)
             .i64(self.timeout_ms);
     }
     pub fn decode(r: &mut R) -> Result<Self, Errno> {
@@ -330,9 +334,9 @@ impl ReplyHead {
         let drain = r.u8()?;
         let fill = r.bool()?;
         let more = r.bool()?;
-        let _ = r.u8()?;
+        let block_err = r.u8()?;
         let timeout_ms = r.i64()?;
-        Ok(ReplyHead { status, drain, fill, more, timeout_ms })
+        Ok(ReplyHead { status, drain, fill, more, block_err, timeout_ms })
     }
     /// The result as a Rust result.
     pub fn result(&self) -> Result<i64, Errno> {
@@ -494,7 +498,14 @@ mod tests {
         let mut w = W::new();
         m.encode(&mut w);
         assert_eq!(RecvMeta::decode(&mut R::new(&w.0)), Ok(m));
-        let h = ReplyHead { status: -11, drain: 1, fill: true, more: false, timeout_ms: 5 };
+        let h = ReplyHead {
+            status: -11,
+            drain: 1,
+            fill: true,
+            more: false,
+            block_err: 107,
+            timeout_ms: 5,
+        };
         let mut w = W::new();
         h.encode(&mut w);
         assert_eq!(w.0.len(), REPLY_HEAD);

@@ -296,7 +296,7 @@ pub extern "C" fn sctp_sendmsg(
             p.to.push(read_sockaddr(to, tolen as usize)?.0);
         }
         let data = mem::read_vec(msg, len)?;
-        client::send(s, &sk, &p, &data, false).map(|n| n as c_int)
+        client::send(s, &sk, &p, &data, 0).map(|n| n as c_int)
     })
 }
 
@@ -327,7 +327,7 @@ pub extern "C" fn sctp_send(
             });
         }
         let data = mem::read_vec(msg, len)?;
-        client::send(s, &sk, &p, &data, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+        client::send(s, &sk, &p, &data, flags).map(|n| n as c_int)
     })
 }
 
@@ -439,7 +439,7 @@ pub extern "C" fn sctp_sendv(
             _ => return Err(libc::EINVAL),
         }
         let data = ops::gather(iov, iovcnt)?;
-        client::send(s, &sk, &p, &data, flags & libc::MSG_DONTWAIT != 0).map(|n| n as c_int)
+        client::send(s, &sk, &p, &data, flags).map(|n| n as c_int)
     })
 }
 
@@ -473,42 +473,48 @@ pub extern "C" fn sctp_recvv(
         if let Some(a) = r.from {
             super::write_sockaddr(from, fromlen, &a)?;
         }
-        let cms = &r.cmsgs;
-        let rcv = cms.iter().find(|(ty, _)| *ty == t::SCTP_RCVINFO).map(|x| x.1.clone());
-        let nxt = cms.iter().find(|(ty, _)| *ty == t::SCTP_NXTINFO).map(|x| x.1.clone());
-        let mut ty = t::SCTP_RECVV_NOINFO;
-        let mut out: Vec<u8> = Vec::new();
-        let cap = if infolen.is_null() { 0 } else { mem::read_val(infolen)? as usize };
-        match (rcv, nxt) {
-            (Some(a), Some(b)) if cap >= std::mem::size_of::<t::sctp_recvv_rn>() => {
-                ty = t::SCTP_RECVV_RN;
-                out = vec![0u8; std::mem::size_of::<t::sctp_recvv_rn>()];
-                let o1 = core::mem::offset_of!(t::sctp_recvv_rn, recvv_rcvinfo);
-                let o2 = core::mem::offset_of!(t::sctp_recvv_rn, recvv_nxtinfo);
-                out[o1..o1 + a.len()].copy_from_slice(&a);
-                out[o2..o2 + b.len()].copy_from_slice(&b);
+        // lksctp's own walk (src/lib/recvmsg.c): the cmsgs in the order the
+        // kernel wrote them; the first that fits decides the type, a second
+        // one makes it SCTP_RECVV_RN if both fit, anything that does not
+        // fit ends the walk. *infolen changes only when something was
+        // stored.
+        if !info.is_null() && !infotype.is_null() && !infolen.is_null() {
+            let cap = mem::read_val(infolen)? as usize;
+            let rl = std::mem::size_of::<t::sctp_rcvinfo>();
+            let nl = std::mem::size_of::<t::sctp_nxtinfo>();
+            let mut ty = t::SCTP_RECVV_NOINFO;
+            let mut out: Vec<u8> = Vec::new();
+            for (cty, data) in &r.cmsgs {
+                match (*cty, ty) {
+                    (t::SCTP_RCVINFO, t::SCTP_RECVV_NOINFO) if cap >= rl => {
+                        out = data[..rl.min(data.len())].to_vec();
+                        ty = t::SCTP_RECVV_RCVINFO;
+                    }
+                    (t::SCTP_RCVINFO, t::SCTP_RECVV_NXTINFO) if cap >= rl + nl => {
+                        let mut v = data[..rl.min(data.len())].to_vec();
+                        v.resize(rl, 0);
+                        v.extend_from_slice(&out);
+                        out = v;
+                        ty = t::SCTP_RECVV_RN;
+                    }
+                    (t::SCTP_NXTINFO, t::SCTP_RECVV_NOINFO) if cap >= nl => {
+                        out = data[..nl.min(data.len())].to_vec();
+                        ty = t::SCTP_RECVV_NXTINFO;
+                    }
+                    (t::SCTP_NXTINFO, t::SCTP_RECVV_RCVINFO) if cap >= rl + nl => {
+                        out.resize(rl, 0);
+                        out.extend_from_slice(&data[..nl.min(data.len())]);
+                        ty = t::SCTP_RECVV_RN;
+                    }
+                    (t::SCTP_RCVINFO | t::SCTP_NXTINFO, _) => break,
+                    _ => {}
+                }
             }
-            (Some(a), _) if cap >= a.len() => {
-                ty = t::SCTP_RECVV_RCVINFO;
-                out = a;
-            }
-            (None, Some(b)) if cap >= b.len() => {
-                ty = t::SCTP_RECVV_NXTINFO;
-                out = b;
-            }
-            _ => {}
-        }
-        if !out.is_empty() {
-            if info.is_null() {
-                return Err(libc::EINVAL);
-            }
-            mem::write_bytes(info, &out)?;
-        }
-        if !infolen.is_null() {
-            mem::write_val(infolen, &(out.len() as libc::socklen_t))?;
-        }
-        if !infotype.is_null() {
             mem::write_val(infotype, &ty)?;
+            if ty != t::SCTP_RECVV_NOINFO {
+                mem::write_bytes(info, &out)?;
+                mem::write_val(infolen, &(out.len() as libc::socklen_t))?;
+            }
         }
         if !flags.is_null() {
             mem::write_val(flags, &ops::msg_flags(&r))?;

@@ -172,7 +172,7 @@ pub fn sendmsg(
         parse_send_cmsgs(&c, &mut p)?;
     }
     let data = gather(m.msg_iov, m.msg_iovlen)?;
-    let n = client::send(fd, h, &p, &data, flags & libc::MSG_DONTWAIT != 0)?;
+    let n = client::send(fd, h, &p, &data, flags)?;
     Ok(n as isize)
 }
 
@@ -296,5 +296,5 @@ pub fn send_plain(
     if let Some(a) = to {
         p.to.push(a);
     }
-    Ok(client::send(fd, h, &p, &data, flags & libc::MSG_DONTWAIT != 0)? as isize)
+    Ok(client::send(fd, h, &p, &data, flags)? as isize)
 }

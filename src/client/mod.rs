@@ -547,6 +547,9 @@ fn blocking(
         if dontwait || sys::is_nonblocking(fd).unwrap_or(true) {
             return Err(libc::EAGAIN);
         }
+        if r.head.block_err != 0 {
+            return Err(c_int::from(r.head.block_err));
+        }
         let d = *deadline.get_or_insert_with(|| {
             (r.head.timeout_ms >= 0)
                 .then(|| Instant::now() + Duration::from_millis(r.head.timeout_ms as u64))
@@ -687,18 +690,24 @@ pub fn peeloff(fd: c_int, h: &Handle, assoc: i32, nonblock: bool, cloexec: bool)
     Ok(nfd)
 }
 
-/// Sends one message; blocks for room unless non-blocking.
-pub fn send(
-    fd: c_int,
-    h: &Handle,
-    req: &ipc::SendReq,
-    data: &[u8],
-    dontwait: bool,
-) -> Result<usize> {
+/// Sends one message with sendmsg(2)'s `flags`; blocks for room unless
+/// non-blocking. EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as the kernel
+/// does (sctp_error).
+pub fn send(fd: c_int, h: &Handle, req: &ipc::SendReq, data: &[u8], flags: c_int) -> Result<usize> {
+    // __sys_sendmsg: MSG_CMSG_COMPAT (bit 31) from user space is invalid.
+    if flags < 0 {
+        return Err(libc::EINVAL);
+    }
     let mut w = W::new();
     req.encode(&mut w);
-    let r = blocking(fd, dontwait, libc::POLLOUT, || call(fd, h, Op::Send, &w.0, data))?;
-    status(&r).map(|n| n as usize)
+    let dontwait = flags & libc::MSG_DONTWAIT != 0;
+    let r = blocking(fd, dontwait, libc::POLLOUT, || call(fd, h, Op::Send, &w.0, data))
+        .and_then(|r| status(&r).map(|n| n as usize));
+    if r == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
+        // SAFETY: raise() sends a signal to the calling thread.
+        unsafe { libc::raise(libc::SIGPIPE) };
+    }
+    r
 }
 
 /// Receives at most `cap` bytes: the metadata and the bytes.

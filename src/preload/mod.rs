@@ -459,7 +459,7 @@ pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isiz
             return boundary(-1, || {
                 let cnt = usize::try_from(cnt).map_err(|_| libc::EINVAL)?;
                 let data = ops::gather(iov, cnt)?;
-                client::send(fd, &s, &Default::default(), &data, false).map(|n| n as isize)
+                client::send(fd, &s, &Default::default(), &data, 0).map(|n| n as isize)
             });
         }
         next!(

@@ -543,6 +543,10 @@ impl Server {
                 if addrs.iter().any(|a| a.port() != first.port()) {
                     return Err(libc::EINVAL);
                 }
+                // sctp_verify_addr: usable peer addresses only.
+                for a in &addrs {
+                    super::sock::check_peer_addr(s.family, a)?;
+                }
                 let id = s.connect(&addrs)?;
                 self.stack.pump();
                 let st = s.connect_status(id);
@@ -656,6 +660,7 @@ impl Server {
                     Err(libc::EAGAIN) => {
                         let mut h = ReplyHead::err(libc::EAGAIN);
                         h.timeout_ms = s.timeouts_ms().1;
+                        h.block_err = s.recv_block_errno() as u8;
                         Ok(vec![reply_frame(h, &[], None)])
                     }
                     Err(e) => Err(e),

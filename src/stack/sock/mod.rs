@@ -257,6 +257,25 @@ pub struct Inner {
     /// beside what `opts` and the protocol core hold (`stack::options`).
     pub extra: SockExtra,
     pub assoc_extra: HashMap<AssocId, AssocExtra>,
+    /// Readable once more for a waiting receiver that must now get an
+    /// answer without data (its last association went: ENOTCONN).
+    /// Cleared by the next receive that finds nothing.
+    wake: bool,
+    /// One-to-one listener: what associations waiting for accept() that
+    /// ended left behind (Linux keeps them on the listener, CLOSED, with
+    /// their data: sctp_cmd_delete_tcb).
+    stash: HashMap<AssocId, Stash>,
+}
+
+/// What an association that ended before accept() left for its socket.
+#[derive(Debug, Default)]
+pub struct Stash {
+    events: Vec<AssocEvent>,
+    data: Vec<RecvData>,
+    peer: Option<SocketAddr>,
+    peers: Vec<IpAddr>,
+    outbound: u16,
+    inbound: u16,
 }
 
 /// An SCTP socket.
@@ -468,6 +487,8 @@ impl Socket {
                 bells: 0,
                 extra: SockExtra::default(),
                 assoc_extra: HashMap::new(),
+                wake: false,
+                stash: HashMap::new(),
             }),
         });
         // Watch our end: hang-up (the last application descriptor closed)
@@ -506,6 +527,7 @@ impl Socket {
         let readable = !g.rxq.is_empty()
             || !g.accept_q.is_empty()
             || g.so_error != 0
+            || g.wake
             || (self.style == Style::OneToOne && (g.eof || g.shut_rd) && !g.listening);
         g.readable = readable;
         if readable && g.bells == 0 && send_dontwait(self.dfd(), &[1]) == 1 {
@@ -663,13 +685,30 @@ impl Socket {
     // ----- listen / accept -------------------------------------------------
 
     pub fn listen(&self, backlog: c_int) -> Result<()> {
+        // __sys_listen clamps the backlog to net.core.somaxconn (a
+        // negative one included: it is compared unsigned).
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(4096);
+        let backlog = if (backlog as u32) > somaxconn { somaxconn } else { backlog as u32 };
+        {
+            let g = self.inner.lock();
+            // sctp_inet_listen: peeled-off sockets cannot listen; a socket
+            // must be CLOSED or LISTENING; backlog 0 stops listening (and
+            // is EINVAL on a socket that does not listen).
+            let closed = !g.assocs.values().any(|a| a.state != AssocState::Closed);
+            if self.peeled || (!g.listening && !closed) {
+                return Err(libc::EINVAL);
+            }
+            if backlog == 0 && !g.listening {
+                return Err(libc::EINVAL);
+            }
+        }
         let lport = self.ensure_bound()?;
         let mut g = self.inner.lock();
-        if self.style == Style::OneToOne && !g.assocs.is_empty() {
-            return Err(libc::EINVAL);
-        }
-        g.listening = backlog >= 0 || self.style == Style::OneToMany;
-        g.backlog = backlog.max(1) as usize;
+        g.listening = backlog > 0;
+        g.backlog = backlog as usize;
         let cfg = g.opts.cfg.clone();
         let laddrs = g.laddrs.clone();
         let listening = g.listening;
@@ -706,6 +745,7 @@ impl Socket {
             return Err(libc::EAGAIN);
         };
         let info = g.assocs.remove(&id);
+        let stash = g.stash.remove(&id);
         self.refresh(&mut g);
         let opts = g.opts.clone();
         let extra = (g.extra.clone(), g.assoc_extra.remove(&id));
@@ -720,6 +760,9 @@ impl Socket {
                 if let Some(i) = info {
                     g.assocs.insert(id, i);
                 }
+                if let Some(st) = stash {
+                    g.stash.insert(id, st);
+                }
                 self.refresh(&mut g);
                 return Err(e);
             }
@@ -729,6 +772,7 @@ impl Socket {
             .stack
             .inspect(id, |a| a.primary_addr().map(|ip| SocketAddr::new(ip, a.peer_port())))
             .flatten()
+            .or(stash.as_ref().and_then(|st| st.peer))
             .or(info.as_ref().map(|i| i.peer))
             .unwrap_or(SocketAddr::new(unspecified(self.family), 0));
         {
@@ -746,7 +790,12 @@ impl Socket {
                 nn.assocs.insert(id, i);
             }
         }
-        self.stack.set_owner(id, ns.weak_owner());
+        match stash {
+            // It ended before accept(): the new socket gets what it left,
+            // CLOSED and shut down for reading (sctp_sock_migrate).
+            Some(st) => ns.adopt_stash(id, st),
+            None => self.stack.set_owner(id, ns.weak_owner()),
+        }
         {
             let mut nn = ns.inner.lock();
             ns.refresh(&mut nn);
@@ -909,78 +958,162 @@ impl Socket {
 
     // ----- sending ---------------------------------------------------------
 
-    /// Finds or creates the association a send goes to.
-    fn target(&self, p: &SendParams) -> Result<AssocId> {
-        let g = self.inner.lock();
+    /// The association a send names (sctp_sendmsg): by address
+    /// (sctp_endpoint_lookup_assoc), else by id (sctp_id2assoc: a one-to-
+    /// one socket's association while ESTABLISHED or CLOSING; on a one-to-
+    /// many socket an id of its own). `Err(None)`: none, create one.
+    fn lookup(&self, g: &Inner, p: &SendParams) -> std::result::Result<AssocId, Option<Errno>> {
+        if let Some(to) = p.to.first() {
+            let ip = unmap(to.ip());
+            // A one-to-many socket forgets an association once it ended
+            // (Linux frees it); a one-to-one socket keeps its CLOSED one.
+            return g
+                .assocs
+                .iter()
+                .find(|(_, a)| {
+                    a.peer.port() == to.port()
+                        && (a.peers.contains(&ip) || a.peer.ip() == ip)
+                        && (self.style == Style::OneToOne || a.state != AssocState::Closed)
+                })
+                .map(|(id, _)| *id)
+                .ok_or(None);
+        }
         match self.style {
-            Style::OneToOne => {
-                if g.shut_wr {
-                    return Err(libc::EPIPE);
-                }
-                match g.assocs.iter().next() {
-                    Some((id, a)) if a.state != AssocState::Closed => Ok(*id),
-                    Some(_) => Err(libc::EPIPE),
-                    // Linux: a send with an address on an unconnected,
-                    // non-listening one-to-one socket sets the association
-                    // up implicitly; without an address it is EPIPE.
-                    None if !p.to.is_empty() && !g.listening && !g.eof => {
-                        drop(g);
-                        self.start_assoc(&p.to, p.init)
-                    }
-                    None => Err(libc::EPIPE),
-                }
-            }
-            Style::OneToMany => {
-                if let Some(id) = p.assoc.filter(|i| i.0 != 0) {
-                    return if g.assocs.contains_key(&id) { Ok(id) } else { Err(libc::EINVAL) };
-                }
-                let Some(to) = p.to.first() else { return Err(libc::EINVAL) };
-                let ip = unmap(to.ip());
-                if let Some((id, _)) = g
-                    .assocs
-                    .iter()
-                    .find(|(_, a)| a.peers.contains(&ip) && a.peer.port() == to.port())
+            Style::OneToOne => g
+                .assocs
+                .iter()
+                .find(|(_, a)| a.state != AssocState::Closed)
+                .map(|(id, _)| *id)
+                .ok_or(Some(libc::EPIPE)),
+            Style::OneToMany => match p.assoc {
+                Some(id)
+                    if id.0 > 2
+                        && g.assocs.get(&id).is_some_and(|a| a.state != AssocState::Closed) =>
                 {
-                    return Ok(*id);
+                    Ok(id)
                 }
-                drop(g);
-                if p.flags & (crate::abi::types::SCTP_EOF | crate::abi::types::SCTP_ABORT) != 0 {
-                    return Err(libc::EINVAL);
-                }
-                // Implicit association setup (RFC 6458 7.5).
-                self.start_assoc(&p.to, p.init)
-            }
+                _ => Err(Some(libc::EPIPE)),
+            },
         }
     }
 
-    /// Sends one message. Returns the number of bytes accepted, or EAGAIN
-    /// while the send buffer has no room for it.
+    /// Sends one message, as Linux's sctp_sendmsg: returns the bytes
+    /// accepted, EAGAIN while the send buffer is full, or the errno Linux
+    /// gives at the same point.
     pub fn send(&self, data: Bytes, p: &SendParams) -> Result<usize> {
         use crate::abi::types::{
-            SCTP_ABORT, SCTP_EOF, SCTP_SACK_IMMEDIATELY, SCTP_SENDALL, SCTP_UNORDERED,
+            SCTP_ABORT, SCTP_ADDR_OVER, SCTP_EOF, SCTP_SACK_IMMEDIATELY, SCTP_SENDALL,
+            SCTP_UNORDERED,
         };
-        if self.style == Style::OneToMany && p.flags & SCTP_SENDALL != 0 {
+        // sctp_msghdr_parse: flags outside what Linux knows.
+        const KNOWN: u16 = SCTP_UNORDERED
+            | SCTP_ADDR_OVER
+            | SCTP_ABORT
+            | SCTP_EOF
+            | SCTP_SACK_IMMEDIATELY
+            | SCTP_SENDALL
+            | 0x0030; // SCTP_PR_SCTP_MASK
+        let sflags = p.flags;
+        let len = data.len();
+        {
+            let g = self.inner.lock();
+            // sctp_sendmsg_parse.
+            if self.style == Style::OneToOne && g.listening {
+                return Err(libc::EPIPE);
+            }
+            if len > g.opts.sndbuf {
+                return Err(libc::EMSGSIZE);
+            }
+        }
+        if sflags & !KNOWN != 0 {
+            return Err(libc::EINVAL);
+        }
+        if sflags != 0 || len == 0 {
+            if self.style == Style::OneToOne && sflags & (SCTP_EOF | SCTP_ABORT) != 0 {
+                return Err(libc::EINVAL);
+            }
+            if (sflags & SCTP_EOF != 0 && len > 0)
+                || (sflags & (SCTP_EOF | SCTP_ABORT) == 0 && len == 0)
+            {
+                return Err(libc::EINVAL);
+            }
+            if sflags & SCTP_ADDR_OVER != 0 && p.to.is_empty() {
+                return Err(libc::EINVAL);
+            }
+        }
+        // sctp_sendmsg_get_daddr: a peeled-off socket ignores msg_name;
+        // otherwise the address must be usable.
+        let stripped;
+        let p = if self.peeled && !p.to.is_empty() {
+            stripped = SendParams { to: Vec::new(), ..p.clone() };
+            &stripped
+        } else {
+            p
+        };
+        if let Some(to) = p.to.first() {
+            check_peer_addr(self.family, to)?;
+        }
+        if self.style == Style::OneToMany && sflags & SCTP_SENDALL != 0 {
             let ids: Vec<AssocId> = self.inner.lock().assocs.keys().copied().collect();
             let mut q = p.clone();
             q.flags &= !SCTP_SENDALL;
+            q.to.clear();
             for id in ids {
                 q.assoc = Some(id);
-                let _ = self.send(data.clone(), &q);
+                let established = self.inner.lock().assocs.get(&id).is_some_and(|a| a.up);
+                if !established {
+                    continue;
+                }
+                self.send(data.clone(), &q)?;
             }
-            return Ok(data.len());
+            return Ok(len);
         }
-        let id = self.target(p)?;
-        if p.flags & SCTP_ABORT != 0 {
-            self.stack.with_assoc(id, |a, now| a.abort(now, data.clone()));
-            return Ok(data.len());
-        }
-        if p.flags & SCTP_EOF != 0 {
-            self.stack.with_assoc(id, |a, now| a.shutdown(now));
-            return Ok(0);
-        }
-        if data.is_empty() {
-            return Err(libc::EINVAL);
-        }
+        let found = {
+            let g = self.inner.lock();
+            self.lookup(&g, p)
+        };
+        let id = match found {
+            Ok(id) => {
+                // sctp_sendmsg_check_sflags.
+                let closed =
+                    self.inner.lock().assocs.get(&id).is_none_or(|a| a.state == AssocState::Closed);
+                if closed && self.style == Style::OneToOne {
+                    return Err(libc::EPIPE);
+                }
+                if sflags & SCTP_EOF != 0 {
+                    self.stack.with_assoc(id, |a, now| a.shutdown(now));
+                    return Ok(0);
+                }
+                if sflags & SCTP_ABORT != 0 {
+                    self.stack.with_assoc(id, |a, now| a.abort(now, data.clone()));
+                    return Ok(0);
+                }
+                id
+            }
+            Err(Some(e)) => return Err(e),
+            Err(None) => {
+                // sctp_sendmsg_new_asoc.
+                if sflags & (SCTP_EOF | SCTP_ABORT) != 0 {
+                    return Err(libc::EINVAL);
+                }
+                {
+                    let g = self.inner.lock();
+                    if self.style == Style::OneToOne {
+                        if g.assocs.values().any(|a| a.state != AssocState::Closed) {
+                            return Err(libc::EADDRNOTAVAIL);
+                        }
+                        if g.eof || g.shut_wr {
+                            return Err(libc::EPIPE);
+                        }
+                    }
+                }
+                if self.style == Style::OneToOne {
+                    self.inner.lock().assocs.retain(|_, a| a.state != AssocState::Closed);
+                }
+                // Implicit association setup (RFC 6458 7.5).
+                self.start_assoc(&p.to, p.init)?
+            }
+        };
         let len = data.len();
         let opt = SendOptions {
             stream_id: p.sid,
@@ -998,9 +1131,12 @@ impl Socket {
             {
                 return Err(libc::EMSGSIZE);
             }
+            // The SEND primitive in each state (sm_statetable.c): shutting
+            // down gives ESHUTDOWN.
             match a.state() {
                 AssocState::CookieWait | AssocState::CookieEchoed | AssocState::Established => {}
-                _ => return Err(libc::EPIPE),
+                AssocState::Closed => return Err(libc::EPIPE),
+                _ => return Err(libc::ESHUTDOWN),
             }
             // As Linux (sctp_sendmsg_to_asoc): a message waits only while
             // the send buffer is full; any room takes it whole.
@@ -1042,6 +1178,11 @@ impl Socket {
     /// the data queued; so does a sink error: nothing is lost.
     pub fn recv_with(&self, cap: usize, sink: &mut dyn Sink, peek: bool) -> Result<Recv> {
         let mut g = self.inner.lock();
+        // sctp_recvmsg: a one-to-one socket that is not ESTABLISHED,
+        // CLOSING or CLOSED (a listening one) is not connected.
+        if self.style == Style::OneToOne && !self.peeled && g.listening {
+            return Err(libc::ENOTCONN);
+        }
         if let Some(r) = self.recv_locked(&mut g, cap, sink, peek) {
             let r = match r {
                 Ok(r) => r,
@@ -1059,7 +1200,11 @@ impl Socket {
             }
             return Ok(r.0);
         }
-        if g.so_error != 0 && self.style == Style::OneToOne {
+        // sctp_skb_recv_datagram: a pending error, then end of file (one-to-
+        // one RCV_SHUTDOWN), then would block (sctp_wait_for_packet: a
+        // socket with no association that is not listening gets ENOTCONN
+        // instead of a wait: see recv_block_errno).
+        if g.so_error != 0 {
             let e = std::mem::take(&mut g.so_error);
             self.refresh(&mut g);
             return Err(e);
@@ -1067,13 +1212,22 @@ impl Socket {
         if self.style == Style::OneToOne && (g.eof || g.shut_rd) {
             return Ok(Recv::default());
         }
-        if self.peeled && g.assocs.values().all(|a| a.state == AssocState::Closed) {
-            return Err(libc::ENOTCONN);
-        }
-        if self.style == Style::OneToOne && g.assocs.is_empty() && !g.listening {
-            return Err(libc::ENOTCONN);
-        }
+        g.wake = false;
+        self.refresh(&mut g);
         Err(libc::EAGAIN)
+    }
+
+    /// What a blocking receive that found nothing gets instead of waiting:
+    /// ENOTCONN when the socket has no live association and does not
+    /// listen (sctp_wait_for_packet), else 0 (wait).
+    pub fn recv_block_errno(&self) -> Errno {
+        let g = self.inner.lock();
+        let live = g.assocs.values().any(|a| a.state != AssocState::Closed);
+        if !live && !g.listening {
+            libc::ENOTCONN
+        } else {
+            0
+        }
     }
 
     /// Takes what is queued under the lock. Returns the result and the
@@ -1227,27 +1381,36 @@ impl Socket {
 
     /// shutdown(how).
     pub fn shutdown(&self, how: c_int) -> Result<()> {
-        if self.style == Style::OneToMany {
-            return Err(libc::EOPNOTSUPP);
+        // inet_shutdown(): an invalid `how` first; then by socket state: a
+        // listening socket takes SHUT_WR as a no-op and refuses reading
+        // shutdowns (sctp_disconnect: EOPNOTSUPP); one without an
+        // association records the bits but is not connected (ENOTCONN);
+        // otherwise the bits are set and, for one-to-one sockets,
+        // SHUT_WR starts the association's SHUTDOWN (sctp_shutdown).
+        if !(libc::SHUT_RD..=libc::SHUT_RDWR).contains(&how) {
+            return Err(libc::EINVAL);
         }
+        let rd = how == libc::SHUT_RD || how == libc::SHUT_RDWR;
+        let wr = how == libc::SHUT_WR || how == libc::SHUT_RDWR;
         let id = {
             let mut g = self.inner.lock();
-            if how == libc::SHUT_RD || how == libc::SHUT_RDWR {
-                g.shut_rd = true;
+            if g.listening {
+                return if rd { Err(libc::EOPNOTSUPP) } else { Ok(()) };
             }
-            if how == libc::SHUT_WR || how == libc::SHUT_RDWR {
-                g.shut_wr = true;
-            }
-            if !(libc::SHUT_RD..=libc::SHUT_RDWR).contains(&how) {
-                return Err(libc::EINVAL);
-            }
+            g.shut_rd |= rd;
+            g.shut_wr |= wr;
+            let live =
+                g.assocs.iter().find(|(_, a)| a.state != AssocState::Closed).map(|(id, _)| *id);
             self.refresh(&mut g);
-            if g.assocs.is_empty() {
+            // A one-to-many socket that is not listening is in state
+            // CLOSED for inet_shutdown, as is a one-to-one socket without
+            // an association.
+            if self.style == Style::OneToMany || live.is_none() {
                 return Err(libc::ENOTCONN);
             }
-            g.assocs.keys().next().copied()
+            live
         };
-        if how != libc::SHUT_RD {
+        if wr {
             if let Some(id) = id {
                 self.stack.with_assoc(id, |a, now| a.shutdown(now));
             }
@@ -1460,6 +1623,32 @@ impl Socket {
     }
 }
 
+/// sctp_v4_addr_valid / sctp_v6_addr_valid for a peer address: not
+/// 0.0.0.0/8, broadcast, multicast, 198.18.0.0/15 or 192.88.99.0/24; for
+/// IPv6 a unicast address (v4-mapped ones by the IPv4 rule); EINVAL
+/// otherwise, or for an IPv6 address on an AF_INET socket.
+pub fn check_peer_addr(family: c_int, a: &SocketAddr) -> Result<()> {
+    match unmap(a.ip()) {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            let unusable = o[0] == 0
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99);
+            if unusable {
+                return Err(libc::EINVAL);
+            }
+        }
+        IpAddr::V6(v6) => {
+            if family == libc::AF_INET || v6.is_unspecified() || v6.is_multicast() {
+                return Err(libc::EINVAL);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// net.ipv4.ip_nonlocal_bind / net.ipv6.ip_nonlocal_bind.
 fn nonlocal_bind(family: c_int) -> bool {
     let f = if family == libc::AF_INET6 { "ipv6" } else { "ipv4" };
@@ -1501,13 +1690,11 @@ impl Owner for Socket {
         if g.closed || !g.listening {
             return Admit::No;
         }
-        // Linux answers an INIT to a full accept queue with ABORT
-        // (sk_acceptq_is_full). Here one stack sets up associations for
-        // every process of the host, and a burst of them can complete
-        // before the listening process is scheduled to accept: the COOKIE
-        // ECHO is dropped instead, and its retransmission tries again.
-        if self.style == Style::OneToOne && g.accept_q.len() > g.backlog.max(1) {
-            return Admit::Later;
+        // sctp_sf_do_5_1D_ce: a COOKIE ECHO for a one-to-one listener
+        // whose accept queue holds more than its backlog (associations
+        // that ended before accept() count) is answered with an ABORT.
+        if self.style == Style::OneToOne && g.accept_q.len() > g.backlog {
+            return Admit::No;
         }
         g.assocs.insert(
             id,
@@ -1535,12 +1722,27 @@ impl Owner for Socket {
         let one_to_one_listener = self.style == Style::OneToOne && g.listening;
         if one_to_one_listener && !g.closed {
             // A one-to-one listener owns no association of its own: one
-            // waiting for accept(), or being handed to the accepted socket
-            // right now, keeps its events and data for that socket. Drop
-            // it from the queue if it died meanwhile.
+            // waiting for accept() keeps its events and data for the
+            // accepted socket. One that ended meanwhile stays in the queue
+            // (CLOSED, as Linux keeps it): what it had is stashed here,
+            // since the association itself goes away.
             if a.is_closed() && g.accept_q.contains(&id) {
-                g.accept_q.retain(|x| *x != id);
-                g.assocs.remove(&id);
+                let st = g.stash.entry(id).or_default();
+                while let Some(ev) = a.poll_event() {
+                    st.events.push(ev);
+                }
+                while let Some(p) = a.take(usize::MAX) {
+                    st.data.push(p);
+                }
+                st.peer = st.peer.or(a.primary_addr().map(|ip| SocketAddr::new(ip, a.peer_port())));
+                if st.peers.is_empty() {
+                    st.peers = a.paths().iter().map(|p| p.addr).collect();
+                }
+                st.outbound = a.outbound_streams();
+                st.inbound = a.inbound_streams();
+                if let Some(e) = g.assocs.get_mut(&id) {
+                    e.state = AssocState::Closed;
+                }
                 self.refresh(&mut g);
             }
             return;
@@ -1581,6 +1783,7 @@ impl Owner for Socket {
         // Events that precede the data they came with, then the data, then
         // the rest (so COMM_UP comes before data and SHUTDOWN after it).
         let mut late = Vec::new();
+        let mut came_up = false;
         while let Some(ev) = a.poll_event() {
             let early = matches!(
                 ev,
@@ -1589,14 +1792,25 @@ impl Owner for Socket {
                     | AssocEvent::Adaptation(_)
                     | AssocEvent::Path { .. }
             );
+            came_up |= matches!(ev, AssocEvent::CommUp { .. });
             if early {
                 self.apply_event(&mut g, id, &ev, &ctx);
             } else {
                 late.push(ev);
             }
         }
+        if came_up {
+            self.no_auth_event(&mut g, id);
+        }
+        // sctp_ulpq_tail_event: a one-to-one socket shut down for reading
+        // drops what arrives (the window reopens as if it was read).
+        let drop_data = self.style == Style::OneToOne && (g.shut_rd || g.eof);
         while let Some(piece) = a.take(usize::MAX) {
-            g.rxq.push_back(RxItem::Data { assoc: id, piece });
+            if drop_data {
+                a.release(piece.data.len());
+            } else {
+                g.rxq.push_back(RxItem::Data { assoc: id, piece });
+            }
         }
         for ev in late {
             self.apply_event(&mut g, id, &ev, &ctx);
@@ -1604,6 +1818,11 @@ impl Owner for Socket {
         if a.is_closed() {
             if let Some(e) = g.assocs.get_mut(&id) {
                 e.state = AssocState::Closed;
+            }
+            // A receiver waiting on a socket whose last association went
+            // gets its answer (ENOTCONN) now.
+            if !g.assocs.values().any(|x| x.state != AssocState::Closed) {
+                g.wake = true;
             }
             if self.style == Style::OneToMany {
                 // The socket forgets closed associations once their items
@@ -1619,6 +1838,67 @@ impl Owner for Socket {
 }
 
 impl Socket {
+    /// Takes over what an association that ended before accept() left.
+    fn adopt_stash(&self, id: AssocId, st: Stash) {
+        let mut g = self.inner.lock();
+        let e = g.assocs.entry(id).or_insert_with(|| AssocInfo {
+            peer: st.peer.unwrap_or(SocketAddr::new(unspecified(self.family), 0)),
+            peers: st.peers.clone(),
+            state: AssocState::Closed,
+            buffered: 0,
+            outbound: st.outbound,
+            inbound: st.inbound,
+            peer_shutdown: false,
+            up: false,
+            established: false,
+        });
+        e.outbound = st.outbound;
+        e.inbound = st.inbound;
+        let ctx = notify::Ctx {
+            assoc_id: id.0 as i32,
+            outbound: st.outbound,
+            inbound: st.inbound,
+            old_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED),
+        };
+        let (early, late): (Vec<AssocEvent>, Vec<AssocEvent>) =
+            st.events.into_iter().partition(|ev| {
+                matches!(
+                    ev,
+                    AssocEvent::CommUp { .. }
+                        | AssocEvent::Streams { .. }
+                        | AssocEvent::Adaptation(_)
+                        | AssocEvent::Path { .. }
+                )
+            });
+        for ev in &early {
+            self.apply_event(&mut g, id, ev, &ctx);
+        }
+        if early.iter().any(|ev| matches!(ev, AssocEvent::CommUp { .. })) {
+            self.no_auth_event(&mut g, id);
+        }
+        for piece in st.data {
+            g.rxq.push_back(RxItem::Data { assoc: id, piece });
+        }
+        for ev in &late {
+            self.apply_event(&mut g, id, ev, &ctx);
+        }
+        if let Some(e) = g.assocs.get_mut(&id) {
+            e.state = AssocState::Closed;
+        }
+        g.eof = true;
+    }
+
+    /// After COMM_UP (and ADAPTATION_INDICATION), Linux queues an
+    /// SCTP_AUTHENTICATION_EVENT with SCTP_AUTH_NO_AUTH when the peer does
+    /// not do AUTH (sctp_sf_do_5_1D_ce / 5_1E_ca), if subscribed.
+    fn no_auth_event(&self, g: &mut Inner, id: AssocId) {
+        use crate::abi::types as t;
+        if g.opts.events.on(t::SCTP_AUTHENTICATION_EVENT) {
+            let b = notify::authkey(id.0 as i32, 0, t::SCTP_AUTH_NO_AUTH);
+            g.rxq.push_back(RxItem::Notification { assoc: id, bytes: b });
+        }
+    }
+
     fn apply_event(&self, g: &mut Inner, id: AssocId, ev: &AssocEvent, ctx: &notify::Ctx) {
         use crate::abi::types as t;
         match ev {
@@ -1638,16 +1918,16 @@ impl Socket {
                 if let Some(e) = g.assocs.get_mut(&id) {
                     e.peer_shutdown = true;
                 }
-                if self.style == Style::OneToOne && !self.peeled {
+                // sctp_cmd_new_state: a SHUTDOWN received while the one-
+                // to-one socket is ESTABLISHED (not shutting down itself)
+                // sets RCV_SHUTDOWN.
+                if self.style == Style::OneToOne && !self.peeled && !g.shut_wr {
                     g.eof = true;
                 }
             }
             AssocEvent::ShutdownComplete => {
                 if let Some(e) = g.assocs.get_mut(&id) {
                     e.up = false;
-                }
-                if self.style == Style::OneToOne && !self.peeled {
-                    g.eof = true;
                 }
             }
             AssocEvent::CommLost(r) | AssocEvent::CantStartAssoc(r) => {
@@ -1663,7 +1943,6 @@ impl Socket {
                     };
                     if self.style == Style::OneToOne {
                         g.so_error = err;
-                        g.eof = true;
                     }
                 }
             }
@@ -1676,7 +1955,10 @@ impl Socket {
             }
             _ => g.opts.events.on(ty),
         };
-        if subscribed {
+        // sctp_ulpq_tail_event: with both directions shut down, even
+        // notifications are dropped.
+        let dropped = self.style == Style::OneToOne && (g.shut_rd || g.eof) && g.shut_wr;
+        if subscribed && !dropped {
             if let Some(bytes) = notify::build(ev, ctx) {
                 g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
             }

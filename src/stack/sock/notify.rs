@@ -53,6 +53,20 @@ fn lost_error(r: &LostReason) -> u16 {
     }
 }
 
+/// SCTP_AUTHENTICATION_EVENT with `indication` (SCTP_AUTH_NO_AUTH: the
+/// association does not use AUTH, as Linux reports after COMM_UP when the
+/// peer is not AUTH-capable).
+pub fn authkey(assoc_id: i32, keynumber: u16, indication: u32) -> Vec<u8> {
+    let n = size_of::<t::sctp_authkey_event>();
+    let mut b = vec![0u8; n];
+    put16(&mut b, offset_of!(t::sctp_authkey_event, auth_type), t::SCTP_AUTHENTICATION_EVENT);
+    put32(&mut b, offset_of!(t::sctp_authkey_event, auth_length), n as u32);
+    put16(&mut b, offset_of!(t::sctp_authkey_event, auth_keynumber), keynumber);
+    put32(&mut b, offset_of!(t::sctp_authkey_event, auth_indication), indication);
+    put32(&mut b, offset_of!(t::sctp_authkey_event, auth_assoc_id), assoc_id as u32);
+    b
+}
+
 /// Builds the notification for `ev`, or None if it has no user-visible form.
 pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
     match ev {
