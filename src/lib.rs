@@ -13,6 +13,8 @@
 
 pub mod abi;
 pub mod client;
+#[cfg(feature = "private-heap")]
+pub mod heap;
 pub mod ipc;
 pub mod log;
 pub mod preload;

@@ -17,6 +17,18 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
+/// Before anything allocates: the stack's process uses libc's allocator,
+/// not the private heap the library keeps inside applications.
+#[cfg(feature = "private-heap")]
+#[used]
+#[link_section = ".init_array"]
+static USE_SYSTEM_HEAP: extern "C" fn() = {
+    extern "C" fn f() {
+        sctpudp::heap::use_system();
+    }
+    f
+};
+
 fn main() {
     sctpudp::IN_STACK.store(true, Ordering::Relaxed);
     let mut port: u16 = 9899;
@@ -54,7 +66,7 @@ fn main() {
             }
             _ => std::process::exit(0),
         }
-        redirect_stderr();
+        redirect_stdio();
         // SAFETY: chdir to a NUL-terminated path; umask takes a mode.
         unsafe {
             libc::chdir(c"/".as_ptr());
@@ -80,9 +92,19 @@ fn close_inherited(keep: Option<c_int>) {
     }
 }
 
-/// stderr to `SCTPUDP_DAEMON_LOG`, else to /dev/null: the stack outlives
-/// the program that started it and must not write to its terminal.
-fn redirect_stderr() {
+/// stdin and stdout to /dev/null, stderr to `SCTPUDP_DAEMON_LOG`, else
+/// to /dev/null: the stack outlives the program that started it and must
+/// not hold or write to its terminal.
+fn redirect_stdio() {
+    // SAFETY: open a NUL-terminated path; dup2 onto 0 and 1; close ours.
+    unsafe {
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if fd >= 0 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::close(fd);
+        }
+    }
     let path = std::env::var("SCTPUDP_DAEMON_LOG").unwrap_or_else(|_| "/dev/null".into());
     let Ok(c) = std::ffi::CString::new(path) else { return };
     // SAFETY: open a NUL-terminated path; dup2 onto stderr; close ours.

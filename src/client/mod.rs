@@ -15,13 +15,13 @@ use crate::ipc::{self, Errno, Op, ReplyHead, W};
 use crate::log::{log, Level};
 use crate::sys;
 use parking_lot::{Mutex, RwLock};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 pub type Result<T> = std::result::Result<T, Errno>;
@@ -240,9 +240,7 @@ fn scan_inherited() {
 
 fn scan_fds() {
     {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
-        let fds: Vec<c_int> =
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+        let Ok(fds) = sys::open_fds() else { return };
         for fd in fds {
             // Only sockets can be ours.
             if sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN).ok()
@@ -278,8 +276,61 @@ struct Chan {
     buf: Vec<u8>,
 }
 
+type Chans = RefCell<Vec<Chan>>;
+
+/// "This thread's channels were dropped at its exit."
+const CHANS_GONE: *mut Chans = 1 as *mut Chans;
+
 thread_local! {
-    static CHANS: RefCell<Vec<Chan>> = const { RefCell::new(Vec::new()) };
+    /// This thread's channels, made on first use and dropped at thread
+    /// exit by a pthread key's destructor: a Rust thread-local with drop
+    /// glue would register its destructor with `__cxa_thread_atexit`,
+    /// which allocates on the application's heap (see src/heap.rs).
+    static CHANS: Cell<*mut Chans> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+static CHANS_KEY: OnceLock<Option<libc::pthread_key_t>> = OnceLock::new();
+
+extern "C" fn drop_chans(p: *mut libc::c_void) {
+    let _ = CHANS.try_with(|c| c.set(CHANS_GONE));
+    if !p.is_null() {
+        let _ = std::panic::catch_unwind(|| {
+            // SAFETY: `p` is the Box this thread leaked in `this_thread_chans`,
+            // handed back once by pthread at thread exit.
+            drop(unsafe { Box::from_raw(p as *mut Chans) })
+        });
+    }
+}
+
+/// This thread's channels; None once the thread is exiting (or if no
+/// key could be made).
+fn this_thread_chans() -> Option<&'static Chans> {
+    let key = (*CHANS_KEY.get_or_init(|| {
+        let mut k: libc::pthread_key_t = 0;
+        // SAFETY: `k` is written by pthread_key_create; the destructor is
+        // a plain extern "C" function.
+        (unsafe { libc::pthread_key_create(&mut k, Some(drop_chans)) } == 0).then_some(k)
+    }))?;
+    CHANS
+        .try_with(|c| {
+            let p = c.get();
+            if p == CHANS_GONE {
+                return None;
+            }
+            if p.is_null() {
+                let b = Box::into_raw(Box::new(RefCell::new(Vec::new())));
+                // SAFETY: a key made above; the value is this thread's Box.
+                unsafe { libc::pthread_setspecific(key, b as *const libc::c_void) };
+                c.set(b);
+                // SAFETY: freshly leaked; freed only by drop_chans on this
+                // thread's exit, after which CHANS says CHANS_GONE.
+                return Some(unsafe { &*b });
+            }
+            // SAFETY: as above; the thread is not past drop_chans.
+            Some(unsafe { &*p })
+        })
+        .ok()
+        .flatten()
 }
 
 fn connect_chan(inst: &Arc<Instance>, may_start: bool) -> Result<Chan> {
@@ -387,7 +438,7 @@ fn with_chan<T>(
 ) -> Result<T> {
     let gen = FORK_GEN.load(Ordering::Relaxed);
     let mut f = Some(f);
-    let r = CHANS.try_with(|cell| {
+    let r = this_thread_chans().ok_or(()).map(|cell| {
         let Ok(mut chans) = cell.try_borrow_mut() else { return None };
         // Channels from before a fork are the parent's.
         chans.retain(|c| c.gen == gen);

@@ -28,8 +28,24 @@ fn daemon_path() -> Option<CString> {
         }
     };
     if let Some(lib) = lib {
-        let lib = std::fs::canonicalize(&lib).unwrap_or_else(|_| lib.into());
-        if let Some(dir) = lib.parent() {
+        // Beside the library as loaded, and beside what its symbolic link
+        // names (std's canonicalize is realpath(3), which would allocate
+        // on the application's heap: see src/heap.rs).
+        let lib = std::path::PathBuf::from(lib);
+        let mut dirs: Vec<std::path::PathBuf> =
+            lib.parent().map(|d| d.to_path_buf()).into_iter().collect();
+        let mut at = lib.clone();
+        for _ in 0..8 {
+            let Ok(to) = std::fs::read_link(&at) else { break };
+            at = match at.parent() {
+                Some(d) if to.is_relative() => d.join(to),
+                _ => to,
+            };
+            if let Some(d) = at.parent() {
+                dirs.push(d.to_path_buf());
+            }
+        }
+        for dir in dirs {
             candidates.push(dir.join("../libexec/sctpudp/sctpudpd"));
             candidates.push(dir.join("sctpudpd"));
         }
@@ -64,7 +80,7 @@ pub fn start(instance: &str, port: u16) -> Result<(), c_int> {
         b"--port".to_vec(),
         port.to_string().into_bytes(),
         b"--status-fd".to_vec(),
-        b"3".to_vec(),
+        wr.to_string().into_bytes(),
     ]
     .into_iter()
     .filter_map(|a| CString::new(a).ok())
@@ -91,15 +107,13 @@ pub fn start(instance: &str, port: u16) -> Result<(), c_int> {
         .chain(std::iter::once(std::ptr::null_mut()))
         .collect();
     let mut pid: libc::pid_t = 0;
-    // SAFETY: posix_spawn with file actions built and destroyed here;
+    // No file actions: glibc builds them with its malloc, which would leave
+    // freed chunks on the application's heap (see src/heap.rs). The
+    // status pipe's write end is inherited instead (its number is in
+    // argv) and the stack points its own stdio at /dev/null.
+    // SAFETY: posix_spawn with attributes built and destroyed here;
     // argv/envp are NULL-terminated arrays of live C strings.
     let r = unsafe {
-        let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        libc::posix_spawn_file_actions_init(&mut fa);
-        libc::posix_spawn_file_actions_adddup2(&mut fa, wr, 3);
-        let null = c"/dev/null".as_ptr();
-        libc::posix_spawn_file_actions_addopen(&mut fa, 0, null, libc::O_RDONLY, 0);
-        libc::posix_spawn_file_actions_addopen(&mut fa, 1, null, libc::O_WRONLY, 0);
         let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
         libc::posix_spawnattr_init(&mut attr);
         // Default signal handling and an empty mask, whatever ours are.
@@ -115,9 +129,14 @@ pub fn start(instance: &str, port: u16) -> Result<(), c_int> {
                 | libc::POSIX_SPAWN_SETSIGMASK
                 | libc::POSIX_SPAWN_SETSID as i32) as _,
         );
-        let r =
-            libc::posix_spawn(&mut pid, path.as_ptr(), &fa, &attr, argv.as_ptr(), envp.as_ptr());
-        libc::posix_spawn_file_actions_destroy(&mut fa);
+        let r = libc::posix_spawn(
+            &mut pid,
+            path.as_ptr(),
+            std::ptr::null(),
+            &attr,
+            argv.as_ptr(),
+            envp.as_ptr(),
+        );
         libc::posix_spawnattr_destroy(&mut attr);
         r
     };
@@ -160,6 +179,12 @@ fn pipe() -> Result<(c_int, c_int), c_int> {
     if r < 0 {
         return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EMFILE));
     }
+    // The write end goes to the stack across exec. (A program that execs
+    // from another thread in this instant inherits it too; the stack's
+    // status line still arrives, only end-of-file would be late.)
+    // SAFETY: F_SETFD on a descriptor just made; a raw system call, so
+    // it does not go through this library's own fcntl.
+    unsafe { libc::syscall(libc::SYS_fcntl, fds[1], libc::F_SETFD, 0) };
     Ok((fds[0], fds[1]))
 }
 

@@ -465,3 +465,49 @@ pub fn accept_nb(fd: c_int) -> io::Result<c_int> {
     })
     .map(|v| v as c_int)
 }
+
+/// The descriptors open in this process, from /proc/self/fd, read with
+/// getdents64 (libc's opendir would allocate on the application's heap).
+pub fn open_fds() -> io::Result<Vec<c_int>> {
+    // SAFETY: a NUL-terminated path and plain flags.
+    let dir = check(unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            c"/proc/self/fd".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    })? as c_int;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let r = loop {
+        // SAFETY: `buf` is writable for its length.
+        match check(unsafe {
+            libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len())
+        }) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                // struct linux_dirent64: d_ino u64, d_off i64, d_reclen
+                // u16, d_type u8, then the NUL-terminated name.
+                let mut off = 0;
+                while off + 19 < n {
+                    let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+                    if reclen == 0 || off + reclen > n {
+                        break;
+                    }
+                    let name = &buf[off + 19..off + reclen];
+                    let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                    if let Some(fd) = std::str::from_utf8(name).ok().and_then(|s| s.parse().ok()) {
+                        if fd != dir {
+                            out.push(fd);
+                        }
+                    }
+                    off += reclen;
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = close(dir);
+    r.map(|()| out)
+}
