@@ -2298,10 +2298,12 @@ fn sol_socket_set(s: &Socket, name: c_int, b: &[u8], optlen: usize) -> R<c_int> 
             {
                 let mut i = s.inner.lock();
                 i.opts.rcvbuf = n as usize;
-                i.opts.cfg.rcvbuf = (n as u32).max(1500);
+                i.opts.cfg.rcvbuf = super::sock::initial_rwnd(n as usize);
             }
             for a in current_assocs(s) {
-                let _ = s.stack.with_assoc(a, |x, _| x.set_rcvbuf((n as u32).max(1500)));
+                let _ = s
+                    .stack
+                    .with_assoc(a, |x, _| x.set_rcvbuf(super::sock::initial_rwnd(n as usize)));
             }
             s.refresh_listener();
         }

@@ -549,13 +549,18 @@ impl Server {
                 }
                 let id = s.connect(&addrs)?;
                 self.stack.pump();
-                let st = s.connect_status(id);
+                // A failure seen already (a refusal by a peer on this
+                // host) is left pending in SO_ERROR: a non-blocking
+                // connect answers EINPROGRESS whatever happened
+                // (sctp_wait_for_connect), a blocking one takes the error
+                // through ConnectStatus.
+                let head = if s.connect_status_peek(id) {
+                    ReplyHead::ok(0)
+                } else {
+                    ReplyHead::err(libc::EINPROGRESS)
+                };
                 let mut w = W::new();
                 w.i32(id.0 as i32);
-                let head = match st {
-                    Ok(()) => ReplyHead::ok(0),
-                    Err(e) => ReplyHead::err(e),
-                };
                 Ok(vec![reply_frame(head, &w.0, None)])
             }
             Op::ConnectStatus => {

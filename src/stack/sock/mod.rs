@@ -103,8 +103,11 @@ pub struct Opts {
 }
 
 impl Opts {
-    fn new(cfg: Config) -> Self {
+    fn new(mut cfg: Config) -> Self {
+        // The stack's default is the socket's SO_RCVBUF; associations
+        // start with half of it as their window.
         let rcvbuf = cfg.rcvbuf as usize;
+        cfg.rcvbuf = initial_rwnd(rcvbuf);
         Opts {
             events: Events(0),
             max_init_attempts: cfg.max_init_retransmits as u16,
@@ -819,7 +822,6 @@ impl Socket {
 
     fn assoc_config(&self, g: &Inner, init: Option<(u16, u16)>) -> Config {
         let mut c = g.opts.cfg.clone();
-        c.rcvbuf = (g.opts.rcvbuf as u32).max(1500);
         if let Some((o, i)) = init {
             if o > 0 {
                 c.num_ostreams = o;
@@ -939,6 +941,11 @@ impl Socket {
             }
         }
         self.start_assoc(peers, None)
+    }
+
+    /// Whether association `id` is up; takes nothing (SO_ERROR stays).
+    pub fn connect_status_peek(&self, id: AssocId) -> bool {
+        self.inner.lock().assocs.get(&id).is_some_and(|a| a.up)
     }
 
     /// Ok once association `id` is up, EINPROGRESS while it is being set
@@ -1621,6 +1628,14 @@ impl Socket {
             _ => Err(libc::ENOTCONN),
         }
     }
+}
+
+/// The receive window an association starts with for a socket receive
+/// buffer of `rcvbuf` bytes: half of it (the kernel doubles what
+/// SO_RCVBUF is given, for overhead), at least SCTP_DEFAULT_MINWINDOW
+/// (Linux sctp_association_init).
+pub fn initial_rwnd(rcvbuf: usize) -> u32 {
+    ((rcvbuf / 2).min(u32::MAX as usize) as u32).max(1500)
 }
 
 /// sctp_v4_addr_valid / sctp_v6_addr_valid for a peer address: not
