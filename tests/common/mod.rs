@@ -103,6 +103,10 @@ pub struct Node {
     /// Read at most this many bytes per step (None: read everything).
     pub read_limit: Option<usize>,
     pub reading: bool,
+    /// Packets its associations emitted (endpoint replies excluded).
+    pub assoc_tx: u64,
+    /// Packets handed to its associations.
+    pub assoc_rx: u64,
 }
 
 impl Node {
@@ -119,6 +123,8 @@ impl Node {
             partial: BTreeMap::new(),
             read_limit: None,
             reading: true,
+            assoc_tx: 0,
+            assoc_rx: 0,
         }
     }
 
@@ -286,7 +292,10 @@ impl Net {
                         .and_then(|a| a.poll_transmit(now, &mut buf));
                     self.buf = buf;
                     match t {
-                        Some(t) => self.emit(ni, t.src_ip, t.dst, t.len),
+                        Some(t) => {
+                            self.nodes[ni].assoc_tx += 1;
+                            self.emit(ni, t.src_ip, t.dst, t.len)
+                        }
                         None => break,
                     }
                 }
@@ -392,10 +401,12 @@ impl Net {
         match ev {
             Some(DatagramEvent::Assoc(id, inc)) => {
                 if let Some(a) = node.assocs.get_mut(&id) {
+                    node.assoc_rx += 1;
                     a.handle(now, inc);
                 }
             }
             Some(DatagramEvent::NewAssoc(id, a, inc)) => {
+                node.assoc_rx += 1;
                 let mut a = *a;
                 a.handle(now, inc);
                 node.assocs.insert(id, a);

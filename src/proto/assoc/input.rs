@@ -11,6 +11,7 @@ impl Association {
             return;
         }
         let Incoming { src, hdr, chunks, cookie, cookie_stale, dst } = inc;
+        self.stats.ipackets += 1;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
         let first = match peek.next() {
@@ -78,6 +79,9 @@ impl Association {
             let Ok(chunk) = chunk else { break };
             if self.state == AssocState::Closed {
                 break;
+            }
+            if !matches!(chunk, Chunk::Data(_)) {
+                self.stats.ictrlchunks += 1;
             }
             match chunk {
                 Chunk::Data(d) => {
@@ -204,8 +208,22 @@ impl Association {
             self.abort_with(now, causes, LostReason::ProtocolViolation);
             return false;
         }
-        let (tsn, sid) = (d.tsn, d.stream_id);
-        match self.rx.on_data(d) {
+        let (tsn, sid, unordered) = (d.tsn, d.stream_id, d.unordered());
+        let in_seq = tsn == self.rx.cum_tsn().wrapping_add(1);
+        let outcome = self.rx.on_data(d);
+        if matches!(outcome, DataOutcome::New | DataOutcome::InvalidStream) {
+            if unordered {
+                self.stats.iuodchunks += 1;
+            } else {
+                self.stats.iodchunks += 1;
+            }
+            if !in_seq {
+                self.stats.outofseqtsns += 1;
+            }
+        } else if outcome == DataOutcome::Duplicate {
+            self.stats.idupchunks += 1;
+        }
+        match outcome {
             DataOutcome::New => true,
             DataOutcome::Violation => {
                 // Fragments that cannot belong together (6.9): abort.
@@ -576,6 +594,8 @@ impl Association {
         ) {
             return;
         }
+        self.stats.isacks += 1;
+        self.stats.gapcnt += (s.gap_blocks.len() / 4) as u64;
         self.process_cum_ack(now, s.cum_tsn_ack, Some(s));
         self.maybe_progress_shutdown(now);
     }

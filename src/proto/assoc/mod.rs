@@ -12,11 +12,13 @@
 pub mod cookie;
 mod path;
 mod rx;
+mod stats;
 mod tx;
 
 pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
 pub use rx::RecvData;
+pub use stats::AssocStats;
 
 use crate::proto::config::Config;
 use crate::proto::serial::{ge32, gt32, le32, lt32};
@@ -252,6 +254,7 @@ pub struct Association {
     drained_reported: bool,
     /// shutdown() was called during the handshake.
     shutdown_requested: bool,
+    stats: AssocStats,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -328,6 +331,7 @@ impl Association {
             ep_events: VecDeque::new(),
             drained_reported: false,
             shutdown_requested: false,
+            stats: AssocStats::default(),
             cfg,
         }
     }

@@ -50,6 +50,7 @@ impl Association {
             let (dst, vtag) = (front.dst, front.vtag);
             self.header(buf, vtag);
             buf.extend_from_slice(&front.bytes);
+            self.stats.octrlchunks += stats::count_chunks(&front.bytes);
             let mut has_shutdown = front.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
             let path = self.path_of(dst.ip());
             let mtu = path.map(|i| self.paths[i].mtu as usize).unwrap_or(1200);
@@ -62,6 +63,7 @@ impl Association {
                     if let Some(c) = self.ctrl.pop_front() {
                         has_shutdown |= c.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
                         buf.extend_from_slice(&c.bytes);
+                        self.stats.octrlchunks += stats::count_chunks(&c.bytes);
                     }
                 }
                 if vtag == self.peer_tag && vtag != 0 && self.can_send_data() {
@@ -74,6 +76,7 @@ impl Association {
                 }
             }
             wire::finish_packet(buf);
+            self.stats.opackets += 1;
             return Some(Transmit {
                 dst,
                 src_ip: path.and_then(|i| self.src_for(i)),
@@ -109,6 +112,7 @@ impl Association {
             return None;
         }
         wire::finish_packet(buf);
+        self.stats.opackets += 1;
         Some(Transmit { dst: self.path_dst(pi), src_ip: self.src_for(pi), len: buf.len() })
     }
 
@@ -139,6 +143,8 @@ impl Association {
         dups.truncate(dup_room);
         let rwnd = self.rx.rwnd();
         SackChunk::emit(buf, self.rx.cum_tsn(), rwnd, &gaps, &dups);
+        self.stats.osacks += 1;
+        self.stats.octrlchunks += 1;
         self.rx.last_adv_rwnd = rwnd;
         self.gaps_scratch = gaps;
         self.dups_scratch = dups;
@@ -149,6 +155,7 @@ impl Association {
         if self.state == AssocState::ShutdownSent && !has_shutdown && buf.len() + 8 <= mtu {
             // 9.2: in SHUTDOWN-SENT every SACK travels with a SHUTDOWN.
             emit_shutdown(buf, self.rx.cum_tsn());
+            self.stats.octrlchunks += 1;
         }
     }
 
@@ -177,6 +184,7 @@ impl Association {
                 c.rtx = None;
                 c.path = pi;
                 c.tx_count += 1;
+                self.stats.rtxchunks += 1;
                 c.sent_at = now;
                 c.in_flight = true;
                 c.misses = 0;
@@ -219,6 +227,11 @@ impl Association {
                 let tsn = self.next_tsn;
                 self.next_tsn = tsn.wrapping_add(1);
                 DataChunk::emit(buf, c.flags, tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                if c.flags & DATA_FLAG_UNORDERED != 0 {
+                    self.stats.ouodchunks += 1;
+                } else {
+                    self.stats.oodchunks += 1;
+                }
                 let l = c.payload.len() as u32;
                 self.peer_rwnd = self.peer_rwnd.saturating_sub(l);
                 let p = &mut self.paths[pi];

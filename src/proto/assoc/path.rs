@@ -49,6 +49,9 @@ pub struct Path {
     pub hb_outstanding: Option<(u64, Instant)>,
     /// Last time data or a heartbeat was sent on this path.
     pub last_sent: Instant,
+    /// Largest RTO computed from an RTT measurement since the counters
+    /// were last read (Linux `max_obs_rto`, for `sas_maxrto`).
+    pub max_obs_rto: Duration,
 }
 
 /// IPv4 header 20 bytes, IPv6 40 bytes (RFC 9260 7.3).
@@ -86,6 +89,7 @@ impl Path {
             hb_timer: None,
             hb_outstanding: None,
             last_sent: now,
+            max_obs_rto: Duration::ZERO,
         };
         p.reset_cwnd();
         p
@@ -121,6 +125,7 @@ impl Path {
         let var = self.rttvar_us.max(1000);
         let rto = Duration::from_micros(self.srtt_us.saturating_add(var.saturating_mul(4)));
         self.rto = rto.clamp(cfg.rto_min, cfg.rto_max);
+        self.max_obs_rto = self.max_obs_rto.max(self.rto);
     }
 
     /// Doubles the RTO (6.3.3 E2), capped at RTO.Max.
