@@ -55,6 +55,10 @@ pub struct Config {
     /// Whether the peer's SCTP packets are UDP-encapsulated (always, in
     /// this stack; kept to compute the MTU overhead in one place).
     pub udp_encaps: bool,
+    /// Offer PR-SCTP (RFC 3758): the Forward-TSN-Supported parameter in
+    /// INIT and INIT ACK. Used only when both sides offer it. Default on,
+    /// as Linux's `net.sctp.prsctp_enable = 1`.
+    pub pr_supported: bool,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             pd_point: 0,
             adaptation_indication: None,
             udp_encaps: true,
+            pr_supported: true,
         }
     }
 }

@@ -77,11 +77,20 @@ const RETIRED_MAX: usize = 256;
 /// bounded so the INIT ACK never amplifies a (possibly spoofed) INIT much
 /// nor overflows its length: at most 16 of them and 256 bytes.
 ///
-/// Forward-TSN-Supported is reported too when the peer offers it: we do
-/// not implement PR-SCTP (RFC 3758 3.3.2).
+/// Forward-TSN-Supported is reported too when the peer offers it: this
+/// form is for an endpoint without PR-SCTP (RFC 3758 3.3.2); see
+/// [`capped_unrecognized_for`].
 pub fn capped_unrecognized(p: &InitParams) -> Vec<Bytes> {
+    capped_unrecognized_for(p, false)
+}
+
+/// [`capped_unrecognized`] for an endpoint that offers PR-SCTP or not
+/// (`Config::pr_supported`): only one that does not reports the peer's
+/// Forward-TSN-Supported parameter as unrecognized (RFC 3758 3.3.2).
+pub fn capped_unrecognized_for(p: &InitParams, pr_supported: bool) -> Vec<Bytes> {
     let mut total = 0;
-    let fwd = p.forward_tsn_supported.then(|| Bytes::from_static(&[0xC0, 0x00, 0x00, 0x04]));
+    let fwd = (p.forward_tsn_supported && !pr_supported)
+        .then(|| Bytes::from_static(&[0xC0, 0x00, 0x00, 0x04]));
     p.unrecognized
         .iter()
         .chain(fwd.iter())
@@ -535,7 +544,8 @@ impl Endpoint {
                 addrs: if l.local_addrs.len() > 1 { l.local_addrs.clone() } else { Vec::new() },
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
-                unrecognized: capped_unrecognized(&init.params),
+                forward_tsn_supported: l.cfg.pr_supported,
+                unrecognized: capped_unrecognized_for(&init.params, l.cfg.pr_supported),
                 ..InitParams::default()
             },
         };

@@ -10,7 +10,10 @@ pub mod serial;
 pub mod time;
 pub mod wire;
 
-pub use assoc::{AssocEvent, AssocId, AssocState, Association, SendOptions, Transmit};
+pub use assoc::{
+    AssocEvent, AssocId, AssocState, AssocStats, Association, ExtEvent, PrPolicy, PrStats,
+    SendOptions, Transmit,
+};
 pub use config::{Config, EndpointConfig};
 pub use endpoint::{DatagramEvent, Endpoint};
 pub use time::Instant;

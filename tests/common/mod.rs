@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, RecvData, SendOptions};
+use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, ExtEvent, RecvData, SendOptions};
 use sctpudp::proto::endpoint::{DatagramEvent, Endpoint};
 use sctpudp::proto::{Config, EndpointConfig, Instant};
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
@@ -97,6 +97,7 @@ pub struct Node {
     pub addrs: Vec<IpAddr>,
     pub udp_port: u16,
     pub events: Vec<(Instant, AssocId, AssocEvent)>,
+    pub ext_events: Vec<(Instant, AssocId, ExtEvent)>,
     /// Complete received messages: (assoc, stream, unordered, ppid, data).
     pub msgs: Vec<(AssocId, u16, bool, u32, Vec<u8>)>,
     partial: BTreeMap<AssocId, Vec<u8>>,
@@ -119,6 +120,7 @@ impl Node {
             addrs,
             udp_port,
             events: Vec::new(),
+            ext_events: Vec::new(),
             msgs: Vec::new(),
             partial: BTreeMap::new(),
             read_limit: None,
@@ -161,6 +163,9 @@ pub struct Net {
     pub nat_rebound: bool,
     pub stats: Stats,
     buf: Vec<u8>,
+    /// Chunks sent, by sending node and chunk type (when `count_chunks`).
+    pub chunks_sent: BTreeMap<(usize, u8), u64>,
+    pub count_chunks: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -190,6 +195,8 @@ impl Net {
             nat_rebound: false,
             stats: Stats::default(),
             buf: Vec::with_capacity(2048),
+            chunks_sent: BTreeMap::new(),
+            count_chunks: false,
         }
     }
 
@@ -239,6 +246,14 @@ impl Net {
         self.stats.sent += 1;
         let link = self.links[from].clone();
         let data = self.buf[..len].to_vec();
+        if self.count_chunks {
+            if let Ok((_, chunks)) = sctpudp::proto::wire::parse_packet(&Bytes::from(data.clone()))
+            {
+                for c in chunks.flatten() {
+                    *self.chunks_sent.entry((from, c.chunk_type())).or_default() += 1;
+                }
+            }
+        }
         if self.dark.contains(&src.ip())
             || self.dark.contains(&dst.ip())
             || self.rng.chance(link.loss)
@@ -305,6 +320,13 @@ impl Net {
                 };
                 while let Some(e) = a.poll_event() {
                     node.events.push((self.now, id, e));
+                }
+                while let Some(e) = a.poll_ext_event() {
+                    if matches!(e, ExtEvent::PartialDeliveryAborted { .. }) {
+                        // What was read of that message is all there is.
+                        node.partial.remove(&id);
+                    }
+                    node.ext_events.push((self.now, id, e));
                 }
                 if node.reading {
                     let mut budget = node.read_limit.unwrap_or(usize::MAX);

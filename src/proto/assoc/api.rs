@@ -85,3 +85,11 @@ impl Association {
         true
     }
 }
+
+impl Association {
+    /// The receiver's reassembly state as text (debugging aid).
+    #[doc(hidden)]
+    pub fn debug_rx(&self) -> String {
+        self.rx.dump()
+    }
+}

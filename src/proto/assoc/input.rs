@@ -135,9 +135,25 @@ impl Association {
                 }
                 Chunk::Error { causes } => self.on_error(now, causes),
                 Chunk::Pad => {}
+                Chunk::ForwardTsn(f) if self.pr_enabled() => {
+                    // RFC 3758 3.6: for the SACK, as if DATA had arrived;
+                    // an out-of-date one is answered at once.
+                    if matches!(
+                        self.state,
+                        AssocState::Established
+                            | AssocState::ShutdownPending
+                            | AssocState::ShutdownSent
+                    ) {
+                        had_data = true;
+                        if self.on_forward_tsn(&f) {
+                            new_data = true;
+                        }
+                    }
+                }
                 Chunk::ForwardTsn(_) | Chunk::Unknown { .. } => {
-                    // We announce no extension, so FORWARD TSN is unknown
-                    // to us too. 9260 3.2 Table 2: the top two bits decide.
+                    // FORWARD TSN without PR-SCTP negotiated is unknown to
+                    // us (RFC 3758 3.3.1). 9260 3.2 Table 2: the top two
+                    // bits decide.
                     let ty = chunk.chunk_type();
                     let raw = match &chunk {
                         Chunk::Unknown { raw, .. } => raw.clone(),
@@ -285,6 +301,12 @@ impl Association {
         let ins = ia.num_outbound_streams.min(self.cfg.max_instreams).max(1);
         self.rx = Receiver::new(ia.initial_tsn, ins, self.cfg.rcvbuf, self.cfg.pd_point);
         self.peer_adaptation = ia.params.adaptation_indication;
+        self.peer_pr = ia.params.forward_tsn_supported
+            || ia
+                .params
+                .supported_extensions
+                .as_ref()
+                .is_some_and(|e| e.contains(&wire::CHUNK_FORWARD_TSN));
         self.paths[pi].confirmed = true;
         // Move the primary to the address that answered.
         self.primary = pi;
@@ -413,7 +435,10 @@ impl Association {
             initial_tsn: itsn,
             params: InitParams {
                 cookie: Some(Bytes::from(cb)),
-                unrecognized: crate::proto::endpoint::capped_unrecognized(&init.params),
+                unrecognized: crate::proto::endpoint::capped_unrecognized_for(
+                    &init.params,
+                    self.cfg.pr_supported,
+                ),
                 ..self.local_params()
             },
         };
@@ -471,6 +496,7 @@ impl Association {
             let was_up = !matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed);
             self.peer_tag = c.peer_tag;
             self.peer_rwnd = c.peer_a_rwnd;
+            self.peer_pr = c.peer_forward_tsn;
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.resize(usize::from(self.out_streams), 0);
             self.rx = Receiver::new(
@@ -647,6 +673,11 @@ impl Association {
                     break;
                 }
                 let c = &mut self.out.q[idx];
+                if c.abandoned {
+                    // RFC 3758 3.5 A3: never credited, never retransmitted.
+                    c.gap_acked |= in_gap;
+                    continue;
+                }
                 if in_gap && !c.gap_acked {
                     c.gap_acked = true;
                     if c.rtx.take().is_some() {
@@ -690,7 +721,7 @@ impl Association {
                     if !lt32(c.tsn, h) {
                         break;
                     }
-                    if c.gap_acked || c.fast_rtx_done || c.rtx.is_some() {
+                    if c.gap_acked || c.fast_rtx_done || c.rtx.is_some() || c.abandoned {
                         continue;
                     }
                     c.misses = c.misses.saturating_add(1);
@@ -767,6 +798,15 @@ impl Association {
             self.assoc_errors = 0;
             self.burst_left = self.cfg.max_burst;
         }
+        // RFC 3758 3.5 C1-C5: abandon what the RTX policy or lifetimes
+        // say, then tell the peer how far it may move its cumulative TSN.
+        if self.pr_enabled() {
+            self.pr_check_rtx(now);
+            if self.fwd_needed() && sack.is_some() {
+                self.fwd_due = true;
+                self.arm_fwd_timer(now);
+            }
+        }
         if self.out.q.is_empty() && self.pending.is_empty() && !self.dry {
             self.dry = true;
             self.events.push_back(AssocEvent::SenderDry);
@@ -774,6 +814,10 @@ impl Association {
     }
 
     fn ack_chunk(&mut self, now: Instant, c: &TxChunk, acked: &mut [u32], cfg: &Config) {
+        if c.abandoned {
+            // Counted out when abandoned; no credit (RFC 3758 3.5 A3).
+            return;
+        }
         self.queued_bytes = self.queued_bytes.saturating_sub(c.payload.len());
         if c.rtx.is_some() {
             self.rtx_marked = self.rtx_marked.saturating_sub(1);

@@ -11,12 +11,14 @@
 
 pub mod cookie;
 mod path;
+mod pr;
 mod rx;
 mod stats;
 mod tx;
 
 pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
+pub use pr::{PrPolicy, PrStats};
 pub use rx::RecvData;
 pub use stats::AssocStats;
 
@@ -110,6 +112,19 @@ pub enum AssocEvent {
     Adaptation(u32),
     /// The peer's stream counts became known: (outbound, inbound).
     Streams { outbound: u16, inbound: u16 },
+}
+
+/// Events of the protocol extensions (PR-SCTP, I-DATA, RE-CONFIG), from
+/// [`Association::poll_ext_event`]. They are kept apart from
+/// [`AssocEvent`] so that code matching every `AssocEvent` variant keeps
+/// compiling; a caller may fold them into its own event stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExtEvent {
+    /// A message being delivered in parts will not be completed: the
+    /// peer abandoned it (RFC 3758 3.6; Linux
+    /// `SCTP_PARTIAL_DELIVERY_ABORTED`). Its pieces already taken are all
+    /// there will be; no piece of it is still queued for reading.
+    PartialDeliveryAborted { stream_id: u16, seq: u32 },
 }
 
 /// Events for the endpoint's routing table.
@@ -255,6 +270,19 @@ pub struct Association {
     /// shutdown() was called during the handshake.
     shutdown_requested: bool,
     stats: AssocStats,
+    // PR-SCTP (pr.rs).
+    /// The peer offered PR-SCTP.
+    peer_pr: bool,
+    /// Number of the next message given to `send`.
+    msg_seq: u64,
+    pr_stats: PrStats,
+    stream_pr: Vec<PrStats>,
+    /// Earliest lifetime end of a queued TTL message.
+    pr_timer: Option<Instant>,
+    /// A FORWARD TSN should go out with the next packet.
+    fwd_due: bool,
+    fwd_scratch: Vec<(u16, u16)>,
+    ext_events: VecDeque<ExtEvent>,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -332,6 +360,14 @@ impl Association {
             drained_reported: false,
             shutdown_requested: false,
             stats: AssocStats::default(),
+            peer_pr: false,
+            msg_seq: 0,
+            pr_stats: PrStats::default(),
+            stream_pr: Vec::new(),
+            pr_timer: None,
+            fwd_due: false,
+            fwd_scratch: Vec::new(),
+            ext_events: VecDeque::new(),
             cfg,
         }
     }
@@ -377,6 +413,7 @@ impl Association {
         InitParams {
             addrs: if self.local_addrs.len() > 1 { self.local_addrs.clone() } else { Vec::new() },
             adaptation_indication: self.cfg.adaptation_indication,
+            forward_tsn_supported: self.cfg.pr_supported,
             ..InitParams::default()
         }
     }
@@ -425,6 +462,7 @@ impl Association {
             self.cfg.pd_point,
         );
         self.peer_adaptation = c.peer_adaptation;
+        self.peer_pr = c.peer_forward_tsn;
         for p in &mut self.paths {
             p.reset_cwnd();
             p.flight_size = 0;
@@ -628,7 +666,19 @@ impl Association {
     /// (RFC 9260 6.9). The caller enforces its send buffer limit with
     /// [`Association::buffered_amount`].
     pub fn send(&mut self, now: Instant, data: Bytes, opt: SendOptions) -> Result<(), SendError> {
-        let _ = now;
+        self.send_with(now, data, opt, PrPolicy::None)
+    }
+
+    /// [`Association::send`] with a PR-SCTP policy for the message
+    /// (RFC 7496; Linux `sinfo_flags` `SCTP_PR_SCTP_*` with
+    /// `sinfo_timetolive`). See [`PrPolicy`] for what each one does.
+    pub fn send_with(
+        &mut self,
+        now: Instant,
+        data: Bytes,
+        opt: SendOptions,
+        pr: PrPolicy,
+    ) -> Result<(), SendError> {
         if self.shutdown_requested {
             return Err(SendError::ShuttingDown);
         }
@@ -646,16 +696,21 @@ impl Association {
         if data.is_empty() {
             return Err(SendError::Empty);
         }
-        let ssn = if opt.unordered {
-            0
-        } else {
-            let s = &mut self.out_ssn[usize::from(opt.stream_id)];
-            let v = *s;
-            *s = s.wrapping_add(1);
-            v
-        };
+        // The SSN is taken when the first fragment gets its TSN (as
+        // Linux does): a message abandoned before any of it was sent
+        // leaves no gap in its stream's sequence.
+        let ssn = 0;
         let max = self.max_payload();
         let total = data.len();
+        let msg = self.msg_seq;
+        self.msg_seq += 1;
+        let expires = match pr {
+            PrPolicy::Ttl(d) if !d.is_zero() => Some(now + d),
+            _ => None,
+        };
+        if let Some(e) = expires {
+            self.pr_timer = Some(self.pr_timer.map_or(e, |t| t.min(e)));
+        }
         let mut off = 0;
         while off < total {
             let end = (off + max).min(total);
@@ -679,6 +734,9 @@ impl Association {
                 flags,
                 context: opt.context,
                 payload: data.slice(off..end),
+                msg,
+                pr,
+                expires,
             });
             off = end;
         }
@@ -782,7 +840,8 @@ impl Association {
     /// The earliest deadline, if any timer is running.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = [self.t1, self.t2, self.t5, self.sack_timer].into_iter().flatten().min();
+        let mut t =
+            [self.t1, self.t2, self.t5, self.sack_timer, self.pr_timer].into_iter().flatten().min();
         for p in &self.paths {
             for d in [p.t3_rtx, p.hb_timer].into_iter().flatten() {
                 t = Some(t.map_or(d, |x| x.min(d)));
@@ -807,6 +866,9 @@ impl Association {
         if self.sack_timer.is_some_and(|t| t <= now) {
             self.sack_timer = None;
             self.sack_now = true;
+        }
+        if self.pr_timer.is_some_and(|t| t <= now) && self.state != AssocState::Closed {
+            self.abandon_expired(now);
         }
         for i in 0..self.paths.len() {
             if self.state == AssocState::Closed {
@@ -887,7 +949,7 @@ impl Association {
         let alt = self.alternate_path(i);
         let mut any = false;
         for c in self.out.q.iter_mut() {
-            if c.path == i && !c.gap_acked && c.rtx.is_none() {
+            if c.path == i && !c.gap_acked && c.rtx.is_none() && !c.abandoned {
                 if c.in_flight {
                     c.in_flight = false;
                     self.paths[i].flight_size = self.paths[i].flight_size.saturating_sub(c.len());
@@ -899,6 +961,11 @@ impl Association {
         }
         if any {
             self.rtx_bypass = true;
+        }
+        // RFC 3758 3.5 A5: abandon what may be, and send FORWARD TSN again.
+        self.pr_check_rtx(now);
+        if self.pr_enabled() && self.fwd_needed() {
+            self.fwd_due = true;
         }
         self.path_error(now, i);
         self.assoc_error(now);
@@ -1091,6 +1158,10 @@ impl Association {
 
     fn fail_all_data(&mut self) {
         for c in self.out.q.drain(..) {
+            if c.abandoned {
+                // Already reported when it was abandoned.
+                continue;
+            }
             self.events.push_back(AssocEvent::SendFailed {
                 sent: true,
                 stream_id: c.stream_id,
@@ -1112,6 +1183,8 @@ impl Association {
         }
         self.queued_bytes = 0;
         self.rtx_marked = 0;
+        self.pr_timer = None;
+        self.fwd_due = false;
     }
 
     fn abort_with(&mut self, now: Instant, causes: Vec<u8>, reason: LostReason) {

@@ -11,6 +11,12 @@ impl Association {
         self.events.pop_front()
     }
 
+    /// The next event of the protocol extensions (see [`ExtEvent`]).
+    #[must_use]
+    pub fn poll_ext_event(&mut self) -> Option<ExtEvent> {
+        self.ext_events.pop_front()
+    }
+
     /// The next event for the endpoint's routing table.
     #[must_use]
     pub fn poll_endpoint_event(&mut self) -> Option<EndpointEvent> {
@@ -86,6 +92,10 @@ impl Association {
         if !self.can_send_data() || self.paths.is_empty() {
             return None;
         }
+        // RFC 3758 TR3: nothing whose lifetime ended gets a TSN.
+        if self.pr_timer.is_some_and(|t| t <= now) {
+            self.abandon_expired(now);
+        }
         // Retransmissions first (6.1 C), then new data.
         let rtx_path =
             if self.rtx_marked > 0 { self.out.q.iter().find_map(|c| c.rtx) } else { None };
@@ -96,14 +106,25 @@ impl Association {
         // answered with an ABORT (8.4 rule 8).
         let sack_ready =
             self.sack_due && self.sack_now && self.state != AssocState::ShutdownAckSent;
-        if !data_ready && !sack_ready {
+        let fwd_ready = self.fwd_due && self.pr_enabled() && self.fwd_needed();
+        if !data_ready && !sack_ready && !fwd_ready {
             return None;
         }
-        let pi = if data_ready { dp } else { self.last_data_path.min(self.paths.len() - 1) };
+        let pi = if data_ready {
+            dp
+        } else if sack_ready {
+            self.last_data_path.min(self.paths.len() - 1)
+        } else {
+            self.data_path()
+        };
         let mtu = self.paths[pi].mtu as usize;
         self.header(buf, self.peer_tag);
         if self.sack_due {
             self.write_sack(buf, mtu, false);
+        }
+        if fwd_ready {
+            // RFC 3758 3.5 C3, F2: bundled ahead of the DATA it allows.
+            self.write_forward_tsn(now, buf, mtu);
         }
         if data_ready {
             self.write_data(now, buf, pi);
@@ -220,10 +241,20 @@ impl Association {
                 if buf.len() + DATA_HEADER_LEN + len + wire::pad4(len) > mtu {
                     break;
                 }
-                let Some(c) = self.pending.pop_front() else {
+                let Some(mut c) = self.pending.pop_front() else {
                     break;
                 };
                 first = false;
+                if c.flags & DATA_FLAG_UNORDERED == 0 {
+                    // RFC 9260 6.5: one SSN per message, taken with the
+                    // first fragment's TSN; later fragments share it.
+                    if let Some(s) = self.out_ssn.get_mut(usize::from(c.stream_id)) {
+                        if c.flags & DATA_FLAG_BEGIN != 0 {
+                            *s = s.wrapping_add(1);
+                        }
+                        c.ssn = s.wrapping_sub(1);
+                    }
+                }
                 let tsn = self.next_tsn;
                 self.next_tsn = tsn.wrapping_add(1);
                 DataChunk::emit(buf, c.flags, tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
@@ -255,6 +286,10 @@ impl Association {
                     misses: 0,
                     fast_rtx_done: false,
                     sent_at: now,
+                    msg: c.msg,
+                    pr: c.pr,
+                    expires: c.expires,
+                    abandoned: false,
                 });
                 wrote = true;
             }

@@ -5,6 +5,7 @@
 //! TSNs are widened to 64 bits relative to the cumulative TSN so ordered
 //! maps work across the 32-bit wrap.
 
+use crate::proto::serial::lt16;
 use crate::proto::wire::DataChunk;
 use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
@@ -385,6 +386,20 @@ impl Receiver {
             loop {
                 let s = &mut self.streams[sid];
                 let next = s.next_ssn;
+                // Messages a FORWARD TSN skipped past (RFC 3758 3.6:
+                // "immediately make available") go first, oldest first.
+                let overdue = s
+                    .waiting
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| lt16(w.0, next))
+                    .max_by_key(|(_, w)| next.wrapping_sub(w.0))
+                    .map(|(i, _)| i);
+                if let Some(i) = overdue {
+                    let (_, b, e) = s.waiting.swap_remove(i);
+                    self.push_range(b, e, true);
+                    continue;
+                }
                 let Some(i) = s.waiting.iter().position(|w| w.0 == next) else {
                     break;
                 };
@@ -544,6 +559,108 @@ impl Receiver {
         self.pd = None;
         self.buffered = 0;
         self.reasm_bytes = 0;
+    }
+
+    /// A FORWARD TSN (RFC 3758 3.6) with its raw (stream, ssn) pairs.
+    /// Returns None when it is out of date (at or behind the cumulative
+    /// TSN, or implausibly far ahead), else the partial delivery it cut
+    /// short, if any: (stream, ssn).
+    pub fn forward_tsn(&mut self, new_cum: u32, pairs: &[u8]) -> Option<Option<(u16, u16)>> {
+        let w = self.widen(new_cum);
+        if w <= self.cum || w - self.cum > MAX_TSN_AHEAD {
+            return None;
+        }
+        // Everything up to the new point counts as received; received
+        // ranges beyond it that now touch it join it.
+        self.cum = w;
+        self.ranges.retain(|r| r.1 > w);
+        while let Some(&(s, e)) = self.ranges.first() {
+            if s > self.cum + 1 {
+                break;
+            }
+            self.cum = self.cum.max(e);
+            self.ranges.remove(0);
+        }
+        let mut aborted = None;
+        if let Some(pd) = self.pd {
+            if pd.next <= w {
+                // The rest of the message being delivered will not come.
+                self.pd = None;
+                aborted = Some((pd.stream_id, pd.ssn));
+                if !pd.unordered {
+                    let st = &mut self.streams[usize::from(pd.stream_id)];
+                    if !lt16(pd.ssn, st.next_ssn) {
+                        st.next_ssn = pd.ssn.wrapping_add(1);
+                    }
+                }
+                // Its pieces not yet taken are dropped with it: they are
+                // the trailing pieces without end of record.
+                while self.inbox.back().is_some_and(|p| !p.eor) {
+                    if let Some(p) = self.inbox.pop_back() {
+                        self.buffered = self.buffered.saturating_sub(p.data.len() as u32);
+                    }
+                }
+            }
+        }
+        // Drop partial messages that are missing TSNs at or below the new
+        // point; complete ones waiting for their turn stay, and so do
+        // chunks above it (received before it, now below `cum`).
+        let parked = |k: u64, s: &Self| {
+            s.held_unordered.iter().any(|&(b, e)| b <= k && k <= e)
+                || s.streams.iter().any(|st| st.waiting.iter().any(|&(_, b, e)| b <= k && k <= e))
+        };
+        let doomed: Vec<u64> =
+            self.reasm.range(..=w).map(|(k, _)| *k).filter(|k| !parked(*k, self)).collect();
+        for k in doomed {
+            if let Some(c) = self.reasm.remove(&k) {
+                let n = c.payload.len() as u32;
+                self.buffered = self.buffered.saturating_sub(n);
+                self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
+            }
+        }
+        // Skip the streams' sequence numbers (ordered messages only).
+        for pair in pairs.chunks_exact(4) {
+            let sid = usize::from(u16::from_be_bytes([pair[0], pair[1]]));
+            let ssn = u16::from_be_bytes([pair[2], pair[3]]);
+            if let Some(st) = self.streams.get_mut(sid) {
+                if !lt16(ssn, st.next_ssn) {
+                    st.next_ssn = ssn.wrapping_add(1);
+                }
+            }
+        }
+        self.drain_ready();
+        // A message now at the head may be deliverable in parts; a
+        // violation found here was already acknowledged data: ignore.
+        let _ = self.maybe_start_partial();
+        Some(aborted)
+    }
+
+    /// A description of the reassembly state, for debugging.
+    pub fn dump(&self) -> String {
+        let chunks: Vec<String> = self
+            .reasm
+            .iter()
+            .map(|(k, c)| {
+                format!(
+                    "{}:s{}/{}{}{}{}",
+                    *k as i64 - self.cum as i64,
+                    c.stream_id,
+                    c.ssn,
+                    if c.unordered() { "u" } else { "" },
+                    if c.begin() { "B" } else { "" },
+                    if c.end() { "E" } else { "" }
+                )
+            })
+            .collect();
+        let streams: Vec<String> = self
+            .streams
+            .iter()
+            .map(|s| format!("next {} waiting {:?}", s.next_ssn, s.waiting))
+            .collect();
+        format!(
+            "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} streams {:?}",
+            self.cum, self.pd, self.ranges, self.held_unordered, chunks, streams
+        )
     }
 
     /// Whether a partial delivery is in progress.

@@ -1,6 +1,8 @@
 //! The data sender's bookkeeping: the queue of messages not yet given a
 //! TSN, and the chunks in flight (sent, not cumulatively acknowledged).
 
+use super::pr::PrPolicy;
+use crate::proto::time::Instant;
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -13,6 +15,12 @@ pub struct Pending {
     pub flags: u8,
     pub context: u32,
     pub payload: Bytes,
+    /// Message number (per association): the fragments of one message
+    /// share it, and are abandoned together (RFC 3758 3.5 A4).
+    pub msg: u64,
+    pub pr: PrPolicy,
+    /// End of the message's lifetime (PR-SCTP TTL policy).
+    pub expires: Option<Instant>,
 }
 
 /// A chunk that has a TSN and is not yet cumulatively acknowledged.
@@ -41,6 +49,12 @@ pub struct TxChunk {
     pub sent_at: crate::proto::time::Instant,
     /// Already fast-retransmitted once.
     pub fast_rtx_done: bool,
+    pub msg: u64,
+    pub pr: PrPolicy,
+    pub expires: Option<Instant>,
+    /// Abandoned (RFC 3758 3.5): never retransmitted, not in flight,
+    /// skipped by FORWARD TSN; stays until the peer's cumulative ack.
+    pub abandoned: bool,
 }
 
 impl TxChunk {
