@@ -759,6 +759,37 @@ mod tests {
     }
 
     #[test]
+    fn forward_tsn_skips_cuts_and_keeps_complete_messages() {
+        let mut r = Receiver::new(1, 2, 100_000, 4);
+        // Stream 0: SSN 0 is a partial message (TSN 1, 2 of 4), delivered
+        // in parts (pd_point 4); SSN 1 (TSN 5) is complete and waits.
+        r.on_data(chunk(1, 0, 0, DATA_FLAG_BEGIN, b"ab"));
+        r.on_data(chunk(2, 0, 0, 0, b"cd"));
+        r.on_data(chunk(5, 0, 1, BE, b"next"));
+        // Stream 1: SSN 0 lost (TSN 6), SSN 1 (TSN 7) waits.
+        r.on_data(chunk(7, 1, 1, BE, b"s1"));
+        assert!(r.in_partial_delivery());
+        let p = r.take(1).unwrap();
+        assert_eq!(&p.data[..], b"a");
+        // Out of date: nothing changes.
+        assert_eq!(r.forward_tsn(0, &[]), None);
+        // The sender abandoned TSN 3, 4 (rest of SSN 0) and 6 (stream 1
+        // SSN 0).
+        let pairs = [0u8, 0, 0, 0, 0, 1, 0, 0];
+        assert_eq!(r.forward_tsn(6, &pairs), Some(Some((0, 0))));
+        assert!(!r.in_partial_delivery());
+        assert_eq!(r.cum_tsn(), 7);
+        // The untaken rest of the cut message is gone; the waiting
+        // messages are delivered.
+        assert_eq!(drain(&mut r), vec![(0, b"next".to_vec()), (1, b"s1".to_vec())]);
+        r.release(1);
+        assert_eq!(r.rwnd(), 100_000, "nothing leaked");
+        // The skipped SSNs are not waited for again.
+        r.on_data(chunk(8, 1, 2, BE, b"go"));
+        assert_eq!(drain(&mut r), vec![(1, b"go".to_vec())]);
+    }
+
+    #[test]
     fn invalid_stream_is_acked_not_delivered() {
         let mut r = Receiver::new(1, 1, 100, 100);
         assert_eq!(r.on_data(chunk(1, 5, 0, BE, b"x")), DataOutcome::InvalidStream);
