@@ -59,6 +59,11 @@ pub struct Config {
     /// INIT and INIT ACK. Used only when both sides offer it. Default on,
     /// as Linux's `net.sctp.prsctp_enable = 1`.
     pub pr_supported: bool,
+    /// Offer user message interleaving (RFC 8260: I-DATA, and
+    /// I-FORWARD-TSN with PR-SCTP) in the Supported Extensions parameter.
+    /// Used only when both sides offer it. Default off, as Linux's
+    /// `net.sctp.intl_enable = 0`.
+    pub intl_supported: bool,
 }
 
 impl Default for Config {
@@ -85,6 +90,7 @@ impl Default for Config {
             adaptation_indication: None,
             udp_encaps: true,
             pr_supported: true,
+            intl_supported: false,
         }
     }
 }

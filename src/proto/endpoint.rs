@@ -103,6 +103,33 @@ pub fn capped_unrecognized_for(p: &InitParams, pr_supported: bool) -> Vec<Bytes>
         .collect()
 }
 
+/// Whether INIT/INIT ACK parameters offer PR-SCTP: Forward-TSN-Supported
+/// or FORWARD TSN in Supported Extensions (RFC 3758 3.3.1, RFC 5061 4.2.7).
+pub fn offers_pr(p: &InitParams) -> bool {
+    p.forward_tsn_supported
+        || p.supported_extensions
+            .as_ref()
+            .is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_FORWARD_TSN))
+}
+
+/// Whether INIT/INIT ACK parameters offer I-DATA (RFC 8260 2.2).
+pub fn offers_intl(p: &InitParams) -> bool {
+    p.supported_extensions.as_ref().is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_IDATA))
+}
+
+/// The Supported Extensions parameter value (RFC 5061 4.2.7) a
+/// configuration announces: I-DATA, and I-FORWARD-TSN with PR-SCTP.
+pub fn supported_extensions(cfg: &crate::proto::Config) -> Option<Bytes> {
+    let mut v = Vec::new();
+    if cfg.intl_supported {
+        v.push(crate::proto::wire::CHUNK_IDATA);
+        if cfg.pr_supported {
+            v.push(crate::proto::wire::CHUNK_IFORWARD_TSN);
+        }
+    }
+    (!v.is_empty()).then(|| Bytes::from(v))
+}
+
 fn is_unicast(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => !(a.is_multicast() || a.is_broadcast() || a.is_unspecified()),
@@ -527,7 +554,8 @@ impl Endpoint {
             in_streams: init.num_outbound_streams.min(l.cfg.max_instreams),
             local_port: hdr.dst_port,
             peer_port: hdr.src_port,
-            peer_forward_tsn: init.params.forward_tsn_supported,
+            peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
+            peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -545,6 +573,7 @@ impl Endpoint {
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
                 forward_tsn_supported: l.cfg.pr_supported,
+                supported_extensions: supported_extensions(&l.cfg),
                 unrecognized: capped_unrecognized_for(&init.params, l.cfg.pr_supported),
                 ..InitParams::default()
             },

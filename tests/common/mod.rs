@@ -100,7 +100,9 @@ pub struct Node {
     pub ext_events: Vec<(Instant, AssocId, ExtEvent)>,
     /// Complete received messages: (assoc, stream, unordered, ppid, data).
     pub msgs: Vec<(AssocId, u16, bool, u32, Vec<u8>)>,
-    partial: BTreeMap<AssocId, Vec<u8>>,
+    /// Partly read messages by (assoc, stream, unordered): with I-DATA,
+    /// pieces of messages of different streams interleave.
+    partial: BTreeMap<(AssocId, u16, bool), Vec<u8>>,
     /// Read at most this many bytes per step (None: read everything).
     pub read_limit: Option<usize>,
     pub reading: bool,
@@ -322,9 +324,11 @@ impl Net {
                     node.events.push((self.now, id, e));
                 }
                 while let Some(e) = a.poll_ext_event() {
-                    if matches!(e, ExtEvent::PartialDeliveryAborted { .. }) {
-                        // What was read of that message is all there is.
-                        node.partial.remove(&id);
+                    if let ExtEvent::PartialDeliveryAborted { stream_id, unordered, .. } = e {
+                        // What was read of that message is all there is
+                        // (one message per stream and U bit at a time is
+                        // delivered in parts).
+                        node.partial.remove(&(id, stream_id, unordered));
                     }
                     node.ext_events.push((self.now, id, e));
                 }
@@ -337,7 +341,7 @@ impl Net {
                             break;
                         };
                         budget -= data.len();
-                        let cur = node.partial.entry(id).or_default();
+                        let cur = node.partial.entry((id, stream_id, unordered)).or_default();
                         cur.extend_from_slice(&data);
                         if eor {
                             let m = std::mem::take(cur);

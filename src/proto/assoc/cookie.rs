@@ -32,6 +32,8 @@ pub struct Cookie {
     pub local_port: u16,
     pub peer_port: u16,
     pub peer_forward_tsn: bool,
+    /// The peer listed I-DATA in its Supported Extensions (RFC 8260).
+    pub peer_intl: bool,
     pub peer_adaptation: Option<u32>,
     /// The peer's addresses: the INIT's source address first, then the
     /// INIT's address parameters.
@@ -86,7 +88,7 @@ impl Cookie {
         {
             out.extend_from_slice(&v.to_be_bytes());
         }
-        out.push(self.peer_forward_tsn as u8);
+        out.push(u8::from(self.peer_forward_tsn) | (u8::from(self.peer_intl) << 1));
         match self.peer_adaptation {
             Some(a) => {
                 out.push(1);
@@ -169,7 +171,8 @@ impl Cookie {
         let local_port = r.u16()?;
         let peer_port = r.u16()?;
         let encap_port = r.u16()?;
-        let peer_forward_tsn = r.u8()? != 0;
+        let ext = r.u8()?;
+        let (peer_forward_tsn, peer_intl) = (ext & 1 != 0, ext & 2 != 0);
         let has_adapt = r.u8()? != 0;
         let adapt = r.u32()?;
         let n = usize::from(r.u8()?);
@@ -210,6 +213,7 @@ impl Cookie {
             local_port,
             peer_port,
             peer_forward_tsn,
+            peer_intl,
             peer_adaptation: has_adapt.then_some(adapt),
             peer_addrs,
             encap_port,
@@ -268,6 +272,7 @@ mod tests {
             local_port: 10,
             peer_port: 11,
             peer_forward_tsn: true,
+            peer_intl: true,
             peer_adaptation: Some(12),
             peer_addrs: vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             encap_port: 9899,

@@ -84,6 +84,48 @@ impl Association {
                 self.stats.ictrlchunks += 1;
             }
             match chunk {
+                Chunk::Data(_) | Chunk::ForwardTsn(_) if self.intl_enabled() => {
+                    // RFC 8260 2.2.3, 2.3.1: DATA and FORWARD TSN are
+                    // violations once I-DATA is in use.
+                    self.intl_violation(now, b"DATA or FORWARD TSN with I-DATA");
+                    return;
+                }
+                Chunk::Unknown { chunk_type, flags, value, .. }
+                    if (chunk_type == wire::CHUNK_IDATA
+                        || chunk_type == wire::CHUNK_IFORWARD_TSN)
+                        && self.intl_enabled() =>
+                {
+                    let data_state = matches!(
+                        self.state,
+                        AssocState::Established
+                            | AssocState::ShutdownPending
+                            | AssocState::ShutdownSent
+                    );
+                    if chunk_type == wire::CHUNK_IDATA {
+                        let Ok(d) = IDataChunk::parse_value(flags, &value) else { break };
+                        had_data = true;
+                        if flags & DATA_FLAG_IMMEDIATE != 0 {
+                            sack_immediately = true;
+                        }
+                        if self.on_idata(now, d) {
+                            new_data = true;
+                        }
+                    } else if self.pr_enabled() && data_state {
+                        let Ok(f) = wire::IForwardTsn::parse_value(&value) else { break };
+                        had_data = true;
+                        if self.on_iforward_tsn(&f) {
+                            new_data = true;
+                        }
+                    }
+                }
+                Chunk::Unknown { chunk_type, .. }
+                    if chunk_type == wire::CHUNK_IDATA
+                        && self.cfg.intl_supported
+                        && !self.intl_enabled() =>
+                {
+                    self.intl_violation(now, b"I-DATA without negotiation");
+                    return;
+                }
                 Chunk::Data(d) => {
                     had_data = true;
                     if d.immediate() {
@@ -227,18 +269,12 @@ impl Association {
         let (tsn, sid, unordered) = (d.tsn, d.stream_id, d.unordered());
         let in_seq = tsn == self.rx.cum_tsn().wrapping_add(1);
         let outcome = self.rx.on_data(d);
-        if matches!(outcome, DataOutcome::New | DataOutcome::InvalidStream) {
-            if unordered {
-                self.stats.iuodchunks += 1;
-            } else {
-                self.stats.iodchunks += 1;
-            }
-            if !in_seq {
-                self.stats.outofseqtsns += 1;
-            }
-        } else if outcome == DataOutcome::Duplicate {
-            self.stats.idupchunks += 1;
-        }
+        self.count_data_in(outcome, unordered, in_seq);
+        self.data_outcome(now, outcome, sid)
+    }
+
+    /// What a DATA or I-DATA outcome means for the association.
+    fn data_outcome(&mut self, now: Instant, outcome: DataOutcome, sid: u16) -> bool {
         match outcome {
             DataOutcome::New => true,
             DataOutcome::Violation => {
@@ -251,7 +287,6 @@ impl Association {
             }
             DataOutcome::Duplicate | DataOutcome::Dropped => false,
             DataOutcome::InvalidStream => {
-                let _ = tsn;
                 let mut causes = Vec::new();
                 Cause::InvalidStream(sid).emit(&mut causes);
                 let mut b = Vec::new();
@@ -260,6 +295,46 @@ impl Association {
                 self.ctrl.push_back(Ctrl { dst, vtag: self.peer_tag, alone: false, bytes: b });
                 true
             }
+        }
+    }
+
+    fn intl_violation(&mut self, now: Instant, what: &'static [u8]) {
+        let mut causes = Vec::new();
+        Cause::ProtocolViolation(Bytes::from_static(what)).emit(&mut causes);
+        self.abort_with(now, causes, LostReason::ProtocolViolation);
+    }
+
+    /// An I-DATA chunk (RFC 8260 2.2.3); true if it was new data.
+    fn on_idata(&mut self, now: Instant, d: IDataChunk) -> bool {
+        match self.state {
+            AssocState::Established | AssocState::ShutdownPending | AssocState::ShutdownSent => {}
+            _ => return false,
+        }
+        if d.payload.is_empty() {
+            let mut causes = Vec::new();
+            Cause::NoUserData(d.tsn).emit(&mut causes);
+            self.abort_with(now, causes, LostReason::ProtocolViolation);
+            return false;
+        }
+        let (tsn, sid, unordered) = (d.tsn, d.stream_id, d.unordered());
+        let in_seq = tsn == self.rx.cum_tsn().wrapping_add(1);
+        let outcome = self.rx.on_idata(d);
+        self.count_data_in(outcome, unordered, in_seq);
+        self.data_outcome(now, outcome, sid)
+    }
+
+    fn count_data_in(&mut self, outcome: DataOutcome, unordered: bool, in_seq: bool) {
+        if matches!(outcome, DataOutcome::New | DataOutcome::InvalidStream) {
+            if unordered {
+                self.stats.iuodchunks += 1;
+            } else {
+                self.stats.iodchunks += 1;
+            }
+            if !in_seq {
+                self.stats.outofseqtsns += 1;
+            }
+        } else if outcome == DataOutcome::Duplicate {
+            self.stats.idupchunks += 1;
         }
     }
 
@@ -301,12 +376,10 @@ impl Association {
         let ins = ia.num_outbound_streams.min(self.cfg.max_instreams).max(1);
         self.rx = Receiver::new(ia.initial_tsn, ins, self.cfg.rcvbuf, self.cfg.pd_point);
         self.peer_adaptation = ia.params.adaptation_indication;
-        self.peer_pr = ia.params.forward_tsn_supported
-            || ia
-                .params
-                .supported_extensions
-                .as_ref()
-                .is_some_and(|e| e.contains(&wire::CHUNK_FORWARD_TSN));
+        self.peer_pr = crate::proto::endpoint::offers_pr(&ia.params);
+        self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
+        self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
+        self.rx.set_intl(self.intl_enabled());
         self.paths[pi].confirmed = true;
         // Move the primary to the address that answered.
         self.primary = pi;
@@ -420,7 +493,8 @@ impl Association {
             in_streams: init.num_outbound_streams.min(self.cfg.max_instreams),
             local_port: self.local_port,
             peer_port: self.peer_port,
-            peer_forward_tsn: init.params.forward_tsn_supported,
+            peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
+            peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -497,14 +571,17 @@ impl Association {
             self.peer_tag = c.peer_tag;
             self.peer_rwnd = c.peer_a_rwnd;
             self.peer_pr = c.peer_forward_tsn;
+            self.peer_intl = c.peer_intl;
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.resize(usize::from(self.out_streams), 0);
+            self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
             self.rx = Receiver::new(
                 c.peer_initial_tsn,
                 c.in_streams.max(1),
                 self.cfg.rcvbuf,
                 self.cfg.pd_point,
             );
+            self.rx.set_intl(self.intl_enabled());
             self.t1 = None;
             self.ctrl.retain(|x| x.vtag != 0);
             if !was_up {

@@ -13,6 +13,7 @@ pub mod cookie;
 mod path;
 mod pr;
 mod rx;
+mod sched;
 mod stats;
 mod tx;
 
@@ -20,6 +21,7 @@ pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
 pub use pr::{PrPolicy, PrStats};
 pub use rx::RecvData;
+pub use sched::Scheduler;
 pub use stats::AssocStats;
 
 use crate::proto::config::Config;
@@ -30,8 +32,8 @@ use crate::proto::wire::chunk::{
     DATA_FLAG_UNORDERED,
 };
 use crate::proto::wire::{
-    self, Cause, Causes, Chunk, Chunks, CommonHeader, DataChunk, InitChunk, InitParams, SackChunk,
-    CHUNK_ABORT, CHUNK_COOKIE_ACK, CHUNK_COOKIE_ECHO, CHUNK_ERROR, CHUNK_HEARTBEAT,
+    self, Cause, Causes, Chunk, Chunks, CommonHeader, DataChunk, IDataChunk, InitChunk, InitParams,
+    SackChunk, CHUNK_ABORT, CHUNK_COOKIE_ACK, CHUNK_COOKIE_ECHO, CHUNK_ERROR, CHUNK_HEARTBEAT,
     CHUNK_HEARTBEAT_ACK, CHUNK_INIT, CHUNK_INIT_ACK, CHUNK_SHUTDOWN_ACK, CHUNK_SHUTDOWN_COMPLETE,
     COMMON_HEADER_LEN, DATA_HEADER_LEN,
 };
@@ -119,12 +121,14 @@ pub enum AssocEvent {
 /// [`AssocEvent`] so that code matching every `AssocEvent` variant keeps
 /// compiling; a caller may fold them into its own event stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExtEvent {
     /// A message being delivered in parts will not be completed: the
     /// peer abandoned it (RFC 3758 3.6; Linux
     /// `SCTP_PARTIAL_DELIVERY_ABORTED`). Its pieces already taken are all
     /// there will be; no piece of it is still queued for reading.
-    PartialDeliveryAborted { stream_id: u16, seq: u32 },
+    /// `seq` is the SSN (DATA) or MID (I-DATA) of the message.
+    PartialDeliveryAborted { stream_id: u16, seq: u32, unordered: bool },
 }
 
 /// Events for the endpoint's routing table.
@@ -283,6 +287,20 @@ pub struct Association {
     fwd_due: bool,
     fwd_scratch: Vec<(u16, u16)>,
     ext_events: VecDeque<ExtEvent>,
+    // I-DATA (RFC 8260) and stream scheduling (sched.rs).
+    /// The peer offered I-DATA.
+    peer_intl: bool,
+    /// Next MID per outbound stream: [ordered, unordered].
+    out_mid: Vec<[u32; 2]>,
+    sched: Scheduler,
+    /// Per outbound stream priority for [`Scheduler::Prio`] (lower first).
+    stream_prio: Vec<u16>,
+    /// Round-robin position: the stream served next.
+    rr_next: u16,
+    /// Without I-DATA, the message being sent, which is finished before
+    /// the scheduler picks another.
+    cur_msg: Option<u64>,
+    ifwd_scratch: Vec<(u16, bool, u32)>,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -368,6 +386,13 @@ impl Association {
             fwd_due: false,
             fwd_scratch: Vec::new(),
             ext_events: VecDeque::new(),
+            peer_intl: false,
+            out_mid: vec![[0; 2]; usize::from(os)],
+            sched: Scheduler::Fcfs,
+            stream_prio: Vec::new(),
+            rr_next: 0,
+            cur_msg: None,
+            ifwd_scratch: Vec::new(),
             cfg,
         }
     }
@@ -414,6 +439,7 @@ impl Association {
             addrs: if self.local_addrs.len() > 1 { self.local_addrs.clone() } else { Vec::new() },
             adaptation_indication: self.cfg.adaptation_indication,
             forward_tsn_supported: self.cfg.pr_supported,
+            supported_extensions: crate::proto::endpoint::supported_extensions(&self.cfg),
             ..InitParams::default()
         }
     }
@@ -463,6 +489,9 @@ impl Association {
         );
         self.peer_adaptation = c.peer_adaptation;
         self.peer_pr = c.peer_forward_tsn;
+        self.peer_intl = c.peer_intl;
+        self.out_mid = vec![[0; 2]; usize::from(self.out_streams)];
+        self.rx.set_intl(self.intl_enabled());
         for p in &mut self.paths {
             p.reset_cwnd();
             p.flight_size = 0;
@@ -657,7 +686,11 @@ impl Association {
     /// common and DATA headers.
     fn max_payload(&self) -> usize {
         let mtu = self.paths.iter().map(|p| p.mtu).min().unwrap_or(1200) as usize;
-        (mtu.saturating_sub(COMMON_HEADER_LEN + DATA_HEADER_LEN) & !3).max(64)
+        // With I-DATA offered, its larger header is assumed from the
+        // start: messages queued before the handshake ends still fit.
+        let hdr =
+            if self.cfg.intl_supported { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
+        (mtu.saturating_sub(COMMON_HEADER_LEN + hdr) & !3).max(64)
     }
 
     // ----- user calls ------------------------------------------------
@@ -712,6 +745,7 @@ impl Association {
             self.pr_timer = Some(self.pr_timer.map_or(e, |t| t.min(e)));
         }
         let mut off = 0;
+        let mut fsn = 0u32;
         while off < total {
             let end = (off + max).min(total);
             let mut flags = 0;
@@ -737,7 +771,9 @@ impl Association {
                 msg,
                 pr,
                 expires,
+                fsn,
             });
+            fsn = fsn.wrapping_add(1);
             off = end;
         }
         self.queued_bytes += total;

@@ -183,6 +183,8 @@ impl Association {
     /// Appends retransmissions for path `pi`, then new data, while they fit.
     fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, pi: usize) {
         let mtu = self.paths[pi].mtu as usize;
+        let intl = self.intl_enabled();
+        let hdr = if intl { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
         let mut wrote = false;
         if self.rtx_marked > 0 {
             for idx in 0..self.out.q.len() {
@@ -196,12 +198,17 @@ impl Association {
                     break;
                 }
                 let plen = self.out.q[idx].payload.len();
-                let need = DATA_HEADER_LEN + plen + wire::pad4(plen);
+                let need = hdr + plen + wire::pad4(plen);
                 if buf.len() + need > mtu {
                     break;
                 }
                 let c = &mut self.out.q[idx];
-                DataChunk::emit(buf, c.flags, c.tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                if intl {
+                    let pf = if c.fsn == 0 { c.ppid } else { c.fsn };
+                    IDataChunk::emit(buf, c.flags, c.tsn, c.stream_id, c.mid, pf, &c.payload);
+                } else {
+                    DataChunk::emit(buf, c.flags, c.tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                }
                 c.rtx = None;
                 c.path = pi;
                 c.tx_count += 1;
@@ -227,25 +234,37 @@ impl Association {
             && !matches!(self.state, AssocState::ShutdownSent | AssocState::ShutdownAckSent)
         {
             let mut first = true;
-            while let Some(front) = self.pending.front() {
+            while let Some(idx) = self.next_pending() {
                 let p = &self.paths[pi];
                 if !p.cwnd_room() || (first && self.burst_left == 0) {
                     break;
                 }
-                let len = front.payload.len();
+                let len = self.pending[idx].payload.len();
                 // 6.1 A: respect the peer's window, except one probe when
                 // nothing is in flight.
                 if (self.peer_rwnd as usize) < len && !self.out.q.is_empty() {
                     break;
                 }
-                if buf.len() + DATA_HEADER_LEN + len + wire::pad4(len) > mtu {
+                if buf.len() + hdr + len + wire::pad4(len) > mtu {
                     break;
                 }
-                let Some(mut c) = self.pending.pop_front() else {
+                let Some(mut c) = self.pending.remove(idx) else {
                     break;
                 };
                 first = false;
-                if c.flags & DATA_FLAG_UNORDERED == 0 {
+                self.sched_sent(c.stream_id, c.msg, c.flags & DATA_FLAG_END != 0);
+                let mut mid = 0;
+                let u = usize::from(c.flags & DATA_FLAG_UNORDERED != 0);
+                if intl {
+                    // RFC 8260 2.1: one MID per message, from a counter
+                    // per stream for ordered and one for unordered ones.
+                    if let Some(m) = self.out_mid.get_mut(usize::from(c.stream_id)) {
+                        if c.flags & DATA_FLAG_BEGIN != 0 {
+                            m[u] = m[u].wrapping_add(1);
+                        }
+                        mid = m[u].wrapping_sub(1);
+                    }
+                } else if u == 0 {
                     // RFC 9260 6.5: one SSN per message, taken with the
                     // first fragment's TSN; later fragments share it.
                     if let Some(s) = self.out_ssn.get_mut(usize::from(c.stream_id)) {
@@ -257,7 +276,12 @@ impl Association {
                 }
                 let tsn = self.next_tsn;
                 self.next_tsn = tsn.wrapping_add(1);
-                DataChunk::emit(buf, c.flags, tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                if intl {
+                    let pf = if c.fsn == 0 { c.ppid } else { c.fsn };
+                    IDataChunk::emit(buf, c.flags, tsn, c.stream_id, mid, pf, &c.payload);
+                } else {
+                    DataChunk::emit(buf, c.flags, tsn, c.stream_id, c.ssn, c.ppid, &c.payload);
+                }
                 if c.flags & DATA_FLAG_UNORDERED != 0 {
                     self.stats.ouodchunks += 1;
                 } else {
@@ -289,6 +313,8 @@ impl Association {
                     msg: c.msg,
                     pr: c.pr,
                     expires: c.expires,
+                    mid,
+                    fsn: c.fsn,
                     abandoned: false,
                 });
                 wrote = true;

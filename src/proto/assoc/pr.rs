@@ -146,11 +146,17 @@ impl Association {
             // moves past it, and RFC 3758 3.6 then drops the partial
             // message and skips its SSN.
             sent = true;
-            let ssn = if r.flags & DATA_FLAG_UNORDERED == 0 {
+            let u = usize::from(r.flags & DATA_FLAG_UNORDERED != 0);
+            let ssn = if u == 0 {
                 self.out_ssn.get(usize::from(r.stream_id)).map_or(0, |s| s.wrapping_sub(1))
             } else {
                 0
             };
+            let mid =
+                self.out_mid.get(usize::from(r.stream_id)).map_or(0, |m| m[u].wrapping_sub(1));
+            if self.cur_msg == Some(msg) {
+                self.cur_msg = None;
+            }
             let tsn = self.next_tsn;
             self.next_tsn = tsn.wrapping_add(1);
             self.out.q.push_back(TxChunk {
@@ -172,6 +178,8 @@ impl Association {
                 msg,
                 pr: r.pr,
                 expires: r.expires,
+                mid,
+                fsn: r.fsn,
                 abandoned: true,
             });
         }
@@ -328,6 +336,9 @@ impl Association {
         buf: &mut Vec<u8>,
         mtu: usize,
     ) -> bool {
+        if self.intl_enabled() {
+            return self.write_iforward_tsn(now, buf, mtu);
+        }
         let room = mtu.saturating_sub(buf.len() + 8);
         let max_pairs = room / 4;
         let mut pairs = std::mem::take(&mut self.fwd_scratch);
@@ -353,6 +364,36 @@ impl Association {
             self.arm_fwd_timer(now);
         }
         self.fwd_scratch = pairs;
+        self.fwd_due = false;
+        wrote
+    }
+
+    /// The I-FORWARD-TSN form (RFC 8260 2.3.1): the largest skipped MID
+    /// per stream, for ordered and for unordered messages.
+    fn write_iforward_tsn(&mut self, now: Instant, buf: &mut Vec<u8>, mtu: usize) -> bool {
+        let max = mtu.saturating_sub(buf.len() + 8) / 8;
+        let mut e = std::mem::take(&mut self.ifwd_scratch);
+        e.clear();
+        let mut adv = self.cum_ack;
+        for c in self.out.q.iter() {
+            if !c.abandoned {
+                break;
+            }
+            let u = c.flags & DATA_FLAG_UNORDERED != 0;
+            match e.iter().position(|x| x.0 == c.stream_id && x.1 == u) {
+                Some(i) => e[i].2 = c.mid,
+                None if e.len() < max => e.push((c.stream_id, u, c.mid)),
+                None => break,
+            }
+            adv = c.tsn;
+        }
+        let wrote = adv != self.cum_ack;
+        if wrote {
+            wire::chunk::emit_iforward_tsn(buf, adv, &e);
+            self.stats.octrlchunks += 1;
+            self.arm_fwd_timer(now);
+        }
+        self.ifwd_scratch = e;
         self.fwd_due = false;
         wrote
     }
@@ -416,13 +457,29 @@ impl Association {
     /// A FORWARD TSN arrived (RFC 3758 3.6). Returns whether the
     /// cumulative TSN moved.
     pub(super) fn on_forward_tsn(&mut self, f: &wire::ForwardTsnChunk) -> bool {
-        match self.rx.forward_tsn(f.new_cum_tsn, &f.streams) {
+        let r = self.rx.forward_tsn_any(f.new_cum_tsn, &f.streams, &[]);
+        self.fwd_result(r)
+    }
+
+    /// An I-FORWARD-TSN arrived (RFC 8260 2.3.1).
+    pub(super) fn on_iforward_tsn(&mut self, f: &wire::IForwardTsn) -> bool {
+        let mut e = std::mem::take(&mut self.ifwd_scratch);
+        e.clear();
+        e.extend(f.entries());
+        let r = self.rx.forward_tsn_any(f.new_cum_tsn, &[], &e);
+        self.ifwd_scratch = e;
+        self.fwd_result(r)
+    }
+
+    fn fwd_result(&mut self, r: Option<Option<(u16, u32, bool)>>) -> bool {
+        match r {
             None => false,
             Some(aborted) => {
-                if let Some((stream_id, ssn)) = aborted {
+                if let Some((stream_id, seq, unordered)) = aborted {
                     self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
                         stream_id,
-                        seq: u32::from(ssn),
+                        seq,
+                        unordered,
                     });
                 }
                 true

@@ -51,9 +51,13 @@ pub enum DataOutcome {
     Violation,
 }
 
+mod intl;
+
 #[derive(Clone, Debug, Default)]
 struct InStream {
     next_ssn: u16,
+    /// Next ordered MID (I-DATA).
+    next_mid: u32,
     /// Complete ordered messages waiting for their turn: (ssn, first ext TSN, last ext TSN).
     waiting: Vec<(u16, u64, u64)>,
 }
@@ -89,6 +93,11 @@ pub struct Receiver {
     pd_point: u32,
     /// Window last advertised in a SACK.
     pub last_adv_rwnd: u32,
+    /// I-DATA reassembly (RFC 8260) instead of TSN-based.
+    intl: bool,
+    imsgs: BTreeMap<intl::Key, intl::IMsg>,
+    /// I-DATA fragments held, by ext TSN: (message, FSN).
+    by_tsn: BTreeMap<u64, (intl::Key, u32)>,
 }
 
 impl Receiver {
@@ -107,6 +116,9 @@ impl Receiver {
             rcvbuf,
             pd_point: if pd_point == 0 { u32::MAX } else { pd_point },
             last_adv_rwnd: rcvbuf,
+            intl: false,
+            imsgs: BTreeMap::new(),
+            by_tsn: BTreeMap::new(),
         }
     }
 
@@ -555,6 +567,8 @@ impl Receiver {
         self.reasm.clear();
         self.inbox.clear();
         self.held_unordered.clear();
+        self.imsgs.clear();
+        self.by_tsn.clear();
         self.ranges.clear();
         self.pd = None;
         self.buffered = 0;
@@ -565,7 +579,20 @@ impl Receiver {
     /// Returns None when it is out of date (at or behind the cumulative
     /// TSN, or implausibly far ahead), else the partial delivery it cut
     /// short, if any: (stream, ssn).
+    #[cfg(test)]
     pub fn forward_tsn(&mut self, new_cum: u32, pairs: &[u8]) -> Option<Option<(u16, u16)>> {
+        self.forward_tsn_any(new_cum, pairs, &[]).map(|a| a.map(|(s, m, _)| (s, m as u16)))
+    }
+
+    /// [`Receiver::forward_tsn`] for both forms: `pairs` of FORWARD TSN or
+    /// `entries` of I-FORWARD-TSN (stream, unordered, MID). The cut
+    /// partial delivery is reported as (stream, SSN or MID).
+    pub fn forward_tsn_any(
+        &mut self,
+        new_cum: u32,
+        pairs: &[u8],
+        entries: &[(u16, bool, u32)],
+    ) -> Option<Option<(u16, u32, bool)>> {
         let w = self.widen(new_cum);
         if w <= self.cum || w - self.cum > MAX_TSN_AHEAD {
             return None;
@@ -581,12 +608,15 @@ impl Receiver {
             self.cum = self.cum.max(e);
             self.ranges.remove(0);
         }
+        if self.intl {
+            return Some(self.iforward(entries));
+        }
         let mut aborted = None;
         if let Some(pd) = self.pd {
             if pd.next <= w {
                 // The rest of the message being delivered will not come.
                 self.pd = None;
-                aborted = Some((pd.stream_id, pd.ssn));
+                aborted = Some((pd.stream_id, u32::from(pd.ssn), pd.unordered));
                 if !pd.unordered {
                     let st = &mut self.streams[usize::from(pd.stream_id)];
                     if !lt16(pd.ssn, st.next_ssn) {
@@ -665,7 +695,7 @@ impl Receiver {
 
     /// Whether a partial delivery is in progress.
     pub fn in_partial_delivery(&self) -> bool {
-        self.pd.is_some()
+        self.pd.is_some() || self.imsgs.values().any(|m| m.pd)
     }
 
     #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct Pending {
     pub pr: PrPolicy,
     /// End of the message's lifetime (PR-SCTP TTL policy).
     pub expires: Option<Instant>,
+    /// Fragment Sequence Number (I-DATA): the fragment's index.
+    pub fsn: u32,
 }
 
 /// A chunk that has a TSN and is not yet cumulatively acknowledged.
@@ -52,6 +54,9 @@ pub struct TxChunk {
     pub msg: u64,
     pub pr: PrPolicy,
     pub expires: Option<Instant>,
+    /// I-DATA Message Identifier and Fragment Sequence Number.
+    pub mid: u32,
+    pub fsn: u32,
     /// Abandoned (RFC 3758 3.5): never retransmitted, not in flight,
     /// skipped by FORWARD TSN; stays until the peer's cumulative ack.
     pub abandoned: bool,

@@ -20,6 +20,14 @@ pub const CHUNK_COOKIE_ACK: u8 = 11;
 pub const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
 pub const CHUNK_PAD: u8 = 0x84;
 pub const CHUNK_FORWARD_TSN: u8 = 0xC0;
+/// I-DATA (RFC 8260 2.1). It parses as [`Chunk::Unknown`]; decode the
+/// value with [`IDataChunk::parse_value`].
+pub const CHUNK_IDATA: u8 = 0x40;
+/// I-FORWARD-TSN (RFC 8260 2.3.1). It parses as [`Chunk::Unknown`];
+/// decode the value with [`IForwardTsn::parse_value`].
+pub const CHUNK_IFORWARD_TSN: u8 = 0xC2;
+/// Size of an I-DATA chunk header including the chunk header.
+pub const IDATA_HEADER_LEN: usize = 20;
 
 /// DATA chunk flags (RFC 9260 3.3.1).
 pub const DATA_FLAG_END: u8 = 0x01;
@@ -222,6 +230,115 @@ impl SackChunk {
 pub struct ForwardTsnChunk {
     pub new_cum_tsn: u32,
     pub streams: Bytes,
+}
+
+/// An I-DATA chunk (RFC 8260 2.1): `ppid_fsn` is the PPID on the first
+/// fragment (B bit) and the Fragment Sequence Number on the others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IDataChunk {
+    pub flags: u8,
+    pub tsn: u32,
+    pub stream_id: u16,
+    pub mid: u32,
+    pub ppid_fsn: u32,
+    pub payload: Bytes,
+}
+
+impl IDataChunk {
+    pub fn unordered(&self) -> bool {
+        self.flags & DATA_FLAG_UNORDERED != 0
+    }
+    pub fn begin(&self) -> bool {
+        self.flags & DATA_FLAG_BEGIN != 0
+    }
+    pub fn end(&self) -> bool {
+        self.flags & DATA_FLAG_END != 0
+    }
+    /// The FSN: 0 for the first fragment.
+    pub fn fsn(&self) -> u32 {
+        if self.begin() {
+            0
+        } else {
+            self.ppid_fsn
+        }
+    }
+
+    /// Appends an I-DATA chunk; the caller keeps 20 + payload.len() within u16.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit(
+        out: &mut Vec<u8>,
+        flags: u8,
+        tsn: u32,
+        stream_id: u16,
+        mid: u32,
+        ppid_fsn: u32,
+        payload: &[u8],
+    ) {
+        put_chunk_with(out, CHUNK_IDATA, flags, |o| {
+            o.extend_from_slice(&tsn.to_be_bytes());
+            o.extend_from_slice(&stream_id.to_be_bytes());
+            o.extend_from_slice(&[0, 0]);
+            o.extend_from_slice(&mid.to_be_bytes());
+            o.extend_from_slice(&ppid_fsn.to_be_bytes());
+            o.extend_from_slice(payload);
+        });
+    }
+
+    /// Decodes the value (after the 4-byte chunk header) of an I-DATA.
+    pub fn parse_value(flags: u8, body: &Bytes) -> Result<Self, Error> {
+        const FIXED: usize = IDATA_HEADER_LEN - CHUNK_HEADER_LEN;
+        if body.len() < FIXED {
+            return Err(Error::BadLength);
+        }
+        Ok(IDataChunk {
+            flags,
+            tsn: u32_at(body, 0)?,
+            stream_id: u16_at(body, 4)?,
+            mid: u32_at(body, 8)?,
+            ppid_fsn: u32_at(body, 12)?,
+            payload: sub(body, FIXED, body.len())?,
+        })
+    }
+}
+
+/// An I-FORWARD-TSN chunk (RFC 8260 2.3.1); `entries` holds the raw
+/// (stream, reserved/U, MID) entries, 8 bytes each (see [`IForwardTsn::entries`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IForwardTsn {
+    pub new_cum_tsn: u32,
+    pub entries: Bytes,
+}
+
+impl IForwardTsn {
+    /// Decodes the value of an I-FORWARD-TSN; a trailing partial entry is
+    /// ignored.
+    pub fn parse_value(body: &Bytes) -> Result<Self, Error> {
+        let new_cum_tsn = u32_at(body, 0)?;
+        let n = body.len().saturating_sub(4) / 8;
+        Ok(IForwardTsn { new_cum_tsn, entries: sub(body, 4, 4 + 8 * n)? })
+    }
+    /// The entries as (stream, unordered, MID).
+    pub fn entries(&self) -> impl Iterator<Item = (u16, bool, u32)> + '_ {
+        self.entries.chunks_exact(8).map(|e| {
+            (
+                u16::from_be_bytes([e[0], e[1]]),
+                e[3] & 1 != 0,
+                u32::from_be_bytes([e[4], e[5], e[6], e[7]]),
+            )
+        })
+    }
+}
+
+/// Appends an I-FORWARD-TSN chunk with (stream, unordered, MID) entries.
+pub fn emit_iforward_tsn(out: &mut Vec<u8>, new_cum_tsn: u32, entries: &[(u16, bool, u32)]) {
+    put_chunk_with(out, CHUNK_IFORWARD_TSN, 0, |o| {
+        o.extend_from_slice(&new_cum_tsn.to_be_bytes());
+        for &(sid, u, mid) in entries {
+            o.extend_from_slice(&sid.to_be_bytes());
+            o.extend_from_slice(&[0, u8::from(u)]);
+            o.extend_from_slice(&mid.to_be_bytes());
+        }
+    });
 }
 
 /// One chunk of a received packet.
