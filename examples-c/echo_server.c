@@ -140,6 +140,11 @@ int main(int argc, char **argv)
 	events.sctp_data_io_event = 1;
 	if (setsockopt(l, IPPROTO_SCTP, SCTP_EVENTS, &events, sizeof(events)) < 0)
 		die("SCTP_EVENTS");
+	/* A message larger than SO_SNDBUF is refused (EMSGSIZE, as on Linux):
+	 * room to echo messages of up to 512 KiB (Linux doubles the value). */
+	int sndbuf = 256 * 1024;
+	if (setsockopt(l, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
+		die("SO_SNDBUF");
 	if (bind(l, ai->ai_addr, ai->ai_addrlen) < 0)
 		die("bind");
 	if (listen(l, 16) < 0)

@@ -147,8 +147,18 @@ run_one() {
 	echo "$res $pass/${total:-?} rc=$rc"
 }
 
+# Programs known to fail, one per line with the reason (functests/
+# known-failures): they count as XFAIL, and one that passes fails the run
+# (XPASS) so the list only shrinks.
+declare -A known
+while read -r name _; do
+	case $name in ''|'#'*) continue ;; esac
+	known[$name]=1
+done < <(cat "$here/known-failures" 2>/dev/null)
+
 passed=0
 failed=0
+xfailed=0
 declare -A table
 for m in $MODES; do
 	mode=${m%%:*}
@@ -158,7 +168,16 @@ for m in $MODES; do
 		log=$work/logs/$mode-$port/$t.log
 		r=$(run_one "$mode" "$port" "$t" "$log")
 		table[$t/$m]=$r
-		if [ "${r%% *}" = PASS ]; then
+		if [ -n "${known[$t]:-}" ]; then
+			if [ "${r%% *}" = PASS ]; then
+				failed=$((failed + 1))
+				table[$t/$m]="XPASS ${r#* }"
+				echo "FAIL $t [$m]: XPASS: passes but is listed in functests/known-failures"
+			else
+				xfailed=$((xfailed + 1))
+				table[$t/$m]="XFAIL ${r#* }"
+			fi
+		elif [ "${r%% *}" = PASS ]; then
 			passed=$((passed + 1))
 		else
 			failed=$((failed + 1))
@@ -183,5 +202,5 @@ for t in $tests; do
 	echo
 done
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $xfailed known failures (functests/known-failures)"
 [ "$failed" = 0 ]

@@ -52,6 +52,10 @@ pub struct Config {
     pub pd_point: u32,
     /// Adaptation layer indication to announce, if any.
     pub adaptation_indication: Option<u32>,
+    /// `SCTP_AUTOCLOSE`: shut the association down gracefully once no
+    /// user data has been sent or received for this long (RFC 6458
+    /// 8.1.8). None: never.
+    pub autoclose: Option<Duration>,
     /// Whether the peer's SCTP packets are UDP-encapsulated (always, in
     /// this stack; kept to compute the MTU overhead in one place).
     pub udp_encaps: bool,
@@ -88,6 +92,7 @@ impl Default for Config {
             nodelay: false,
             pd_point: 0,
             adaptation_indication: None,
+            autoclose: None,
             udp_encaps: true,
             pr_supported: true,
             intl_supported: false,

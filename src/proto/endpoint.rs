@@ -259,6 +259,14 @@ impl Endpoint {
                     }
                 }
             }
+            EndpointEvent::PeerAddrRemoved(ip) => {
+                if let Some((lp, pp, addrs)) = self.keys.get_mut(&id) {
+                    if self.by_addr.get(&(ip, *pp, *lp)) == Some(&id) {
+                        self.by_addr.remove(&(ip, *pp, *lp));
+                    }
+                    addrs.retain(|a| *a != ip);
+                }
+            }
             EndpointEvent::Retired(tag) => {
                 if let Some((lp, pp, addrs)) = self.keys.get(&id) {
                     for a in addrs {

@@ -1276,12 +1276,19 @@ pub fn setsockopt(s: &Socket, level: c_int, name: c_int, b: &[u8], optlen: u32) 
     if (optlen as i32) < 0 {
         return Err(libc::EINVAL);
     }
-    match level {
+    let r = match level {
         libc::SOL_SOCKET => sol_socket_set(s, name, b, optlen as usize),
         t::SOL_SCTP => sctp_set(s, name, b),
         libc::IPPROTO_IP | libc::IPPROTO_IPV6 => ip_set(s, level, name, b).map(|_| 0),
         _ => Err(libc::ENOPROTOOPT),
+    };
+    if r.is_ok() {
+        // Associations a listening socket accepts from now on take the
+        // socket's settings as they are now (Linux copies them from the
+        // socket when the COOKIE ECHO arrives).
+        s.relisten();
     }
+    r
 }
 
 fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
@@ -1302,8 +1309,12 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 return Err(libc::EOPNOTSUPP);
             }
             need_eq(4)?;
-            // Stored and read back; the core closes no idle association.
-            s.inner.lock().opts.autoclose = g32(b, 0).min(MAX_AUTOCLOSE);
+            // Applies to associations started from now on (Linux copies
+            // sp->autoclose into each new association's timeouts).
+            let secs = g32(b, 0).min(MAX_AUTOCLOSE);
+            let mut g = s.inner.lock();
+            g.opts.autoclose = secs;
+            g.opts.cfg.autoclose = (secs > 0).then(|| Duration::from_secs(u64::from(secs)));
             Ok(0)
         }
         t::SCTP_PEER_ADDR_PARAMS => set_paddrparams(s, b).map(|_| 0),

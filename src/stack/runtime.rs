@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 /// What the socket layer implements to receive an association's output.
@@ -81,6 +81,22 @@ pub struct Stack {
     rx: Mutex<Rx>,
     /// The host's addresses and when they were read.
     local: Mutex<(std::time::Instant, Vec<IpAddr>)>,
+    /// Packets this stack sent to itself (a peer on this host behind the
+    /// same UDP port), handed over without the UDP socket.
+    lo: Mutex<LoopQueue>,
+    /// How many packets `lo` holds (read without its lock).
+    lo_len: AtomicUsize,
+    /// Held while `lo` is drained, so packets are handled in the order
+    /// they were sent; holds the scratch buffer for responses.
+    lo_drain: Mutex<Vec<u8>>,
+}
+
+/// Packets in flight from this stack to itself. Their bytes are copied
+/// into one shared pool and split off as `Bytes`, as received datagrams
+/// are (no allocation per packet).
+struct LoopQueue {
+    q: std::collections::VecDeque<(SocketAddr, IpAddr, Bytes)>,
+    pool: BytesMut,
 }
 
 struct Rx {
@@ -189,6 +205,12 @@ impl Stack {
             stopped: AtomicBool::new(false),
             rx: Mutex::new(Rx { batch: RxBatch::new(), scratch: Vec::with_capacity(2048) }),
             local: Mutex::new((std::time::Instant::now(), interface_addrs())),
+            lo: Mutex::new(LoopQueue {
+                q: std::collections::VecDeque::new(),
+                pool: BytesMut::new(),
+            }),
+            lo_len: AtomicUsize::new(0),
+            lo_drain: Mutex::new(Vec::with_capacity(2048)),
         });
         let weak = Arc::downgrade(&st);
         std::thread::Builder::new()
@@ -378,6 +400,10 @@ impl Stack {
     }
 
     fn send_response(&self, buf: &[u8], t: &Transmit) {
+        if self.is_self(t.dst) {
+            self.loop_push(t.src_ip, t.dst, buf);
+            return;
+        }
         let dst = self.map_dst(t.dst);
         let (mut ss, len) = sys::sockaddr_from(&dst);
         let mut control = [0u64; CONTROL_WORDS];
@@ -449,12 +475,53 @@ impl Stack {
     /// request that sent packets to this host, their answers (and the
     /// answers to those) are handled before the request returns, as Linux
     /// handles a loopback exchange inside the system call that started it.
-    pub fn pump(&self) {
-        for _ in 0..64 {
-            if self.poll_input(64) == 0 {
-                break;
-            }
+    ///
+    /// A peer on this host behind the same UDP port is this very stack:
+    /// its packets never touch the UDP socket ([`Stack::is_self`]); they
+    /// wait in the loopback queue, which this drains, answers included.
+    /// Must be called with no association or socket lock held.
+    pub fn pump(&self) -> bool {
+        if self.lo_len.load(Ordering::Acquire) == 0 {
+            return false;
         }
+        let mut scratch = self.lo_drain.lock();
+        // Bounded: two associations answering each other forever (they
+        // do not, but a bug must not hang the stack) yield to the loop.
+        for _ in 0..100_000 {
+            let next = {
+                let mut lo = self.lo.lock();
+                let n = lo.q.pop_front();
+                self.lo_len.store(lo.q.len(), Ordering::Release);
+                n
+            };
+            let Some((src, dst, pkt)) = next else { return true };
+            on_datagram(self, src, Some(dst), pkt, &mut scratch);
+        }
+        // Left over: the loop thread carries on.
+        let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+        true
+    }
+
+    /// Whether a packet to `dst` comes back to this stack: sent to our own
+    /// UDP port at an address of this host.
+    fn is_self(&self, dst: SocketAddr) -> bool {
+        dst.port() == self.port && !dst.ip().is_unspecified() && self.is_local(dst.ip())
+    }
+
+    /// Queues a packet for this stack itself (see [`Stack::pump`]). The
+    /// source address is the one the kernel would pick for a local
+    /// destination: the chosen source, else the destination itself.
+    fn loop_push(&self, src_ip: Option<IpAddr>, dst: SocketAddr, pkt: &[u8]) {
+        let dip = crate::stack::sock::unmap(dst.ip());
+        let sip = src_ip.map(crate::stack::sock::unmap).unwrap_or(dip);
+        let mut lo = self.lo.lock();
+        if lo.pool.capacity() - lo.pool.len() < pkt.len() {
+            lo.pool.reserve(RECV_BUF.max(pkt.len()));
+        }
+        lo.pool.extend_from_slice(pkt);
+        let b = lo.pool.split().freeze();
+        lo.q.push_back((SocketAddr::new(sip, self.port), dip, b));
+        self.lo_len.store(lo.q.len(), Ordering::Release);
     }
 
     /// Whether `ip` is an address of this host (loopback, or on one of
@@ -519,6 +586,10 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
                 tx.srcs.push(([0; CONTROL_WORDS], 0));
             }
             let Some(t) = a.poll_transmit(now, &mut tx.bufs[n]) else { break };
+            if st.is_self(t.dst) {
+                st.loop_push(t.src_ip, t.dst, &tx.bufs[n][..t.len]);
+                continue;
+            }
             tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
             tx.srcs[n].1 = match t.src_ip {
                 Some(ip) => pktinfo_src(&mut tx.srcs[n].0, ip, st.v6),
@@ -636,6 +707,17 @@ fn run_loop(weak: Weak<Stack>) {
             next = next.min(s.deadline.load(Ordering::Relaxed));
         }
         drop(slots);
+        // Timers may have sent to this stack itself; what that set off
+        // may have moved deadlines.
+        if st.pump() {
+            next = st
+                .assocs
+                .read()
+                .values()
+                .map(|s| s.deadline.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(NO_DEADLINE);
+        }
         st.loop_wake_at.store(next, Ordering::Relaxed);
         let timeout = if next == NO_DEADLINE {
             -1
@@ -669,6 +751,7 @@ fn run_loop(weak: Weak<Stack>) {
                     }
                     // Bounded so timers still run under a flood.
                     st.poll_input(64);
+                    st.pump();
                 }
                 _ => {}
             }

@@ -232,6 +232,13 @@ impl Association {
             self.shutdown_requested = false;
             self.shutdown(now);
         }
+        if let Some(d) = self.cfg.autoclose {
+            // The idle timer starts when the association is up and
+            // restarts with every packet carrying data.
+            if self.state == AssocState::Established && (had_data || self.autoclose_at.is_none()) {
+                self.autoclose_at = Some(now + d);
+            }
+        }
         if had_data && self.state != AssocState::Closed {
             self.last_data_path = pi;
             self.sack_due = true;
@@ -392,6 +399,26 @@ impl Association {
                 self.paths.push(Path::new(*ip, port, &self.cfg, now));
                 self.ep_events.push_back(EndpointEvent::PeerAddrAdded(*ip));
             }
+        }
+        // The peer's INIT ACK is the truth about its addresses: those the
+        // user gave to connect that it neither listed nor sent from are
+        // forgotten (Linux sctp_process_init drops its SCTP_UNKNOWN
+        // transports). Nothing is in flight in COOKIE-WAIT, so no chunk
+        // refers to a path index.
+        if !ia.params.addrs.is_empty() {
+            let answered = self.paths[pi].addr;
+            let mut i = 0;
+            while i < self.paths.len() {
+                let a = self.paths[i].addr;
+                if a != answered && !ia.params.addrs.contains(&a) {
+                    self.paths.remove(i);
+                    self.ep_events.push_back(EndpointEvent::PeerAddrRemoved(a));
+                } else {
+                    i += 1;
+                }
+            }
+            self.primary = self.path_of(answered).unwrap_or(0);
+            self.last_data_path = self.primary;
         }
         self.events.push_back(AssocEvent::Streams { outbound: self.out_streams, inbound: ins });
         if let Some(a) = self.peer_adaptation {

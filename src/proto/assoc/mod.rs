@@ -136,6 +136,10 @@ pub enum ExtEvent {
 pub enum EndpointEvent {
     /// Packets from this peer address now belong to this association.
     PeerAddrAdded(IpAddr),
+    /// Packets from this peer address no longer belong to this
+    /// association (an address given to connect that the peer's INIT ACK
+    /// did not list).
+    PeerAddrRemoved(IpAddr),
     /// The association ended gracefully; its local verification tag was
     /// this. Sent just before `Drained`: stray packets of the peer that
     /// still carry the tag (reordered SACKs, say) are then dropped rather
@@ -256,6 +260,8 @@ pub struct Association {
     sack_now: bool,
     pkts_since_sack: u32,
     sack_timer: Option<Instant>,
+    /// When an idle association closes itself (`Config::autoclose`).
+    autoclose_at: Option<Instant>,
     gaps_scratch: Vec<(u16, u16)>,
     dups_scratch: Vec<u32>,
     // Handshake and shutdown.
@@ -360,8 +366,13 @@ impl Association {
             rx: Receiver::new(0, 1, rcvbuf, pd_point),
             sack_due: false,
             sack_now: false,
-            pkts_since_sack: 0,
+            // The first DATA of an association is acknowledged at once, as
+            // Linux does (sctp_association_init: peer.sack_needed = 1): a
+            // sender that closes right after its first message is not held
+            // for SACK.Delay before its SHUTDOWN can go.
+            pkts_since_sack: u32::MAX / 2,
             sack_timer: None,
+            autoclose_at: None,
             gaps_scratch: Vec::new(),
             dups_scratch: Vec::new(),
             init_bytes: Vec::new(),
@@ -712,6 +723,9 @@ impl Association {
         opt: SendOptions,
         pr: PrPolicy,
     ) -> Result<(), SendError> {
+        if let Some(d) = self.cfg.autoclose {
+            self.autoclose_at = Some(now + d);
+        }
         if self.shutdown_requested {
             return Err(SendError::ShuttingDown);
         }
@@ -876,8 +890,10 @@ impl Association {
     /// The earliest deadline, if any timer is running.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t =
-            [self.t1, self.t2, self.t5, self.sack_timer, self.pr_timer].into_iter().flatten().min();
+        let mut t = [self.t1, self.t2, self.t5, self.sack_timer, self.pr_timer, self.autoclose_at]
+            .into_iter()
+            .flatten()
+            .min();
         for p in &self.paths {
             for d in [p.t3_rtx, p.hb_timer].into_iter().flatten() {
                 t = Some(t.map_or(d, |x| x.min(d)));
@@ -905,6 +921,12 @@ impl Association {
         }
         if self.pr_timer.is_some_and(|t| t <= now) && self.state != AssocState::Closed {
             self.abandon_expired(now);
+        }
+        if self.autoclose_at.is_some_and(|t| t <= now) {
+            // RFC 6458 8.1.8: an idle association is shut down as if the
+            // user had asked (Linux sctp_sf_autoclose_timer_expire).
+            self.autoclose_at = None;
+            self.shutdown(now);
         }
         for i in 0..self.paths.len() {
             if self.state == AssocState::Closed {
@@ -1170,6 +1192,7 @@ impl Association {
         self.t2 = None;
         self.t5 = None;
         self.sack_timer = None;
+        self.autoclose_at = None;
         self.sack_due = false;
         self.sack_now = false;
         for p in &mut self.paths {

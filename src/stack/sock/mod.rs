@@ -712,7 +712,7 @@ impl Socket {
         let mut g = self.inner.lock();
         g.listening = backlog > 0;
         g.backlog = backlog as usize;
-        let cfg = g.opts.cfg.clone();
+        let cfg = self.assoc_config(&g, None);
         let laddrs = g.laddrs.clone();
         let listening = g.listening;
         self.refresh(&mut g);
@@ -723,6 +723,20 @@ impl Socket {
             self.stack.unlisten(lport);
         }
         Ok(())
+    }
+
+    /// Hands the listener's current settings to the stack again (after a
+    /// socket option changed them).
+    pub fn relisten(&self) {
+        let g = self.inner.lock();
+        if !g.listening {
+            return;
+        }
+        let lport = g.lport;
+        let cfg = self.assoc_config(&g, None);
+        let laddrs = g.laddrs.clone();
+        drop(g);
+        self.stack.listen(lport, cfg, laddrs, self.weak_owner());
     }
 
     /// accept(): a new one-to-one socket for the next association, or
