@@ -383,6 +383,14 @@ for x in a:
     assert p["address"] == "127.0.0.1" and p["udp_port"] == 9899, p
     assert p["cwnd"] > 0 and p["rto_ms"] > 0 and p["srtt_ms"] >= 0, p
     assert x["outbound_streams"] > 0 and x["peer_rwnd"] > 0, x
+    # Counters of a running echo: both ways, nothing lost on loopback.
+    assert x["packets_out"] > 10 and x["packets_in"] > 10, x
+    assert x["data_chunks_out"] > 0 and x["data_chunks_in"] > 0 and x["sacks_in"] > 0, x
+    assert x["retransmitted_chunks"] == 0 and x["dup_chunks_in"] == 0, x
+# What one end sent the other received (the snapshot of the two is not
+# atomic: a few chunks may be in flight between them).
+assert abs(a[0]["data_chunks_out"] - a[1]["data_chunks_in"]) <= 64, a
+assert abs(a[1]["data_chunks_out"] - a[0]["data_chunks_in"]) <= 64, a
 EOF
 }
 

@@ -52,6 +52,9 @@ pub struct Config {
     pub pd_point: u32,
     /// Adaptation layer indication to announce, if any.
     pub adaptation_indication: Option<u32>,
+    /// `SCTP_MAXSEG`: the largest DATA payload the user allows (0: as the
+    /// path MTU allows). Messages are fragmented to the smaller of the two.
+    pub max_seg: u32,
     /// `SCTP_AUTOCLOSE`: shut the association down gracefully once no
     /// user data has been sent or received for this long (RFC 6458
     /// 8.1.8). None: never.
@@ -93,6 +96,7 @@ impl Default for Config {
             pd_point: 0,
             adaptation_indication: None,
             autoclose: None,
+            max_seg: 0,
             udp_encaps: true,
             pr_supported: true,
             intl_supported: false,

@@ -871,13 +871,25 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             g.need(4)?;
             g.reply(&int_bytes(i32::from(s.inner.lock().opts.recvnxtinfo)))
         }
-        t::SCTP_PR_SUPPORTED
-        | t::SCTP_RECONFIG_SUPPORTED
+        t::SCTP_PR_SUPPORTED => {
+            // The association's negotiated PR-SCTP, or what the socket offers.
+            let n = size_of::<t::sctp_assoc_value>();
+            g.need(n)?;
+            let mut b = g.read(n)?;
+            let on = match get_target(s, gi32(&b, 0))? {
+                Some(a) => inspect(s, a, |x| x.pr_enabled())?,
+                None => s.inner.lock().opts.cfg.pr_supported,
+            };
+            p32(&mut b, 4, u32::from(on));
+            g.reply(&b)
+        }
+        t::SCTP_PR_ASSOC_STATUS | t::SCTP_PR_STREAM_STATUS => get_prstatus(s, name, g),
+        t::SCTP_RECONFIG_SUPPORTED
         | t::SCTP_INTERLEAVING_SUPPORTED
         | t::SCTP_ASCONF_SUPPORTED
         | t::SCTP_AUTH_SUPPORTED
         | t::SCTP_ECN_SUPPORTED => {
-            // None of these extensions is implemented: the socket and every
+            // None of these extensions is in use: the socket and every
             // association report 0.
             let n = size_of::<t::sctp_assoc_value>();
             g.need(n)?;
@@ -1206,17 +1218,30 @@ fn get_assoc_stats(s: &Socket, g: &Get) -> R<()> {
     b.resize(full, 0);
     let a = id2assoc(s, gi32(&b, 0)).ok_or(libc::EINVAL)?;
     let v4m = sx(s).v4mapped;
-    // Only the largest RTO is known; the packet and chunk counters the core
-    // does not keep read 0.
-    let (maxrto, addr) = inspect(s, a, |x| {
-        let port = x.peer_port();
-        x.paths()
-            .iter()
-            .max_by_key(|p| p.rto)
-            .map(|p| (ms(p.rto), Some(SocketAddr::new(p.addr, port))))
-            .unwrap_or((0, None))
-    })?;
+    // The core's counters (struct sctp_assoc_stats); reading them starts
+    // the observed maximum RTO over, as Linux does.
+    let (st, port) = with_assoc(s, a, |x, _| (x.take_stats(), x.peer_port()))?;
+    let maxrto = st.maxrto;
+    let addr = st.maxrto_addr.map(|ip| SocketAddr::new(ip, port));
     b[off!(sctp_assoc_stats, sas_obs_rto_ipaddr)..].fill(0);
+    for (off, v) in [
+        (off!(sctp_assoc_stats, sas_rtxchunks), st.rtxchunks),
+        (off!(sctp_assoc_stats, sas_gapcnt), st.gapcnt),
+        (off!(sctp_assoc_stats, sas_outofseqtsns), st.outofseqtsns),
+        (off!(sctp_assoc_stats, sas_osacks), st.osacks),
+        (off!(sctp_assoc_stats, sas_isacks), st.isacks),
+        (off!(sctp_assoc_stats, sas_octrlchunks), st.octrlchunks),
+        (off!(sctp_assoc_stats, sas_ictrlchunks), st.ictrlchunks),
+        (off!(sctp_assoc_stats, sas_oodchunks), st.oodchunks),
+        (off!(sctp_assoc_stats, sas_iodchunks), st.iodchunks),
+        (off!(sctp_assoc_stats, sas_ouodchunks), st.ouodchunks),
+        (off!(sctp_assoc_stats, sas_iuodchunks), st.iuodchunks),
+        (off!(sctp_assoc_stats, sas_idupchunks), st.idupchunks),
+        (off!(sctp_assoc_stats, sas_opackets), st.opackets),
+        (off!(sctp_assoc_stats, sas_ipackets), st.ipackets),
+    ] {
+        p64(&mut b, off, v);
+    }
     if let Some(ad) = addr {
         put_storage(
             &mut b,
@@ -1224,8 +1249,42 @@ fn get_assoc_stats(s: &Socket, g: &Get) -> R<()> {
             &to_user(s.family, v4m, ad),
         );
     }
-    p64(&mut b, off!(sctp_assoc_stats, sas_maxrto), u64::from(maxrto));
+    p64(&mut b, off!(sctp_assoc_stats, sas_maxrto), maxrto);
     b.truncate(n);
+    g.reply(&b)
+}
+
+/// SCTP_PR_ASSOC_STATUS / SCTP_PR_STREAM_STATUS (sctp_getsockopt_pr_*):
+/// messages abandoned per policy, or all policies with SCTP_PR_SCTP_ALL.
+fn get_prstatus(s: &Socket, name: c_int, g: &Get) -> R<()> {
+    let n = size_of::<t::sctp_prstatus>();
+    if g.len < n {
+        return Err(libc::EINVAL);
+    }
+    let mut b = g.read(n)?;
+    let policy = g16(&b, off!(sctp_prstatus, sprstat_policy));
+    if policy == 0 || policy & !(t::SCTP_PR_SCTP_MASK | t::SCTP_PR_SCTP_ALL) != 0 {
+        return Err(libc::EINVAL);
+    }
+    let a = id2assoc(s, gi32(&b, off!(sctp_prstatus, sprstat_assoc_id))).ok_or(libc::EINVAL)?;
+    let sid = g16(&b, off!(sctp_prstatus, sprstat_sid));
+    let stats = inspect(s, a, |x| {
+        if name == t::SCTP_PR_STREAM_STATUS {
+            x.stream_pr_stats(sid)
+        } else {
+            Some(x.pr_stats())
+        }
+    })?
+    .ok_or(libc::EINVAL)?;
+    let (unsent, sent) = match policy {
+        t::SCTP_PR_SCTP_ALL => stats.total(),
+        t::SCTP_PR_SCTP_TTL => stats.of(crate::proto::assoc::PrPolicy::Ttl(Duration::ZERO)),
+        t::SCTP_PR_SCTP_RTX => stats.of(crate::proto::assoc::PrPolicy::Rtx(0)),
+        t::SCTP_PR_SCTP_PRIO => stats.of(crate::proto::assoc::PrPolicy::Prio(0)),
+        _ => return Err(libc::EINVAL),
+    };
+    p64(&mut b, off!(sctp_prstatus, sprstat_abandoned_unsent), unsent);
+    p64(&mut b, off!(sctp_prstatus, sprstat_abandoned_sent), sent);
     g.reply(&b)
 }
 
@@ -1490,8 +1549,21 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             s.inner.lock().opts.recvnxtinfo = int_of(b) != 0;
             Ok(0)
         }
-        t::SCTP_PR_SUPPORTED
-        | t::SCTP_RECONFIG_SUPPORTED
+        t::SCTP_PR_SUPPORTED => {
+            // sctp_setsockopt_pr_supported: the socket's offer in INITs
+            // from now on (the association id must be the future one or
+            // a one-to-one socket's).
+            need_eq(size_of::<t::sctp_assoc_value>())?;
+            let id = gi32(b, 0);
+            if id2assoc(s, id).is_some()
+                || (id != t::SCTP_FUTURE_ASSOC && s.style == Style::OneToMany)
+            {
+                return Err(libc::EINVAL);
+            }
+            s.inner.lock().opts.cfg.pr_supported = g32(b, 4) != 0;
+            Ok(0)
+        }
+        t::SCTP_RECONFIG_SUPPORTED
         | t::SCTP_ASCONF_SUPPORTED
         | t::SCTP_AUTH_SUPPORTED
         | t::SCTP_ECN_SUPPORTED => {
@@ -2040,13 +2112,17 @@ fn set_maxseg(s: &Socket, b: &[u8]) -> R<()> {
             return Err(libc::EINVAL);
         }
     }
-    // Stored and reported; the core still fragments at the path MTU.
+    // Messages sent from now on are fragmented to the smaller of this and
+    // what the path MTU allows (sctp_frag_point).
     let v = val as u32;
     for a in &sc.assocs {
         ax_mut(s, *a, |e| e.maxseg = Some(v));
+        let _ = s.stack.with_assoc(*a, |x, _| x.config_mut().max_seg = v);
     }
     if sc.sock {
-        s.inner.lock().opts.maxseg = v;
+        let mut g = s.inner.lock();
+        g.opts.maxseg = v;
+        g.opts.cfg.max_seg = v;
     }
     Ok(())
 }

@@ -70,6 +70,7 @@ struct AssocView {
     unacked: usize,
     pending: usize,
     primary: String,
+    stats: crate::proto::assoc::AssocStats,
 }
 
 struct PathView {
@@ -119,6 +120,7 @@ fn view(id: AssocId, a: &Association, owner: Option<&Socket>) -> AssocView {
         unacked: a.unacked_chunks(),
         pending: a.pending_chunks(),
         primary: a.primary_addr().map(|x| x.to_string()).unwrap_or_default(),
+        stats: a.stats(),
     }
 }
 
@@ -196,6 +198,20 @@ fn render_text(stack: &Stack, listeners: &[Listener], assocs: &[AssocView]) -> S
             "    streams out {} in {}  rwnd peer {} local {}  unacked {} pending {}",
             a.ostreams, a.istreams, a.peer_rwnd, a.local_rwnd, a.unacked, a.pending
         );
+        let st = &a.stats;
+        let _ = writeln!(
+            o,
+            "    packets out {} in {}  data out {} in {} dup {}  retransmitted {}  sacks out {} in {}  gap blocks {}",
+            st.opackets,
+            st.ipackets,
+            st.oodchunks + st.ouodchunks,
+            st.iodchunks + st.iuodchunks,
+            st.idupchunks,
+            st.rtxchunks,
+            st.osacks,
+            st.isacks,
+            st.gapcnt
+        );
         for p in &a.paths {
             let _ = writeln!(
                 o,
@@ -231,7 +247,7 @@ fn render_json(stack: &Stack, listeners: &[Listener], assocs: &[AssocView]) -> S
         let laddrs: Vec<String> = a.laddrs.iter().map(|x| js(x)).collect();
         let _ = write!(
             o,
-            "{{\"assoc_id\":{},\"socket\":{},\"pid\":{},\"command\":{},\"state\":{},\"local_port\":{},\"peer_port\":{},\"local_addresses\":[{}],\"primary\":{},\"outbound_streams\":{},\"inbound_streams\":{},\"peer_rwnd\":{},\"local_rwnd\":{},\"unacked\":{},\"pending\":{},\"paths\":[",
+            "{{\"assoc_id\":{},\"socket\":{},\"pid\":{},\"command\":{},\"state\":{},\"local_port\":{},\"peer_port\":{},\"local_addresses\":[{}],\"primary\":{},\"outbound_streams\":{},\"inbound_streams\":{},\"peer_rwnd\":{},\"local_rwnd\":{},\"unacked\":{},\"pending\":{},\"packets_out\":{},\"packets_in\":{},\"data_chunks_out\":{},\"data_chunks_in\":{},\"dup_chunks_in\":{},\"retransmitted_chunks\":{},\"sacks_out\":{},\"sacks_in\":{},\"gap_blocks\":{},\"paths\":[",
             a.id,
             a.sock,
             a.pid,
@@ -246,7 +262,16 @@ fn render_json(stack: &Stack, listeners: &[Listener], assocs: &[AssocView]) -> S
             a.peer_rwnd,
             a.local_rwnd,
             a.unacked,
-            a.pending
+            a.pending,
+            a.stats.opackets,
+            a.stats.ipackets,
+            a.stats.oodchunks + a.stats.ouodchunks,
+            a.stats.iodchunks + a.stats.iuodchunks,
+            a.stats.idupchunks,
+            a.stats.rtxchunks,
+            a.stats.osacks,
+            a.stats.isacks,
+            a.stats.gapcnt
         );
         for (j, p) in a.paths.iter().enumerate() {
             if j > 0 {

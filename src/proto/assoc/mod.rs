@@ -701,7 +701,12 @@ impl Association {
         // start: messages queued before the handshake ends still fit.
         let hdr =
             if self.cfg.intl_supported { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
-        (mtu.saturating_sub(COMMON_HEADER_LEN + hdr) & !3).max(64)
+        let by_mtu = (mtu.saturating_sub(COMMON_HEADER_LEN + hdr) & !3).max(64);
+        // Linux sctp_frag_point: the user's SCTP_MAXSEG caps it.
+        match self.cfg.max_seg as usize {
+            0 => by_mtu,
+            m => by_mtu.min((m & !3).max(4)),
+        }
     }
 
     // ----- user calls ------------------------------------------------

@@ -16,8 +16,10 @@ pub mod notify;
 mod opts_support;
 
 use super::runtime::{Admit, Owner, Stack};
+use crate::abi::types as t;
 use crate::proto::assoc::{
-    AssocEvent, AssocId, AssocState, Association, LostReason, RecvData, SendError, SendOptions,
+    AssocEvent, AssocId, AssocState, Association, LostReason, PrPolicy, RecvData, SendError,
+    SendOptions,
 };
 use crate::proto::Config;
 use crate::sys;
@@ -429,6 +431,23 @@ pub struct SendParams {
     pub to: Vec<SocketAddr>,
     /// SCTP_INIT cmsg for implicit setup: (ostreams, instreams).
     pub init: Option<(u16, u16)>,
+    /// `sinfo_timetolive`, or `pr_value` of an SCTP_PRINFO cmsg: the
+    /// value of the PR-SCTP policy in `flags`.
+    pub pr_value: u32,
+}
+
+impl SendParams {
+    /// The message's PR-SCTP policy (RFC 7496). A time to live with no
+    /// policy named is a TTL, as lksctp programs expect of Linux
+    /// (func_tests test_timetolive sets only `sinfo_timetolive`).
+    pub fn pr(&self) -> PrPolicy {
+        match self.flags & t::SCTP_PR_SCTP_MASK {
+            t::SCTP_PR_SCTP_RTX => PrPolicy::Rtx(self.pr_value),
+            t::SCTP_PR_SCTP_PRIO => PrPolicy::Prio(self.pr_value),
+            _ if self.pr_value == 0 => PrPolicy::None,
+            _ => PrPolicy::Ttl(std::time::Duration::from_millis(u64::from(self.pr_value))),
+        }
+    }
 }
 
 // ----- the socket -----------------------------------------------------------
@@ -1147,6 +1166,7 @@ impl Socket {
             let g = self.inner.lock();
             (g.opts.sndbuf, g.opts.disable_fragments)
         };
+        let (pr, pr_value) = (p.pr(), p.pr_value);
         let r = self.stack.with_assoc(id, |a, now| {
             if frag_off && len > a.paths().iter().map(|p| p.mtu as usize).min().unwrap_or(1200) - 28
             {
@@ -1159,12 +1179,18 @@ impl Socket {
                 AssocState::Closed => return Err(libc::EPIPE),
                 _ => return Err(libc::ESHUTDOWN),
             }
+            // sctp_prsctp_prune: without room for the message, PRIO
+            // messages less important than its pr_value make room.
+            let buffered = a.buffered_amount();
+            if buffered + len > sndbuf {
+                a.abandon_lower_priority(now, pr_value, buffered + len - sndbuf);
+            }
             // As Linux (sctp_sendmsg_to_asoc): a message waits only while
             // the send buffer is full; any room takes it whole.
             if a.buffered_amount() >= sndbuf {
                 return Err(libc::EAGAIN);
             }
-            match a.send(now, data, opt) {
+            match a.send_with(now, data, opt, pr) {
                 Ok(()) => Ok(len),
                 Err(SendError::InvalidStream) => Err(libc::EINVAL),
                 Err(SendError::Empty) => Err(libc::EINVAL),
@@ -1808,6 +1834,7 @@ impl Owner for Socket {
             outbound: entry.outbound,
             inbound: entry.inbound,
             old_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED),
+            frag_point: a.frag_point() as usize,
         };
         // Events that precede the data they came with, then the data, then
         // the rest (so COMM_UP comes before data and SHUTDOWN after it).
@@ -1830,6 +1857,21 @@ impl Owner for Socket {
         }
         if came_up {
             self.no_auth_event(&mut g, id);
+        }
+        // A partial delivery the peer abandoned (FORWARD TSN): Linux's
+        // sctp_ulpq_abort_pd queues SCTP_PARTIAL_DELIVERY_ABORTED before
+        // what follows.
+        while let Some(ev) = a.poll_ext_event() {
+            // More kinds are coming (stream reconfiguration).
+            #[allow(irrefutable_let_patterns)]
+            let crate::proto::assoc::ExtEvent::PartialDeliveryAborted { stream_id, seq, .. } = ev
+            else {
+                continue;
+            };
+            if g.opts.events.on(t::SCTP_PARTIAL_DELIVERY_EVENT) {
+                let bytes = notify::pdapi_aborted(id.0 as i32, stream_id, seq);
+                g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
+            }
         }
         // sctp_ulpq_tail_event: a one-to-one socket shut down for reading
         // drops what arrives (the window reopens as if it was read).
@@ -1888,6 +1930,7 @@ impl Socket {
             outbound: st.outbound,
             inbound: st.inbound,
             old_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED),
+            frag_point: 0,
         };
         let (early, late): (Vec<AssocEvent>, Vec<AssocEvent>) =
             st.events.into_iter().partition(|ev| {
@@ -1988,9 +2031,9 @@ impl Socket {
         // notifications are dropped.
         let dropped = self.style == Style::OneToOne && (g.shut_rd || g.eof) && g.shut_wr;
         if subscribed && !dropped {
-            if let Some(bytes) = notify::build(ev, ctx) {
-                g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
-            }
+            notify::build_all(ev, ctx, &mut |bytes| {
+                g.rxq.push_back(RxItem::Notification { assoc: id, bytes })
+            });
         }
     }
 }
@@ -2062,15 +2105,21 @@ impl Socket {
     /// The parameters of a send: the application's, or the socket's
     /// defaults (SCTP_DEFAULT_SEND_PARAM / SCTP_DEFAULT_SNDINFO).
     pub fn send_params(&self, req: &crate::ipc::SendReq) -> SendParams {
-        let (sid, flags, ppid, context, assoc) = match &req.info {
-            Some(i) => (i.sid, i.flags, i.ppid, i.context, i.assoc),
+        let (sid, mut flags, ppid, context, assoc, mut pr_value) = match &req.info {
+            Some(i) => (i.sid, i.flags, i.ppid, i.context, i.assoc, i.ttl),
             None => {
                 let g = self.inner.lock();
                 let d = g.opts.snd;
-                (d.sid, d.flags, d.ppid, d.context, 0)
+                (d.sid, d.flags, d.ppid, d.context, 0, d.ttl)
             }
         };
+        // sctp_sendmsg_parse: an SCTP_PRINFO cmsg names policy and value.
+        if let Some(p) = &req.pr {
+            flags = t::SCTP_PR_SET_POLICY(flags, p.policy & t::SCTP_PR_SCTP_MASK);
+            pr_value = p.value;
+        }
         SendParams {
+            pr_value,
             sid,
             flags,
             ppid: ppid_in(ppid),

@@ -41,6 +41,48 @@ pub struct Ctx {
     /// Use the old `sctp_send_failed` layout (SCTP_SEND_FAILED) instead
     /// of `sctp_send_failed_event`.
     pub old_send_failed: bool,
+    /// The association's fragmentation point: a failed message is
+    /// reported one notification per DATA chunk (0: in one piece).
+    pub frag_point: usize,
+}
+
+/// The notifications for one event. Linux reports a message it could not
+/// deliver once per DATA chunk (sctp_ulpevent_make_send_failed for each
+/// chunk of the datamsg), each with that chunk's data and its chunk flags
+/// (B, E, U) in `sinfo_flags`/`snd_flags`: programs walk them until the
+/// one with the last-fragment bit (func_tests test_timetolive).
+pub fn build_all(ev: &AssocEvent, ctx: &Ctx, out: &mut dyn FnMut(Vec<u8>)) {
+    use crate::proto::wire::chunk::{DATA_FLAG_BEGIN, DATA_FLAG_END};
+    if let AssocEvent::SendFailed { sent, stream_id, ppid, context, flags, data } = ev {
+        let frag = if ctx.frag_point == 0 { data.len().max(1) } else { ctx.frag_point };
+        let n = data.len().div_ceil(frag).max(1);
+        let first_is_begin = *flags & DATA_FLAG_BEGIN != 0 || !*sent;
+        for i in 0..n {
+            let piece = data.slice((i * frag).min(data.len())..((i + 1) * frag).min(data.len()));
+            let mut f = *flags & !(DATA_FLAG_BEGIN | DATA_FLAG_END);
+            if i == 0 && first_is_begin {
+                f |= DATA_FLAG_BEGIN;
+            }
+            if i == n - 1 {
+                f |= *flags & DATA_FLAG_END;
+            }
+            let one = AssocEvent::SendFailed {
+                sent: *sent,
+                stream_id: *stream_id,
+                ppid: *ppid,
+                context: *context,
+                flags: f,
+                data: piece,
+            };
+            if let Some(b) = build(&one, ctx) {
+                out(b);
+            }
+        }
+        return;
+    }
+    if let Some(b) = build(ev, ctx) {
+        out(b);
+    }
 }
 
 fn lost_error(r: &LostReason) -> u16 {
@@ -51,6 +93,24 @@ fn lost_error(r: &LostReason) -> u16 {
         }
         _ => 0,
     }
+}
+
+/// SCTP_PARTIAL_DELIVERY_EVENT, SCTP_PARTIAL_DELIVERY_ABORTED: the
+/// message on `stream` with sequence `seq` will not be completed.
+pub fn pdapi_aborted(assoc_id: i32, stream: u16, seq: u32) -> Vec<u8> {
+    let n = size_of::<t::sctp_pdapi_event>();
+    let mut b = vec![0u8; n];
+    put16(&mut b, offset_of!(t::sctp_pdapi_event, pdapi_type), t::SCTP_PARTIAL_DELIVERY_EVENT);
+    put32(&mut b, offset_of!(t::sctp_pdapi_event, pdapi_length), n as u32);
+    put32(
+        &mut b,
+        offset_of!(t::sctp_pdapi_event, pdapi_indication),
+        t::SCTP_PARTIAL_DELIVERY_ABORTED,
+    );
+    put32(&mut b, offset_of!(t::sctp_pdapi_event, pdapi_assoc_id), assoc_id as u32);
+    put32(&mut b, offset_of!(t::sctp_pdapi_event, pdapi_stream), u32::from(stream));
+    put32(&mut b, offset_of!(t::sctp_pdapi_event, pdapi_seq), seq);
+    b
 }
 
 /// SCTP_AUTHENTICATION_EVENT with `indication` (SCTP_AUTH_NO_AUTH: the
@@ -151,11 +211,8 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
         }
         AssocEvent::SendFailed { sent, stream_id, ppid, context, flags, data } => {
             let sflags = if *sent { t::SCTP_DATA_SENT } else { t::SCTP_DATA_UNSENT };
-            let ufl = if flags & crate::proto::wire::chunk::DATA_FLAG_UNORDERED != 0 {
-                t::SCTP_UNORDERED
-            } else {
-                0
-            };
+            // The DATA chunk's own flags, as Linux copies chunk_hdr->flags.
+            let ufl = u16::from(*flags & 0x07);
             if ctx.old_send_failed {
                 let n = size_of::<t::sctp_send_failed>() + data.len();
                 let mut b = vec![0u8; n];
