@@ -481,10 +481,13 @@ impl Stack {
     /// wait in the loopback queue, which this drains, answers included.
     /// Must be called with no association or socket lock held.
     pub fn pump(&self) -> bool {
+        // Taken before looking at the queue: another thread may have
+        // popped the last packet and still be handling it (its answers
+        // not queued yet); this waits until it is done.
+        let mut scratch = self.lo_drain.lock();
         if self.lo_len.load(Ordering::Acquire) == 0 {
             return false;
         }
-        let mut scratch = self.lo_drain.lock();
         // Bounded: two associations answering each other forever (they
         // do not, but a bug must not hang the stack) yield to the loop.
         for _ in 0..100_000 {
