@@ -581,18 +581,19 @@ impl Receiver {
     /// short, if any: (stream, ssn).
     #[cfg(test)]
     pub fn forward_tsn(&mut self, new_cum: u32, pairs: &[u8]) -> Option<Option<(u16, u16)>> {
-        self.forward_tsn_any(new_cum, pairs, &[]).map(|a| a.map(|(s, m, _)| (s, m as u16)))
+        self.forward_tsn_any(new_cum, pairs, &[]).map(|a| a.first().map(|&(s, m, _)| (s, m as u16)))
     }
 
     /// [`Receiver::forward_tsn`] for both forms: `pairs` of FORWARD TSN or
-    /// `entries` of I-FORWARD-TSN (stream, unordered, MID). The cut
-    /// partial delivery is reported as (stream, SSN or MID).
+    /// `entries` of I-FORWARD-TSN (stream, unordered, MID). Every cut
+    /// partial delivery is reported as (stream, SSN or MID, unordered):
+    /// with DATA there is at most one, with I-DATA one per (stream, U).
     pub fn forward_tsn_any(
         &mut self,
         new_cum: u32,
         pairs: &[u8],
         entries: &[(u16, bool, u32)],
-    ) -> Option<Option<(u16, u32, bool)>> {
+    ) -> Option<Vec<(u16, u32, bool)>> {
         let w = self.widen(new_cum);
         if w <= self.cum || w - self.cum > MAX_TSN_AHEAD {
             return None;
@@ -611,12 +612,12 @@ impl Receiver {
         if self.intl {
             return Some(self.iforward(entries));
         }
-        let mut aborted = None;
+        let mut aborted = Vec::new();
         if let Some(pd) = self.pd {
             if pd.next <= w {
                 // The rest of the message being delivered will not come.
                 self.pd = None;
-                aborted = Some((pd.stream_id, u32::from(pd.ssn), pd.unordered));
+                aborted.push((pd.stream_id, u32::from(pd.ssn), pd.unordered));
                 if !pd.unordered {
                     let st = &mut self.streams[usize::from(pd.stream_id)];
                     if !lt16(pd.ssn, st.next_ssn) {
