@@ -385,6 +385,8 @@ impl Association {
         self.peer_adaptation = ia.params.adaptation_indication;
         self.peer_pr = crate::proto::endpoint::offers_pr(&ia.params);
         self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
+        self.peer_reconf = crate::proto::endpoint::offers_reconf(&ia.params);
+        self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
         self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
         self.rx.set_intl(self.intl_enabled());
         self.paths[pi].confirmed = true;
@@ -522,6 +524,7 @@ impl Association {
             peer_port: self.peer_port,
             peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
+            peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -599,6 +602,8 @@ impl Association {
             self.peer_rwnd = c.peer_a_rwnd;
             self.peer_pr = c.peer_forward_tsn;
             self.peer_intl = c.peer_intl;
+            self.peer_reconf = c.peer_reconf;
+            self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.resize(usize::from(self.out_streams), 0);
             self.out_mid.resize(usize::from(self.out_streams), [0; 2]);

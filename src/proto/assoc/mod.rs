@@ -12,6 +12,7 @@
 pub mod cookie;
 mod path;
 mod pr;
+mod reconf;
 mod rx;
 mod sched;
 mod stats;
@@ -20,6 +21,10 @@ mod tx;
 pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
 pub use pr::{PrPolicy, PrStats};
+pub use reconf::{
+    ReconfError, SCTP_ENABLE_CHANGE_ASSOC_REQ, SCTP_ENABLE_RESET_ASSOC_REQ,
+    SCTP_ENABLE_RESET_STREAM_REQ,
+};
 pub use rx::RecvData;
 pub use sched::Scheduler;
 pub use stats::AssocStats;
@@ -307,6 +312,10 @@ pub struct Association {
     /// the scheduler picks another.
     cur_msg: Option<u64>,
     ifwd_scratch: Vec<(u16, bool, u32)>,
+    // Stream reconfiguration (RFC 6525, reconf.rs).
+    /// The peer offered RE-CONFIG.
+    peer_reconf: bool,
+    rc: reconf::ReconfState,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -404,6 +413,8 @@ impl Association {
             rr_next: 0,
             cur_msg: None,
             ifwd_scratch: Vec::new(),
+            peer_reconf: false,
+            rc: reconf::ReconfState::default(),
             cfg,
         }
     }
@@ -501,6 +512,8 @@ impl Association {
         self.peer_adaptation = c.peer_adaptation;
         self.peer_pr = c.peer_forward_tsn;
         self.peer_intl = c.peer_intl;
+        self.peer_reconf = c.peer_reconf;
+        self.rc = reconf::ReconfState::new(c.local_initial_tsn, c.peer_initial_tsn);
         self.out_mid = vec![[0; 2]; usize::from(self.out_streams)];
         self.rx.set_intl(self.intl_enabled());
         for p in &mut self.paths {
