@@ -38,3 +38,177 @@ fn negotiation() {
     let mut n = up(both.clone(), both, 4);
     assert!(n.nodes[0].assoc().reconf_enabled() && n.nodes[1].assoc().intl_enabled());
 }
+
+use sctpudp::proto::assoc::{
+    ExtEvent, ReconfError, SCTP_ENABLE_CHANGE_ASSOC_REQ, SCTP_ENABLE_RESET_ASSOC_REQ,
+    SCTP_ENABLE_RESET_STREAM_REQ, SCTP_STREAM_RESET_DENIED, SCTP_STREAM_RESET_INCOMING_SSN,
+    SCTP_STREAM_RESET_OUTGOING_SSN,
+};
+use sctpudp::proto::wire::{CHUNK_DATA, CHUNK_RECONF};
+
+const ALL: u8 =
+    SCTP_ENABLE_RESET_STREAM_REQ | SCTP_ENABLE_RESET_ASSOC_REQ | SCTP_ENABLE_CHANGE_ASSOC_REQ;
+
+fn sent(net: &Net, node: usize, ty: u8) -> u64 {
+    net.chunks_sent.get(&(node, ty)).copied().unwrap_or(0)
+}
+
+fn ext(net: &Net, node: usize) -> Vec<ExtEvent> {
+    net.nodes[node].ext_events.iter().map(|e| e.2.clone()).collect()
+}
+
+/// Sends messages `ids` on `sid` from node 0 (ppid = id).
+fn send(net: &mut Net, sid: u16, ids: std::ops::Range<u32>) {
+    for i in ids {
+        let now = net.now;
+        let b = body(77, u64::from(i), 100 + i as usize * 7);
+        net.nodes[0].assoc().send(now, b, opts(sid, false, i)).unwrap();
+    }
+}
+
+/// Runs until node 1 has `n` messages and node 0 knows all is acked.
+fn settle(net: &mut Net, n: usize) {
+    assert!(net.run_until(Duration::from_secs(10), |x| x.nodes[1].msgs.len() == n
+        && x.nodes[0].assoc().outqueue_empty()));
+}
+
+/// Messages of stream `sid` node 1 received: (ppid, ssn), in order.
+fn got(net: &Net, sid: u16) -> Vec<(u32, u16)> {
+    let n = &net.nodes[1];
+    n.msgs.iter().zip(&n.msg_ssns).filter(|(m, _)| m.1 == sid).map(|(m, s)| (m.3, *s)).collect()
+}
+
+/// RFC 6525 5.1.2, 5.2.2: after an Outgoing SSN Reset Request is
+/// performed, the stream's next message has SSN 0 and the receiver
+/// delivers it, and those after it, in order. Data queued meanwhile
+/// waits for the answer (A1); other streams are untouched.
+#[test]
+fn outgoing_reset_restarts_ssn_at_zero() {
+    for intl in [false, true] {
+        let cfg = Config { intl_supported: intl, ..rc(SCTP_ENABLE_RESET_STREAM_REQ) };
+        let mut net = up(cfg.clone(), cfg, 10 + u64::from(intl));
+        send(&mut net, 1, 0..3);
+        send(&mut net, 2, 100..102);
+        let now = net.now;
+        // Queued data of the stream: Linux answers EAGAIN.
+        assert_eq!(
+            net.nodes[0].assoc().reset_streams(now, true, false, &[1]),
+            Err(ReconfError::Again)
+        );
+        settle(&mut net, 5);
+        let now = net.now;
+        let a = net.nodes[0].assoc();
+        assert_eq!(a.reset_streams(now, true, false, &[10]), Err(ReconfError::Invalid));
+        assert_eq!(a.reset_streams(now, false, false, &[1]), Err(ReconfError::Invalid));
+        assert_eq!(a.reset_streams(now, true, false, &[1]), Ok(()));
+        assert_eq!(a.reset_streams(now, true, false, &[2]), Err(ReconfError::InProgress));
+        assert_eq!(ReconfError::InProgress.errno(), 115);
+        // Queued while the request is out: held, then sent from SSN 0.
+        send(&mut net, 1, 3..6);
+        send(&mut net, 2, 102..103);
+        settle(&mut net, 9);
+        assert_eq!(got(&net, 1), vec![(0, 0), (1, 1), (2, 2), (3, 0), (4, 1), (5, 2)]);
+        assert_eq!(got(&net, 2), vec![(100, 0), (101, 1), (102, 2)], "stream 2 goes on");
+        let reset = |flags| ExtEvent::StreamReset { flags, streams: vec![1] };
+        assert_eq!(ext(&net, 0), vec![reset(SCTP_STREAM_RESET_OUTGOING_SSN)]);
+        assert_eq!(ext(&net, 1), vec![reset(SCTP_STREAM_RESET_INCOMING_SSN)]);
+        assert!(!net.nodes[0].assoc().reconf_outstanding());
+        assert_eq!(sent(&net, 0, CHUNK_RECONF), 1);
+        assert_eq!(sent(&net, 1, CHUNK_RECONF), 1);
+        // All streams (empty list), again.
+        let now = net.now;
+        net.nodes[0].assoc().reset_streams(now, true, false, &[]).unwrap();
+        send(&mut net, 2, 103..104);
+        assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[1].msgs.len() == 10));
+        assert_eq!(got(&net, 2).last(), Some(&(103, 0)));
+    }
+}
+
+/// RFC 6525 5.2.1, 6.3.1: a peer that did not enable stream resets
+/// answers "Denied"; nothing is reset and the held data goes on with the
+/// old SSNs.
+#[test]
+fn outgoing_reset_denied_when_peer_did_not_enable_it() {
+    let mut net = up(rc(ALL), rc(0), 20);
+    send(&mut net, 1, 0..2);
+    settle(&mut net, 2);
+    let now = net.now;
+    net.nodes[0].assoc().reset_streams(now, true, false, &[1]).unwrap();
+    send(&mut net, 1, 2..3);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[1].msgs.len() == 3));
+    assert_eq!(got(&net, 1), vec![(0, 0), (1, 1), (2, 2)]);
+    assert_eq!(
+        ext(&net, 0),
+        vec![ExtEvent::StreamReset {
+            flags: SCTP_STREAM_RESET_OUTGOING_SSN | SCTP_STREAM_RESET_DENIED,
+            streams: vec![1]
+        }]
+    );
+    assert!(ext(&net, 1).is_empty());
+}
+
+/// RFC 6525 5.1.1: not negotiated, the calls fail with ENOPROTOOPT.
+#[test]
+fn not_negotiated_is_enoprotoopt() {
+    let mut net = up(rc(ALL), Config::default(), 21);
+    let now = net.now;
+    let e = net.nodes[0].assoc().reset_streams(now, true, false, &[]);
+    assert_eq!(e, Err(ReconfError::NotNegotiated));
+    assert_eq!(ReconfError::NotNegotiated.errno(), 92);
+}
+
+/// RFC 6525 5.1.1: a lost RE-CONFIG is retransmitted when the
+/// Re-configuration Timer (the path's RTO) expires.
+#[test]
+fn lost_reconf_is_retransmitted() {
+    let mut net = up(rc(ALL), rc(ALL), 22);
+    net.drop_chunks.push((0, CHUNK_RECONF, 1));
+    let t0 = net.now;
+    net.nodes[0].assoc().reset_streams(t0, true, false, &[0]).unwrap();
+    send(&mut net, 0, 0..1);
+    settle(&mut net, 1);
+    assert!(net.now.saturating_since(t0) >= Duration::from_millis(900), "waited for the timer");
+    assert_eq!(sent(&net, 0, CHUNK_RECONF), 2);
+    assert_eq!(got(&net, 0), vec![(0, 0)]);
+    assert_eq!(ext(&net, 0).len(), 1);
+    // The answer lost instead: the request comes again and is answered
+    // the same way (5.2.1), without resetting twice.
+    net.drop_chunks.push((1, CHUNK_RECONF, 1));
+    let now = net.now;
+    net.nodes[0].assoc().reset_streams(now, true, false, &[0]).unwrap();
+    assert!(net.run_until(Duration::from_secs(10), |n| !n.nodes[0].assoc().reconf_outstanding()));
+    assert_eq!(sent(&net, 0, CHUNK_RECONF), 4);
+    assert_eq!(sent(&net, 1, CHUNK_RECONF), 3);
+    let resets = |node| ext(&net, node).len();
+    assert_eq!((resets(0), resets(1)), (2, 2));
+}
+
+/// RFC 6525 5.2.2 E2: data up to the sender's last assigned TSN is
+/// missing (a DATA chunk of another stream was lost): the receiver
+/// answers "In progress", and performs the reset and answers "Performed"
+/// once the data arrived.
+#[test]
+fn reset_waits_for_data_up_to_last_assigned_tsn() {
+    let mut net = up(rc(ALL), rc(ALL), 23);
+    net.drop_chunks.push((0, CHUNK_DATA, 1));
+    send(&mut net, 2, 0..1);
+    // The DATA goes out (and is lost) before the request: it is below
+    // the Sender's Last Assigned TSN.
+    net.flush();
+    let now = net.now;
+    net.nodes[0].assoc().reset_streams(now, true, false, &[1]).unwrap();
+    // Until the DATA's retransmission (T3-rtx, 1 s) is in.
+    net.run_until(Duration::from_millis(500), |_| false);
+    assert!(net.nodes[1].msgs.is_empty());
+    assert!(ext(&net, 1).is_empty(), "deferred");
+    assert!(net.nodes[0].assoc().reconf_outstanding());
+    assert_eq!(sent(&net, 1, CHUNK_RECONF), 1, "answered In progress");
+    send(&mut net, 1, 1..2);
+    assert!(net.run_until(Duration::from_secs(10), |n| n.nodes[1].msgs.len() == 2));
+    assert_eq!(got(&net, 1), vec![(1, 0)]);
+    assert_eq!(ext(&net, 1).len(), 1);
+    assert_eq!(ext(&net, 0).len(), 1);
+    // "Performed" came by itself (E5), not as the answer to a
+    // retransmitted request.
+    assert_eq!((sent(&net, 0, CHUNK_RECONF), sent(&net, 1, CHUNK_RECONF)), (1, 2));
+}

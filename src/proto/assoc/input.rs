@@ -192,6 +192,11 @@ impl Association {
                         }
                     }
                 }
+                Chunk::Unknown { chunk_type, ref value, .. }
+                    if chunk_type == wire::CHUNK_RECONF && self.reconf_enabled() =>
+                {
+                    self.on_reconf(now, value);
+                }
                 Chunk::ForwardTsn(_) | Chunk::Unknown { .. } => {
                     // FORWARD TSN without PR-SCTP negotiated is unknown to
                     // us (RFC 3758 3.3.1). 9260 3.2 Table 2: the top two
@@ -227,6 +232,10 @@ impl Association {
                     }
                 }
             }
+        }
+        if self.state != AssocState::Closed {
+            // RFC 6525 5.2.2 E2: a deferred stream reset may be due now.
+            self.reconf_check_deferred();
         }
         if self.shutdown_requested && self.state == AssocState::Established {
             self.shutdown_requested = false;

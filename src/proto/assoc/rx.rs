@@ -694,6 +694,19 @@ impl Receiver {
         )
     }
 
+    /// RFC 6525 5.2.2 E3: the listed incoming streams (all of them when
+    /// the list is empty) expect SSN 0 next, and MID 0 with I-DATA (RFC
+    /// 8260 2.3.2 resets the MIDs with the SSNs). Numbers beyond the
+    /// streams are ignored.
+    pub fn reset_in_streams(&mut self, streams: &[u16]) {
+        for (i, st) in self.streams.iter_mut().enumerate() {
+            if streams.is_empty() || streams.contains(&(i as u16)) {
+                st.next_ssn = 0;
+                st.next_mid = 0;
+            }
+        }
+    }
+
     /// Whether a partial delivery is in progress.
     pub fn in_partial_delivery(&self) -> bool {
         self.pd.is_some() || self.imsgs.values().any(|m| m.pd)
