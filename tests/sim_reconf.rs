@@ -212,3 +212,100 @@ fn reset_waits_for_data_up_to_last_assigned_tsn() {
     // retransmitted request.
     assert_eq!((sent(&net, 0, CHUNK_RECONF), sent(&net, 1, CHUNK_RECONF)), (1, 2));
 }
+
+/// Messages of stream `sid` node `to` received: (ppid, ssn), in order.
+fn got_at(net: &Net, to: usize, sid: u16) -> Vec<(u32, u16)> {
+    let n = &net.nodes[to];
+    n.msgs.iter().zip(&n.msg_ssns).filter(|(m, _)| m.1 == sid).map(|(m, s)| (m.3, *s)).collect()
+}
+
+fn send_from(net: &mut Net, from: usize, sid: u16, ids: std::ops::Range<u32>) {
+    for i in ids {
+        let now = net.now;
+        let b = body(78, u64::from(i), 50 + i as usize);
+        net.nodes[from].assoc().send(now, b, opts(sid, false, i)).unwrap();
+    }
+}
+
+/// RFC 6525 5.1.3, 5.2.3: an Incoming SSN Reset Request makes the peer
+/// reset its outgoing stream with an Outgoing SSN Reset Request that
+/// answers ours; the requester performs that reset even though it did
+/// not enable peer requests (it asked for it). The peer's next message
+/// on the stream has SSN 0.
+#[test]
+fn incoming_reset() {
+    let mut net = up(rc(0), rc(SCTP_ENABLE_RESET_STREAM_REQ), 30);
+    send_from(&mut net, 1, 1, 0..2);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 2
+        && n.nodes[1].assoc().outqueue_empty()));
+    let now = net.now;
+    let a = net.nodes[0].assoc();
+    assert_eq!(a.reset_streams(now, false, true, &[10]), Err(ReconfError::Invalid));
+    a.reset_streams(now, false, true, &[1]).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.nodes[0].assoc().reconf_outstanding()
+        && !n.nodes[1].assoc().reconf_outstanding()));
+    let reset = |flags| ExtEvent::StreamReset { flags, streams: vec![1] };
+    assert_eq!(ext(&net, 0), vec![reset(SCTP_STREAM_RESET_INCOMING_SSN)]);
+    assert_eq!(ext(&net, 1), vec![reset(SCTP_STREAM_RESET_OUTGOING_SSN)]);
+    send_from(&mut net, 1, 1, 2..4);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 4));
+    assert_eq!(got_at(&net, 0, 1), vec![(0, 0), (1, 1), (2, 0), (3, 1)]);
+    // Exactly one RE-CONFIG each way: request, answering request; then
+    // the response to that.
+    assert_eq!((sent(&net, 0, CHUNK_RECONF), sent(&net, 1, CHUNK_RECONF)), (2, 1));
+}
+
+/// The peer did not enable resets: the Incoming SSN Reset Request is
+/// answered "Denied".
+#[test]
+fn incoming_reset_denied() {
+    let mut net = up(rc(ALL), rc(0), 31);
+    let now = net.now;
+    net.nodes[0].assoc().reset_streams(now, false, true, &[]).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.nodes[0].assoc().reconf_outstanding()));
+    let f = SCTP_STREAM_RESET_INCOMING_SSN | SCTP_STREAM_RESET_DENIED;
+    assert_eq!(ext(&net, 0), vec![ExtEvent::StreamReset { flags: f, streams: vec![] }]);
+    assert!(ext(&net, 1).is_empty());
+}
+
+/// Both directions in one call (RFC 6525 3.1 combination 3): each side
+/// resets what it sends and what it receives; data flows from SSN 0 both
+/// ways afterwards.
+#[test]
+fn outgoing_and_incoming_reset_together() {
+    for seed in 32..64 {
+        let mut net = up(rc(ALL), rc(ALL), seed);
+        for l in &mut net.links {
+            l.loss = 0.1;
+            l.reorder = 0.1;
+        }
+        send_from(&mut net, 0, 0, 0..3);
+        send_from(&mut net, 1, 0, 0..3);
+        assert!(net.run_until(Duration::from_secs(30), |n| n.nodes[0].msgs.len() == 3
+            && n.nodes[1].msgs.len() == 3
+            && n.nodes.iter_mut().all(|x| x.assoc().outqueue_empty())));
+        let now = net.now;
+        net.nodes[0].assoc().reset_streams(now, true, true, &[]).unwrap();
+        assert!(net.run_until(Duration::from_secs(60), |n| n
+            .nodes
+            .iter_mut()
+            .all(|x| !x.assoc().reconf_outstanding())));
+        send_from(&mut net, 0, 0, 3..5);
+        send_from(&mut net, 1, 0, 3..5);
+        assert!(net.run_until(Duration::from_secs(60), |n| n.nodes[0].msgs.len() == 5
+            && n.nodes[1].msgs.len() == 5));
+        for node in 0..2 {
+            let want = vec![(0, 0), (1, 1), (2, 2), (3, 0), (4, 1)];
+            assert_eq!(got_at(&net, node, 0), want, "seed {seed} node {node}");
+            let mut flags: Vec<u16> = ext(&net, node)
+                .iter()
+                .map(|e| match e {
+                    ExtEvent::StreamReset { flags, .. } => *flags,
+                    _ => 0,
+                })
+                .collect();
+            flags.sort();
+            assert_eq!(flags, vec![1, 2], "seed {seed} node {node}");
+        }
+    }
+}

@@ -7,7 +7,7 @@
 use super::*;
 use crate::proto::wire::reconf::{
     allowed_combination, emit_reconf, parse_reconf, ReconfParam, RESULT_DENIED, RESULT_ERR_BAD_SEQ,
-    RESULT_ERR_WRONG_SSN, RESULT_IN_PROGRESS, RESULT_PERFORMED,
+    RESULT_ERR_IN_PROGRESS, RESULT_ERR_WRONG_SSN, RESULT_IN_PROGRESS, RESULT_PERFORMED,
 };
 
 /// `SCTP_ENABLE_STREAM_RESET` bits (RFC 6525 6.3.1) of
@@ -102,7 +102,6 @@ struct Deferred {
 }
 
 /// What became of a peer's request.
-#[allow(dead_code)] // Retry and Answered: incoming resets, added streams
 enum Outcome {
     /// Answer with this result (and TSNs); the request is done.
     Reply(u32, Option<(u32, u32)>),
@@ -403,9 +402,9 @@ impl Association {
             ReconfParam::OutReset { req_seq, resp_seq, last_tsn, streams } => {
                 self.peer_out_reset(*req_seq, *resp_seq, *last_tsn, streams)
             }
+            ReconfParam::InReset { req_seq, streams } => self.peer_in_reset(now, *req_seq, streams),
             _ => Outcome::Reply(RESULT_DENIED, None),
         };
-        let _ = now;
         match outcome {
             Outcome::Reply(result, tsns) => {
                 self.rc.peer_next = seq.wrapping_add(1);
@@ -452,6 +451,41 @@ impl Association {
         }
         self.reset_incoming(streams);
         Outcome::Reply(RESULT_PERFORMED, None)
+    }
+
+    /// The peer asks us to reset our outgoing streams (5.2.3).
+    fn peer_in_reset(&mut self, now: Instant, req_seq: u32, streams: &[u16]) -> Outcome {
+        if self.cfg.enable_stream_reset & SCTP_ENABLE_RESET_STREAM_REQ == 0 {
+            return Outcome::Reply(RESULT_DENIED, None);
+        }
+        if streams.iter().any(|&s| s >= self.out_streams) || streams.len() > MAX_LISTED {
+            return Outcome::Reply(RESULT_ERR_WRONG_SSN, None);
+        }
+        if self.rc.out.is_some() {
+            // Our own request is in flight (5.1.1 allows one): Linux
+            // answers "Request already in progress"; the peer may retry.
+            return Outcome::Reply(RESULT_ERR_IN_PROGRESS, None);
+        }
+        if self.streams_busy(streams) {
+            // As Linux: data of the streams is queued or in flight; the
+            // peer asks again when its timer expires.
+            return Outcome::Retry;
+        }
+        // F1, 5.1.2 A4: an Outgoing SSN Reset Request for the same
+        // streams, carrying the request's number as its response number,
+        // is the answer.
+        let seq = self.rc.next_req;
+        self.rc.next_req = seq.wrapping_add(1);
+        self.start_request(
+            now,
+            vec![ReconfParam::OutReset {
+                req_seq: seq,
+                resp_seq: req_seq,
+                last_tsn: self.next_tsn.wrapping_sub(1),
+                streams: streams.to_vec(),
+            }],
+        );
+        Outcome::Answered
     }
 
     /// 5.2.2 E3: the incoming streams expect SSN 0 next.
