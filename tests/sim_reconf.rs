@@ -309,3 +309,79 @@ fn outgoing_and_incoming_reset_together() {
         }
     }
 }
+
+fn counts(net: &mut Net, node: usize) -> (u16, u16) {
+    let a = net.nodes[node].assoc();
+    (a.inbound_streams(), a.outbound_streams())
+}
+
+fn changes(net: &Net, node: usize) -> Vec<(u16, u16, u16)> {
+    ext(net, node)
+        .iter()
+        .filter_map(|e| match e {
+            ExtEvent::StreamChange { flags, instrms, outstrms } => {
+                Some((*flags, *instrms, *outstrms))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// RFC 6525 5.1.5, 5.1.6, 5.2.5, 5.2.6: adding outgoing and incoming
+/// streams in one request; the new streams carry data both ways from
+/// SSN 0.
+#[test]
+fn add_streams_both_ways() {
+    let mut net = up(rc(0), rc(SCTP_ENABLE_CHANGE_ASSOC_REQ), 40);
+    assert_eq!((counts(&mut net, 0), counts(&mut net, 1)), ((10, 10), (10, 10)));
+    let now = net.now;
+    let a = net.nodes[0].assoc();
+    assert_eq!(a.add_streams(now, 0, 0), Err(ReconfError::Invalid));
+    assert_eq!(a.add_streams(now, 65535, 0), Err(ReconfError::Invalid));
+    assert_eq!(a.add_streams(now, 0, 65530), Err(ReconfError::Invalid));
+    a.add_streams(now, 2, 3).unwrap();
+    assert_eq!(a.add_streams(now, 1, 0), Err(ReconfError::InProgress));
+    // Not usable before the peer agreed.
+    let e = a.send(now, body(1, 1, 10), opts(11, false, 9));
+    assert!(e.is_err());
+    assert!(net.run_until(Duration::from_secs(5), |n| n
+        .nodes
+        .iter_mut()
+        .all(|x| !x.assoc().reconf_outstanding())));
+    assert_eq!((counts(&mut net, 0), counts(&mut net, 1)), ((13, 12), (12, 13)));
+    // Node 0: its incoming streams (the peer's Add Outgoing Streams
+    // Request, sent ahead of the peer's response), then its outgoing ones
+    // (the response); node 1 the other way round.
+    assert_eq!(changes(&net, 0), vec![(0, 13, 10), (0, 13, 12)]);
+    assert_eq!(changes(&net, 1), vec![(0, 12, 10), (0, 12, 13)]);
+    send_from(&mut net, 0, 11, 0..2);
+    send_from(&mut net, 1, 12, 0..2);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 2
+        && n.nodes[1].msgs.len() == 2));
+    assert_eq!(got_at(&net, 1, 11), vec![(0, 0), (1, 1)]);
+    assert_eq!(got_at(&net, 0, 12), vec![(0, 0), (1, 1)]);
+    // Only outgoing, then only incoming.
+    let now = net.now;
+    net.nodes[0].assoc().add_streams(now, 1, 0).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.nodes[0].assoc().reconf_outstanding()));
+    let now = net.now;
+    net.nodes[0].assoc().add_streams(now, 0, 1).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| n
+        .nodes
+        .iter_mut()
+        .all(|x| !x.assoc().reconf_outstanding())));
+    assert_eq!((counts(&mut net, 0), counts(&mut net, 1)), ((14, 13), (13, 14)));
+}
+
+/// Adding streams when the peer did not enable it: both parts denied.
+#[test]
+fn add_streams_denied() {
+    let mut net = up(rc(ALL), rc(SCTP_ENABLE_RESET_STREAM_REQ), 41);
+    let now = net.now;
+    net.nodes[0].assoc().add_streams(now, 2, 3).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.nodes[0].assoc().reconf_outstanding()));
+    assert_eq!((counts(&mut net, 0), counts(&mut net, 1)), ((10, 10), (10, 10)));
+    let d = sctpudp::proto::assoc::SCTP_STREAM_CHANGE_DENIED;
+    assert_eq!(changes(&net, 0), vec![(d, 10, 10), (d, 10, 10)]);
+    assert!(changes(&net, 1).is_empty());
+}

@@ -131,6 +131,9 @@ pub(super) struct ReconfState {
     /// answered "Performed": its Outgoing SSN Reset Request carrying it
     /// is the reset we asked for.
     in_done: Option<u32>,
+    /// Our Add Incoming Streams Request was answered "Performed": the
+    /// peer's Add Outgoing Streams Request is the change we asked for.
+    add_in_done: bool,
     /// The Re-configuration Timer (5.1.1).
     pub(super) timer: Option<Instant>,
 }
@@ -233,6 +236,33 @@ impl Association {
         if incoming {
             // 5.1.3 B1, B2.
             params.push(ReconfParam::InReset { req_seq: seq, streams: streams.to_vec() });
+            seq = seq.wrapping_add(1);
+        }
+        self.rc.next_req = seq;
+        self.start_request(now, params);
+        Ok(())
+    }
+
+    /// Adds `out` outgoing streams (RFC 6525 5.1.5) and asks the peer to
+    /// add `inn` outgoing streams, our incoming ones (5.1.6) (Linux
+    /// `SCTP_ADD_STREAMS`). New streams are usable once the peer agreed;
+    /// the outcome arrives as [`ExtEvent::StreamChange`].
+    pub fn add_streams(&mut self, now: Instant, out: u16, inn: u16) -> Result<(), ReconfError> {
+        self.reconf_precheck()?;
+        if (out == 0 && inn == 0)
+            || u32::from(self.out_streams) + u32::from(out) > u32::from(u16::MAX)
+            || u32::from(self.rx.in_streams()) + u32::from(inn) > u32::from(u16::MAX)
+        {
+            return Err(ReconfError::Invalid);
+        }
+        let mut params = Vec::with_capacity(2);
+        let mut seq = self.rc.next_req;
+        if out > 0 {
+            params.push(ReconfParam::AddOut { req_seq: seq, count: out });
+            seq = seq.wrapping_add(1);
+        }
+        if inn > 0 {
+            params.push(ReconfParam::AddIn { req_seq: seq, count: inn });
             seq = seq.wrapping_add(1);
         }
         self.rc.next_req = seq;
@@ -403,6 +433,8 @@ impl Association {
                 self.peer_out_reset(*req_seq, *resp_seq, *last_tsn, streams)
             }
             ReconfParam::InReset { req_seq, streams } => self.peer_in_reset(now, *req_seq, streams),
+            ReconfParam::AddOut { count, .. } => self.peer_add_out(*count),
+            ReconfParam::AddIn { count, .. } => self.peer_add_in(now, *count),
             _ => Outcome::Reply(RESULT_DENIED, None),
         };
         match outcome {
@@ -488,6 +520,49 @@ impl Association {
         Outcome::Answered
     }
 
+    /// The peer adds outgoing streams, our incoming ones (5.2.5).
+    fn peer_add_out(&mut self, count: u16) -> Outcome {
+        // As Linux, it answers our Add Incoming Streams Request (5.2.6):
+        // then it is the change we asked for.
+        let ours = self.mark_answered(|p| matches!(p, ReconfParam::AddIn { .. }))
+            || core::mem::take(&mut self.rc.add_in_done);
+        if !ours && self.cfg.enable_stream_reset & SCTP_ENABLE_CHANGE_ASSOC_REQ == 0 {
+            return Outcome::Reply(RESULT_DENIED, None);
+        }
+        // 5.2.5: "SHOULD deny" beyond the limit; ours is the 16-bit one.
+        if u32::from(self.rx.in_streams()) + u32::from(count) > u32::from(u16::MAX) {
+            return Outcome::Reply(RESULT_DENIED, None);
+        }
+        self.rx.add_in_streams(count);
+        self.stream_change_event(0);
+        Outcome::Reply(RESULT_PERFORMED, None)
+    }
+
+    /// The peer asks us to add outgoing streams (5.2.6): denied, or
+    /// answered with an Add Outgoing Streams Request of ours.
+    fn peer_add_in(&mut self, now: Instant, count: u16) -> Outcome {
+        if self.cfg.enable_stream_reset & SCTP_ENABLE_CHANGE_ASSOC_REQ == 0
+            || u32::from(self.out_streams) + u32::from(count) > u32::from(u16::MAX)
+        {
+            return Outcome::Reply(RESULT_DENIED, None);
+        }
+        if self.rc.out.is_some() {
+            return Outcome::Reply(RESULT_ERR_IN_PROGRESS, None);
+        }
+        let seq = self.rc.next_req;
+        self.rc.next_req = seq.wrapping_add(1);
+        self.start_request(now, vec![ReconfParam::AddOut { req_seq: seq, count }]);
+        Outcome::Answered
+    }
+
+    fn stream_change_event(&mut self, flags: u16) {
+        self.ext_events.push_back(ExtEvent::StreamChange {
+            flags,
+            instrms: self.rx.in_streams(),
+            outstrms: self.out_streams,
+        });
+    }
+
     /// 5.2.2 E3: the incoming streams expect SSN 0 next.
     fn reset_incoming(&mut self, streams: &[u16]) {
         self.rx.reset_in_streams(streams);
@@ -555,6 +630,15 @@ impl Association {
             return;
         }
         let req = o.reqs[i].0.clone();
+        if let ReconfParam::AddIn { .. } = req {
+            if result == RESULT_PERFORMED {
+                // As for an Incoming SSN Reset: the peer's Add Outgoing
+                // Streams Request (5.2.6) brings the change.
+                self.rc.add_in_done = true;
+                self.mark_answered(|p| req_seq(p) == Some(resp_seq));
+                return;
+            }
+        }
         if let ReconfParam::InReset { req_seq, .. } = req {
             if result == RESULT_PERFORMED {
                 // The peer's Outgoing SSN Reset Request (5.2.3 F1) does
@@ -592,6 +676,24 @@ impl Association {
                 let flags = SCTP_STREAM_RESET_INCOMING_SSN
                     | failed_flag(result, SCTP_STREAM_RESET_DENIED, SCTP_STREAM_RESET_FAILED);
                 self.ext_events.push_back(ExtEvent::StreamReset { flags, streams });
+            }
+            ReconfParam::AddOut { count, .. } => {
+                if result == RESULT_PERFORMED {
+                    // H6: the new streams, from SSN 0 (5.1.5).
+                    let n = (u32::from(self.out_streams) + u32::from(count)).min(65535) as u16;
+                    self.out_streams = n;
+                    self.out_ssn.resize(usize::from(n), 0);
+                    self.out_mid.resize(usize::from(n), [0; 2]);
+                    self.stream_change_event(0);
+                } else {
+                    let f =
+                        failed_flag(result, SCTP_STREAM_CHANGE_DENIED, SCTP_STREAM_CHANGE_FAILED);
+                    self.stream_change_event(f);
+                }
+            }
+            ReconfParam::AddIn { .. } => {
+                let f = failed_flag(result, SCTP_STREAM_CHANGE_DENIED, SCTP_STREAM_CHANGE_FAILED);
+                self.stream_change_event(f);
             }
             _ => {}
         }

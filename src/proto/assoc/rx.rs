@@ -707,6 +707,13 @@ impl Receiver {
         }
     }
 
+    /// RFC 6525 5.2.5: `n` more incoming streams, expecting SSN 0. The
+    /// caller keeps the total within 65535.
+    pub fn add_in_streams(&mut self, n: u16) {
+        let len = (self.streams.len() + usize::from(n)).min(usize::from(u16::MAX));
+        self.streams.resize(len, InStream::default());
+    }
+
     /// Whether a partial delivery is in progress.
     pub fn in_partial_delivery(&self) -> bool {
         self.pd.is_some() || self.imsgs.values().any(|m| m.pd)
