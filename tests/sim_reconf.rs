@@ -385,3 +385,81 @@ fn add_streams_denied() {
     assert_eq!(changes(&net, 0), vec![(d, 10, 10), (d, 10, 10)]);
     assert!(changes(&net, 1).is_empty());
 }
+
+fn assoc_resets(net: &Net, node: usize) -> Vec<(u16, u32, u32)> {
+    ext(net, node)
+        .iter()
+        .filter_map(|e| match e {
+            ExtEvent::AssocReset { flags, local_tsn, remote_tsn } => {
+                Some((*flags, *local_tsn, *remote_tsn))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// RFC 6525 5.1.4, 5.2.4, 5.2.7 H5: SSN/TSN reset. Both sides agree on
+/// the new TSNs (each side's local one is the other's remote one); the
+/// requester's next TSN is the peer's cumulative TSN + 1 + 2^31 (G1);
+/// data sent meanwhile was held and goes with SSN 0 after; data flows
+/// both ways afterwards, in order, with I-DATA as well.
+#[test]
+fn ssn_tsn_reset() {
+    for intl in [false, true] {
+        let cfg = Config { intl_supported: intl, ..rc(SCTP_ENABLE_RESET_ASSOC_REQ) };
+        let mut net = up(cfg.clone(), cfg, 50 + u64::from(intl));
+        send_from(&mut net, 0, 1, 0..3);
+        send_from(&mut net, 1, 1, 0..3);
+        let now = net.now;
+        assert_eq!(net.nodes[0].assoc().reset_assoc(now), Err(ReconfError::Again));
+        assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 3
+            && n.nodes[1].msgs.len() == 3
+            && n.nodes.iter_mut().all(|x| x.assoc().outqueue_empty())));
+        let now = net.now;
+        let b_cum = net.nodes[1].assoc().rx_cum_tsn();
+        let b_next = net.nodes[1].assoc().next_tsn();
+        net.nodes[0].assoc().reset_assoc(now).unwrap();
+        assert_eq!(net.nodes[0].assoc().reset_assoc(now), Err(ReconfError::InProgress));
+        // Held until the answer.
+        send_from(&mut net, 0, 1, 3..5);
+        assert!(net.run_until(Duration::from_secs(5), |n| n
+            .nodes
+            .iter_mut()
+            .all(|x| !x.assoc().reconf_outstanding())));
+        let a = assoc_resets(&net, 0);
+        let b = assoc_resets(&net, 1);
+        assert_eq!(a.len(), 1);
+        assert_eq!(b.len(), 1);
+        let (fa, la, ra) = a[0];
+        let (fb, lb, rb) = b[0];
+        assert_eq!((fa, fb), (0, 0));
+        assert_eq!((la, ra), (rb, lb), "the two sides agree");
+        assert_eq!(la, b_cum.wrapping_add(1).wrapping_add(1 << 31), "G1");
+        assert_eq!(ra, b_next, "G2");
+        send_from(&mut net, 1, 1, 3..5);
+        assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 5
+            && n.nodes[1].msgs.len() == 5));
+        for node in 0..2 {
+            let want = vec![(0, 0), (1, 1), (2, 2), (3, 0), (4, 1)];
+            assert_eq!(got_at(&net, node, 1), want, "node {node} intl {intl}");
+        }
+        assert_eq!(net.nodes[1].assoc().rx_cum_tsn(), la.wrapping_add(1));
+    }
+}
+
+/// SSN/TSN reset refused by a peer that did not enable it.
+#[test]
+fn ssn_tsn_reset_denied() {
+    let mut net = up(rc(ALL), rc(SCTP_ENABLE_RESET_STREAM_REQ), 52);
+    let now = net.now;
+    let next = net.nodes[0].assoc().next_tsn();
+    net.nodes[0].assoc().reset_assoc(now).unwrap();
+    send_from(&mut net, 0, 0, 0..1);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[1].msgs.len() == 1));
+    let d = sctpudp::proto::assoc::SCTP_ASSOC_RESET_DENIED;
+    let a = assoc_resets(&net, 0);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].0, d);
+    assert_eq!(a[0].1, next);
+    assert!(assoc_resets(&net, 1).is_empty());
+}

@@ -270,6 +270,21 @@ impl Association {
         Ok(())
     }
 
+    /// Resets the SSNs and TSNs of the association (RFC 6525 5.1.4; Linux
+    /// `SCTP_RESET_ASSOC`). Refused with EAGAIN while any data is queued
+    /// or in flight (C2, as Linux); data queued meanwhile waits for the
+    /// answer. The outcome arrives as [`ExtEvent::AssocReset`].
+    pub fn reset_assoc(&mut self, now: Instant) -> Result<(), ReconfError> {
+        self.reconf_precheck()?;
+        if !self.pending.is_empty() || !self.out.q.is_empty() {
+            return Err(ReconfError::Again);
+        }
+        let seq = self.rc.next_req;
+        self.rc.next_req = seq.wrapping_add(1);
+        self.start_request(now, vec![ReconfParam::SsnTsnReset { req_seq: seq }]);
+        Ok(())
+    }
+
     /// The checks every user request starts with (Linux order).
     fn reconf_precheck(&self) -> Result<(), ReconfError> {
         if self.state != AssocState::Established {
@@ -434,6 +449,7 @@ impl Association {
             }
             ReconfParam::InReset { req_seq, streams } => self.peer_in_reset(now, *req_seq, streams),
             ReconfParam::AddOut { count, .. } => self.peer_add_out(*count),
+            ReconfParam::SsnTsnReset { .. } => self.peer_tsn_reset(),
             ReconfParam::AddIn { count, .. } => self.peer_add_in(now, *count),
             _ => Outcome::Reply(RESULT_DENIED, None),
         };
@@ -555,6 +571,54 @@ impl Association {
         Outcome::Answered
     }
 
+    /// The peer resets SSNs and TSNs (5.2.4).
+    fn peer_tsn_reset(&mut self) -> Outcome {
+        if self.cfg.enable_stream_reset & SCTP_ENABLE_RESET_ASSOC_REQ == 0 {
+            return Outcome::Reply(RESULT_DENIED, None);
+        }
+        if self.rc.out.is_some() {
+            return Outcome::Reply(RESULT_ERR_IN_PROGRESS, None);
+        }
+        if !self.pending.is_empty() || !self.out.q.is_empty() {
+            // As Linux: our data must be acknowledged first (G3 would
+            // otherwise acknowledge what the peer never got).
+            return Outcome::Retry;
+        }
+        // G1: the peer's next TSN, half the sequence space past what we
+        // acknowledged; G2: ours, the next we would have sent.
+        let receiver_next = self.rx.cum_tsn().wrapping_add(1).wrapping_add(1 << 31);
+        let sender_next = self.next_tsn;
+        // G3 needs nothing (nothing is outstanding); G4, G5.
+        self.reset_tsns(sender_next, receiver_next);
+        Outcome::Reply(RESULT_PERFORMED, Some((sender_next, receiver_next)))
+    }
+
+    /// Both sides of an SSN/TSN reset (5.2.4 G3-G5, 5.2.7 H5): we send
+    /// from `local_next`, the peer from `remote_next`; every SSN and MID
+    /// restarts at 0.
+    fn reset_tsns(&mut self, local_next: u32, remote_next: u32) {
+        self.next_tsn = local_next;
+        self.cum_ack = local_next.wrapping_sub(1);
+        for p in &mut self.paths {
+            p.fast_recovery_exit = None;
+            p.rtt_probe = None;
+        }
+        self.out_ssn.iter_mut().for_each(|s| *s = 0);
+        self.out_mid.iter_mut().for_each(|m| *m = [0; 2]);
+        for (stream_id, seq, unordered) in self.rx.reset_tsn(remote_next) {
+            self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
+                stream_id,
+                seq,
+                unordered,
+            });
+        }
+        self.ext_events.push_back(ExtEvent::AssocReset {
+            flags: 0,
+            local_tsn: local_next,
+            remote_tsn: remote_next,
+        });
+    }
+
     fn stream_change_event(&mut self, flags: u16) {
         self.ext_events.push_back(ExtEvent::StreamChange {
             flags,
@@ -615,7 +679,6 @@ impl Association {
         result: u32,
         tsns: Option<(u32, u32)>,
     ) {
-        let _ = tsns;
         // H1: only an answer to a request we are waiting for counts.
         let Some(o) = &mut self.rc.out else { return };
         let Some(i) = o.reqs.iter().position(|(p, done)| !done && req_seq(p) == Some(resp_seq))
@@ -695,6 +758,25 @@ impl Association {
                 let f = failed_flag(result, SCTP_STREAM_CHANGE_DENIED, SCTP_STREAM_CHANGE_FAILED);
                 self.stream_change_event(f);
             }
+            ReconfParam::SsnTsnReset { .. } => match tsns {
+                // H5: we send from the Receiver's Next TSN, the peer from
+                // its Sender's Next TSN. Nothing of ours is outstanding
+                // (C2), so the jump acknowledges nothing unseen.
+                Some((sender_next, receiver_next))
+                    if result == RESULT_PERFORMED && self.out.q.is_empty() =>
+                {
+                    self.reset_tsns(receiver_next, sender_next);
+                }
+                _ => {
+                    let flags =
+                        failed_flag(result, SCTP_ASSOC_RESET_DENIED, SCTP_ASSOC_RESET_FAILED);
+                    self.ext_events.push_back(ExtEvent::AssocReset {
+                        flags,
+                        local_tsn: self.next_tsn,
+                        remote_tsn: self.rx.cum_tsn().wrapping_add(1),
+                    });
+                }
+            },
             _ => {}
         }
     }

@@ -707,6 +707,53 @@ impl Receiver {
         }
     }
 
+    /// RFC 6525 5.2.4 G4, G5 and 5.2.7 H5: the peer's next TSN is
+    /// `next`. As a FORWARD TSN over every stream would (RFC 3758 3.6),
+    /// complete messages still held are delivered and the rest dropped;
+    /// every stream then expects SSN (and MID) 0. Returns the partial
+    /// deliveries cut: (stream, SSN or MID, unordered).
+    pub fn reset_tsn(&mut self, next: u32) -> Vec<(u16, u32, bool)> {
+        let mut aborted = Vec::new();
+        if self.intl {
+            self.ireset(&mut aborted);
+        } else {
+            if let Some(pd) = self.pd.take() {
+                aborted.push((pd.stream_id, u32::from(pd.ssn), pd.unordered));
+                while self.inbox.back().is_some_and(|p| !p.eor) {
+                    if let Some(p) = self.inbox.pop_back() {
+                        self.buffered = self.buffered.saturating_sub(p.data.len() as u32);
+                    }
+                }
+            }
+            let held: Vec<(u64, u64)> = self.held_unordered.drain(..).collect();
+            for (b, e) in held {
+                self.push_range(b, e, true);
+            }
+            for sid in 0..self.streams.len() {
+                let next_ssn = self.streams[sid].next_ssn;
+                let mut w = std::mem::take(&mut self.streams[sid].waiting);
+                w.sort_by_key(|x| x.0.wrapping_sub(next_ssn));
+                for (_, b, e) in w {
+                    self.push_range(b, e, true);
+                }
+            }
+            for (_, c) in std::mem::take(&mut self.reasm) {
+                let n = c.payload.len() as u32;
+                self.buffered = self.buffered.saturating_sub(n);
+                self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
+            }
+        }
+        self.ranges.clear();
+        self.dups.clear();
+        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
+        for st in &mut self.streams {
+            st.next_ssn = 0;
+            st.next_mid = 0;
+            st.waiting.clear();
+        }
+        aborted
+    }
+
     /// RFC 6525 5.2.5: `n` more incoming streams, expecting SSN 0. The
     /// caller keeps the total within 65535.
     pub fn add_in_streams(&mut self, n: u16) {

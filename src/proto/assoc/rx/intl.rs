@@ -321,6 +321,33 @@ impl Receiver {
         aborted
     }
 
+    /// [`Receiver::reset_tsn`] for I-DATA: complete messages are
+    /// delivered, partial deliveries cut (reported in `aborted`), the
+    /// rest dropped.
+    pub(super) fn ireset(&mut self, aborted: &mut Vec<(u16, u32, bool)>) {
+        // Cut partial deliveries first, so that their untaken pieces
+        // are still the last of their (stream, U) in the inbox.
+        let mut keys: Vec<(bool, Key)> = self.imsgs.iter().map(|(k, m)| (!m.pd, *k)).collect();
+        keys.sort();
+        for (not_pd, k) in keys {
+            if !not_pd {
+                aborted.push((k.0, k.2, k.1));
+                self.ipurge_inbox(k.0, k.1);
+            } else if self.imsgs.get(&k).is_some_and(|m| m.complete()) {
+                self.ipush(k, true);
+                continue;
+            }
+            if let Some(m) = self.imsgs.remove(&k) {
+                for (_, (_, b)) in m.frags {
+                    let n = b.len() as u32;
+                    self.buffered = self.buffered.saturating_sub(n);
+                    self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
+                }
+            }
+        }
+        self.by_tsn.clear();
+    }
+
     /// Removes the queued pieces of the message of (stream, U) being
     /// delivered in parts: those after that pair's last end of record.
     fn ipurge_inbox(&mut self, sid: u16, u: bool) {
