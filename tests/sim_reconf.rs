@@ -463,3 +463,83 @@ fn ssn_tsn_reset_denied() {
     assert_eq!(a[0].1, next);
     assert!(assoc_resets(&net, 1).is_empty());
 }
+
+/// RFC 6525 3.1, 4: RE-CONFIG chunks with bad lengths, too many or
+/// unknown parameters, disallowed combinations, stale or future sequence
+/// numbers, and answers to nothing: never a panic; a malformed one is
+/// answered with a Protocol Violation ERROR; the association lives on and
+/// a real reset still works afterwards.
+#[test]
+fn malformed_reconf_is_harmless() {
+    use sctpudp::proto::wire::reconf::{emit_reconf, ReconfParam};
+    use sctpudp::proto::wire::{chunk::emit_raw, finish_packet, write_header, CommonHeader};
+    let mut net = up(rc(ALL), rc(ALL), 60);
+    let tlv = |kind: u16, len: u16, body: &[u8]| {
+        let mut v = kind.to_be_bytes().to_vec();
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    };
+    let mut bodies: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0, 13],
+        tlv(13, 4, &[]),
+        tlv(13, 15, &[0; 11]),
+        tlv(13, 17, &[0; 13]),
+        tlv(13, 0xFFFF, &[0; 12]),
+        tlv(14, 7, &[0; 3]),
+        tlv(15, 12, &[0; 8]),
+        tlv(16, 16, &[0; 12]),
+        tlv(16, 8, &[0; 4]),
+        tlv(17, 8, &[0; 4]),
+        tlv(18, 16, &[0; 12]),
+        tlv(99, 8, &[0; 4]),
+        [tlv(15, 8, &[0; 4]), tlv(15, 8, &[0; 4]), tlv(15, 8, &[0; 4])].concat(),
+        [tlv(15, 8, &[0; 4]), tlv(17, 12, &[0; 8])].concat(),
+        [tlv(16, 12, &[0; 8]), tlv(16, 12, &[0; 8]), vec![0, 1]].concat(),
+    ];
+    let n_malformed = bodies.len();
+    // Well-formed, but with sequence numbers nobody expects, streams that
+    // do not exist, and responses to nothing.
+    for p in [
+        ReconfParam::OutReset { req_seq: 1, resp_seq: 2, last_tsn: 3, streams: vec![1] },
+        ReconfParam::InReset { req_seq: 0xFFFF_FFFF, streams: vec![65535] },
+        ReconfParam::SsnTsnReset { req_seq: 12345 },
+        ReconfParam::AddOut { req_seq: 7, count: 65535 },
+        ReconfParam::Response { resp_seq: 5, result: 1, tsns: Some((1, 2)) },
+        ReconfParam::Response { resp_seq: 5, result: 77, tsns: None },
+    ] {
+        let mut b = Vec::new();
+        emit_reconf(&mut b, &[p]);
+        bodies.push(b[4..].to_vec());
+    }
+    let (a_addr, b_addr) = ("10.0.0.1:9899".parse().unwrap(), "10.0.1.1:9899".parse().unwrap());
+    for body in &bodies {
+        let b = net.nodes[1].assoc();
+        let hdr =
+            CommonHeader { src_port: b.peer_port(), dst_port: b.local_port(), vtag: b.local_tag() };
+        let mut p = Vec::new();
+        write_header(&mut p, &hdr);
+        emit_raw(&mut p, CHUNK_RECONF, 0, body);
+        finish_packet(&mut p);
+        net.inject(a_addr, b_addr, p);
+        net.run_until(Duration::from_millis(30), |_| false);
+    }
+    let errors = net.nodes[0]
+        .events
+        .iter()
+        .filter(|e| matches!(e.2, AssocEvent::RemoteError { cause: 13, .. }))
+        .count();
+    assert_eq!(errors, n_malformed, "each malformed chunk answered with a Protocol Violation");
+    // The bogus requests changed nothing node 0 can see, and node 1 did
+    // not act on what it could not take.
+    assert!(ext(&net, 0).is_empty());
+    assert_eq!(counts(&mut net, 1), (10, 10));
+    // Still usable: a real reset and data after it.
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].assoc().outqueue_empty()));
+    let now = net.now;
+    net.nodes[0].assoc().reset_streams(now, true, false, &[3]).unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.nodes[0].assoc().reconf_outstanding()));
+    send_from(&mut net, 0, 3, 0..1);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[1].msgs.len() == 1));
+}
