@@ -71,6 +71,17 @@ pub struct Config {
     /// Used only when both sides offer it. Default off, as Linux's
     /// `net.sctp.intl_enable = 0`.
     pub intl_supported: bool,
+    /// Offer stream reconfiguration (RFC 6525: the RE-CONFIG chunk in the
+    /// Supported Extensions parameter). Used only when both sides offer
+    /// it. Default off, as Linux's `net.sctp.reconf_enable = 0`.
+    pub reconf_supported: bool,
+    /// Which reconfiguration requests *of the peer* are performed
+    /// (`SCTP_ENABLE_STREAM_RESET`, RFC 6525 6.3.1): a bitmask of
+    /// `SCTP_ENABLE_RESET_STREAM_REQ` (1: incoming and outgoing SSN
+    /// resets), `SCTP_ENABLE_RESET_ASSOC_REQ` (2: SSN/TSN reset) and
+    /// `SCTP_ENABLE_CHANGE_ASSOC_REQ` (4: adding streams). Others are
+    /// answered "Denied" (RFC 6525 5.2.1). Default 0, as Linux.
+    pub enable_stream_reset: u8,
 }
 
 impl Default for Config {
@@ -100,6 +111,8 @@ impl Default for Config {
             udp_encaps: true,
             pr_supported: true,
             intl_supported: false,
+            reconf_supported: false,
+            enable_stream_reset: 0,
         }
     }
 }

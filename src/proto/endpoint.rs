@@ -117,10 +117,20 @@ pub fn offers_intl(p: &InitParams) -> bool {
     p.supported_extensions.as_ref().is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_IDATA))
 }
 
+/// Whether INIT/INIT ACK parameters offer stream reconfiguration: the
+/// RE-CONFIG chunk in Supported Extensions (RFC 6525 5.1.1).
+pub fn offers_reconf(p: &InitParams) -> bool {
+    p.supported_extensions.as_ref().is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_RECONF))
+}
+
 /// The Supported Extensions parameter value (RFC 5061 4.2.7) a
-/// configuration announces: I-DATA, and I-FORWARD-TSN with PR-SCTP.
+/// configuration announces: I-DATA, and I-FORWARD-TSN with PR-SCTP;
+/// RE-CONFIG (RFC 6525 5.1.1).
 pub fn supported_extensions(cfg: &crate::proto::Config) -> Option<Bytes> {
     let mut v = Vec::new();
+    if cfg.reconf_supported {
+        v.push(crate::proto::wire::CHUNK_RECONF);
+    }
     if cfg.intl_supported {
         v.push(crate::proto::wire::CHUNK_IDATA);
         if cfg.pr_supported {
@@ -564,6 +574,7 @@ impl Endpoint {
             peer_port: hdr.src_port,
             peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
+            peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),

@@ -12,7 +12,7 @@ pub mod wire;
 
 pub use assoc::{
     AssocEvent, AssocId, AssocState, AssocStats, Association, ExtEvent, PrPolicy, PrStats,
-    SendOptions, Transmit,
+    ReconfError, SendOptions, Transmit,
 };
 pub use config::{Config, EndpointConfig};
 pub use endpoint::{DatagramEvent, Endpoint};

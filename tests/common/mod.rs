@@ -100,6 +100,8 @@ pub struct Node {
     pub ext_events: Vec<(Instant, AssocId, ExtEvent)>,
     /// Complete received messages: (assoc, stream, unordered, ppid, data).
     pub msgs: Vec<(AssocId, u16, bool, u32, Vec<u8>)>,
+    /// The SSN (DATA) or low 16 bits of the MID (I-DATA) of each of `msgs`.
+    pub msg_ssns: Vec<u16>,
     /// Partly read messages by (assoc, stream, unordered): with I-DATA,
     /// pieces of messages of different streams interleave.
     partial: BTreeMap<(AssocId, u16, bool), Vec<u8>>,
@@ -124,6 +126,7 @@ impl Node {
             events: Vec::new(),
             ext_events: Vec::new(),
             msgs: Vec::new(),
+            msg_ssns: Vec::new(),
             partial: BTreeMap::new(),
             read_limit: None,
             reading: true,
@@ -168,6 +171,9 @@ pub struct Net {
     /// Chunks sent, by sending node and chunk type (when `count_chunks`).
     pub chunks_sent: BTreeMap<(usize, u8), u64>,
     pub count_chunks: bool,
+    /// Targeted loss: (sending node, chunk type, count): the next `count`
+    /// packets of that node carrying a chunk of that type are lost.
+    pub drop_chunks: Vec<(usize, u8, u32)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -199,6 +205,7 @@ impl Net {
             buf: Vec::with_capacity(2048),
             chunks_sent: BTreeMap::new(),
             count_chunks: false,
+            drop_chunks: Vec::new(),
         }
     }
 
@@ -256,7 +263,22 @@ impl Net {
                 }
             }
         }
-        if self.dark.contains(&src.ip())
+        let mut targeted = false;
+        if !self.drop_chunks.is_empty() {
+            if let Ok((_, chunks)) = sctpudp::proto::wire::parse_packet(&Bytes::from(data.clone()))
+            {
+                let types: Vec<u8> = chunks.flatten().map(|c| c.chunk_type()).collect();
+                for d in self.drop_chunks.iter_mut() {
+                    if d.0 == from && d.2 > 0 && types.contains(&d.1) {
+                        d.2 -= 1;
+                        targeted = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if targeted
+            || self.dark.contains(&src.ip())
             || self.dark.contains(&dst.ip())
             || self.rng.chance(link.loss)
         {
@@ -335,7 +357,7 @@ impl Net {
                 if node.reading {
                     let mut budget = node.read_limit.unwrap_or(usize::MAX);
                     while budget > 0 {
-                        let Some(RecvData { stream_id, unordered, ppid, data, eor, .. }) =
+                        let Some(RecvData { stream_id, unordered, ppid, data, eor, ssn, .. }) =
                             a.read(budget)
                         else {
                             break;
@@ -346,6 +368,7 @@ impl Net {
                         if eor {
                             let m = std::mem::take(cur);
                             node.msgs.push((id, stream_id, unordered, ppid, m));
+                            node.msg_ssns.push(ssn);
                         }
                     }
                 }

@@ -34,6 +34,8 @@ pub struct Cookie {
     pub peer_forward_tsn: bool,
     /// The peer listed I-DATA in its Supported Extensions (RFC 8260).
     pub peer_intl: bool,
+    /// The peer offered RE-CONFIG (RFC 6525 5.1.1).
+    pub peer_reconf: bool,
     pub peer_adaptation: Option<u32>,
     /// The peer's addresses: the INIT's source address first, then the
     /// INIT's address parameters.
@@ -88,7 +90,11 @@ impl Cookie {
         {
             out.extend_from_slice(&v.to_be_bytes());
         }
-        out.push(u8::from(self.peer_forward_tsn) | (u8::from(self.peer_intl) << 1));
+        out.push(
+            u8::from(self.peer_forward_tsn)
+                | (u8::from(self.peer_intl) << 1)
+                | (u8::from(self.peer_reconf) << 2),
+        );
         match self.peer_adaptation {
             Some(a) => {
                 out.push(1);
@@ -172,7 +178,7 @@ impl Cookie {
         let peer_port = r.u16()?;
         let encap_port = r.u16()?;
         let ext = r.u8()?;
-        let (peer_forward_tsn, peer_intl) = (ext & 1 != 0, ext & 2 != 0);
+        let (peer_forward_tsn, peer_intl, peer_reconf) = (ext & 1 != 0, ext & 2 != 0, ext & 4 != 0);
         let has_adapt = r.u8()? != 0;
         let adapt = r.u32()?;
         let n = usize::from(r.u8()?);
@@ -214,6 +220,7 @@ impl Cookie {
             peer_port,
             peer_forward_tsn,
             peer_intl,
+            peer_reconf,
             peer_adaptation: has_adapt.then_some(adapt),
             peer_addrs,
             encap_port,
@@ -273,6 +280,7 @@ mod tests {
             peer_port: 11,
             peer_forward_tsn: true,
             peer_intl: true,
+            peer_reconf: true,
             peer_adaptation: Some(12),
             peer_addrs: vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             encap_port: 9899,

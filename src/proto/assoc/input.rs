@@ -192,6 +192,11 @@ impl Association {
                         }
                     }
                 }
+                Chunk::Unknown { chunk_type, ref value, .. }
+                    if chunk_type == wire::CHUNK_RECONF && self.reconf_enabled() =>
+                {
+                    self.on_reconf(now, value);
+                }
                 Chunk::ForwardTsn(_) | Chunk::Unknown { .. } => {
                     // FORWARD TSN without PR-SCTP negotiated is unknown to
                     // us (RFC 3758 3.3.1). 9260 3.2 Table 2: the top two
@@ -227,6 +232,10 @@ impl Association {
                     }
                 }
             }
+        }
+        if self.state != AssocState::Closed {
+            // RFC 6525 5.2.2 E2: a deferred stream reset may be due now.
+            self.reconf_check_deferred();
         }
         if self.shutdown_requested && self.state == AssocState::Established {
             self.shutdown_requested = false;
@@ -385,6 +394,8 @@ impl Association {
         self.peer_adaptation = ia.params.adaptation_indication;
         self.peer_pr = crate::proto::endpoint::offers_pr(&ia.params);
         self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
+        self.peer_reconf = crate::proto::endpoint::offers_reconf(&ia.params);
+        self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
         self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
         self.rx.set_intl(self.intl_enabled());
         self.paths[pi].confirmed = true;
@@ -522,6 +533,7 @@ impl Association {
             peer_port: self.peer_port,
             peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
+            peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -599,6 +611,8 @@ impl Association {
             self.peer_rwnd = c.peer_a_rwnd;
             self.peer_pr = c.peer_forward_tsn;
             self.peer_intl = c.peer_intl;
+            self.peer_reconf = c.peer_reconf;
+            self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.resize(usize::from(self.out_streams), 0);
             self.out_mid.resize(usize::from(self.out_streams), [0; 2]);

@@ -12,6 +12,7 @@
 pub mod cookie;
 mod path;
 mod pr;
+mod reconf;
 mod rx;
 mod sched;
 mod stats;
@@ -20,6 +21,12 @@ mod tx;
 pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
 pub use pr::{PrPolicy, PrStats};
+pub use reconf::{
+    ReconfError, SCTP_ASSOC_RESET_DENIED, SCTP_ASSOC_RESET_FAILED, SCTP_ENABLE_CHANGE_ASSOC_REQ,
+    SCTP_ENABLE_RESET_ASSOC_REQ, SCTP_ENABLE_RESET_STREAM_REQ, SCTP_STREAM_CHANGE_DENIED,
+    SCTP_STREAM_CHANGE_FAILED, SCTP_STREAM_RESET_DENIED, SCTP_STREAM_RESET_FAILED,
+    SCTP_STREAM_RESET_INCOMING_SSN, SCTP_STREAM_RESET_OUTGOING_SSN,
+};
 pub use rx::RecvData;
 pub use sched::Scheduler;
 pub use stats::AssocStats;
@@ -129,6 +136,20 @@ pub enum ExtEvent {
     /// there will be; no piece of it is still queued for reading.
     /// `seq` is the SSN (DATA) or MID (I-DATA) of the message.
     PartialDeliveryAborted { stream_id: u16, seq: u32, unordered: bool },
+    /// Streams were reset, or a reset failed (RFC 6525 6.1.1; Linux
+    /// `SCTP_STREAM_RESET_EVENT`). `flags`: `SCTP_STREAM_RESET_INCOMING_SSN`
+    /// (1) or `_OUTGOING_SSN` (2), with `_DENIED` (4) or `_FAILED` (8)
+    /// when it was not done. `streams` empty: all streams.
+    StreamReset { flags: u16, streams: Vec<u16> },
+    /// The SSN/TSN reset finished or failed (RFC 6525 6.1.2; Linux
+    /// `SCTP_ASSOC_RESET_EVENT`): the next TSN we send and the next TSN
+    /// expected from the peer. `flags`: 0, or `SCTP_ASSOC_RESET_DENIED`
+    /// (4) / `_FAILED` (8).
+    AssocReset { flags: u16, local_tsn: u32, remote_tsn: u32 },
+    /// Streams were added, or adding failed (RFC 6525 6.1.3; Linux
+    /// `SCTP_STREAM_CHANGE_EVENT`): the stream counts now. `flags`: 0, or
+    /// `SCTP_STREAM_CHANGE_DENIED` (4) / `_FAILED` (8).
+    StreamChange { flags: u16, instrms: u16, outstrms: u16 },
 }
 
 /// Events for the endpoint's routing table.
@@ -307,6 +328,10 @@ pub struct Association {
     /// the scheduler picks another.
     cur_msg: Option<u64>,
     ifwd_scratch: Vec<(u16, bool, u32)>,
+    // Stream reconfiguration (RFC 6525, reconf.rs).
+    /// The peer offered RE-CONFIG.
+    peer_reconf: bool,
+    rc: reconf::ReconfState,
 }
 
 fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
@@ -404,6 +429,8 @@ impl Association {
             rr_next: 0,
             cur_msg: None,
             ifwd_scratch: Vec::new(),
+            peer_reconf: false,
+            rc: reconf::ReconfState::default(),
             cfg,
         }
     }
@@ -501,6 +528,8 @@ impl Association {
         self.peer_adaptation = c.peer_adaptation;
         self.peer_pr = c.peer_forward_tsn;
         self.peer_intl = c.peer_intl;
+        self.peer_reconf = c.peer_reconf;
+        self.rc = reconf::ReconfState::new(c.local_initial_tsn, c.peer_initial_tsn);
         self.out_mid = vec![[0; 2]; usize::from(self.out_streams)];
         self.rx.set_intl(self.intl_enabled());
         for p in &mut self.paths {
@@ -895,10 +924,18 @@ impl Association {
     /// The earliest deadline, if any timer is running.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = [self.t1, self.t2, self.t5, self.sack_timer, self.pr_timer, self.autoclose_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let mut t = [
+            self.t1,
+            self.t2,
+            self.t5,
+            self.sack_timer,
+            self.pr_timer,
+            self.autoclose_at,
+            self.rc.timer,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         for p in &self.paths {
             for d in [p.t3_rtx, p.hb_timer].into_iter().flatten() {
                 t = Some(t.map_or(d, |x| x.min(d)));
@@ -926,6 +963,9 @@ impl Association {
         }
         if self.pr_timer.is_some_and(|t| t <= now) && self.state != AssocState::Closed {
             self.abandon_expired(now);
+        }
+        if self.rc.timer.is_some_and(|t| t <= now) && self.state != AssocState::Closed {
+            self.on_reconf_timer(now);
         }
         if self.autoclose_at.is_some_and(|t| t <= now) {
             // RFC 6458 8.1.8: an idle association is shut down as if the
@@ -1198,6 +1238,7 @@ impl Association {
         self.t5 = None;
         self.sack_timer = None;
         self.autoclose_at = None;
+        self.rc.timer = None;
         self.sack_due = false;
         self.sack_now = false;
         for p in &mut self.paths {

@@ -145,7 +145,7 @@ impl Association {
         if self.burst_left == 0 || !p.cwnd_room() {
             return false;
         }
-        let Some(front) = self.pending.front() else {
+        let Some(front) = self.next_pending().and_then(|i| self.pending.get(i)) else {
             return false;
         };
         !matches!(self.state, AssocState::ShutdownSent | AssocState::ShutdownAckSent)

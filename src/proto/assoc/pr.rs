@@ -471,11 +471,11 @@ impl Association {
         self.fwd_result(r)
     }
 
-    fn fwd_result(&mut self, r: Option<Option<(u16, u32, bool)>>) -> bool {
+    fn fwd_result(&mut self, r: Option<Vec<(u16, u32, bool)>>) -> bool {
         match r {
             None => false,
             Some(aborted) => {
-                if let Some((stream_id, seq, unordered)) = aborted {
+                for (stream_id, seq, unordered) in aborted {
                     self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
                         stream_id,
                         seq,

@@ -581,18 +581,19 @@ impl Receiver {
     /// short, if any: (stream, ssn).
     #[cfg(test)]
     pub fn forward_tsn(&mut self, new_cum: u32, pairs: &[u8]) -> Option<Option<(u16, u16)>> {
-        self.forward_tsn_any(new_cum, pairs, &[]).map(|a| a.map(|(s, m, _)| (s, m as u16)))
+        self.forward_tsn_any(new_cum, pairs, &[]).map(|a| a.first().map(|&(s, m, _)| (s, m as u16)))
     }
 
     /// [`Receiver::forward_tsn`] for both forms: `pairs` of FORWARD TSN or
-    /// `entries` of I-FORWARD-TSN (stream, unordered, MID). The cut
-    /// partial delivery is reported as (stream, SSN or MID).
+    /// `entries` of I-FORWARD-TSN (stream, unordered, MID). Every cut
+    /// partial delivery is reported as (stream, SSN or MID, unordered):
+    /// with DATA there is at most one, with I-DATA one per (stream, U).
     pub fn forward_tsn_any(
         &mut self,
         new_cum: u32,
         pairs: &[u8],
         entries: &[(u16, bool, u32)],
-    ) -> Option<Option<(u16, u32, bool)>> {
+    ) -> Option<Vec<(u16, u32, bool)>> {
         let w = self.widen(new_cum);
         if w <= self.cum || w - self.cum > MAX_TSN_AHEAD {
             return None;
@@ -611,12 +612,12 @@ impl Receiver {
         if self.intl {
             return Some(self.iforward(entries));
         }
-        let mut aborted = None;
+        let mut aborted = Vec::new();
         if let Some(pd) = self.pd {
             if pd.next <= w {
                 // The rest of the message being delivered will not come.
                 self.pd = None;
-                aborted = Some((pd.stream_id, u32::from(pd.ssn), pd.unordered));
+                aborted.push((pd.stream_id, u32::from(pd.ssn), pd.unordered));
                 if !pd.unordered {
                     let st = &mut self.streams[usize::from(pd.stream_id)];
                     if !lt16(pd.ssn, st.next_ssn) {
@@ -691,6 +692,73 @@ impl Receiver {
             "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} streams {:?}",
             self.cum, self.pd, self.ranges, self.held_unordered, chunks, streams
         )
+    }
+
+    /// RFC 6525 5.2.2 E3: the listed incoming streams (all of them when
+    /// the list is empty) expect SSN 0 next, and MID 0 with I-DATA (RFC
+    /// 8260 2.3.2 resets the MIDs with the SSNs). Numbers beyond the
+    /// streams are ignored.
+    pub fn reset_in_streams(&mut self, streams: &[u16]) {
+        for (i, st) in self.streams.iter_mut().enumerate() {
+            if streams.is_empty() || streams.contains(&(i as u16)) {
+                st.next_ssn = 0;
+                st.next_mid = 0;
+            }
+        }
+    }
+
+    /// RFC 6525 5.2.4 G4, G5 and 5.2.7 H5: the peer's next TSN is
+    /// `next`. As a FORWARD TSN over every stream would (RFC 3758 3.6),
+    /// complete messages still held are delivered and the rest dropped;
+    /// every stream then expects SSN (and MID) 0. Returns the partial
+    /// deliveries cut: (stream, SSN or MID, unordered).
+    pub fn reset_tsn(&mut self, next: u32) -> Vec<(u16, u32, bool)> {
+        let mut aborted = Vec::new();
+        if self.intl {
+            self.ireset(&mut aborted);
+        } else {
+            if let Some(pd) = self.pd.take() {
+                aborted.push((pd.stream_id, u32::from(pd.ssn), pd.unordered));
+                while self.inbox.back().is_some_and(|p| !p.eor) {
+                    if let Some(p) = self.inbox.pop_back() {
+                        self.buffered = self.buffered.saturating_sub(p.data.len() as u32);
+                    }
+                }
+            }
+            let held: Vec<(u64, u64)> = self.held_unordered.drain(..).collect();
+            for (b, e) in held {
+                self.push_range(b, e, true);
+            }
+            for sid in 0..self.streams.len() {
+                let next_ssn = self.streams[sid].next_ssn;
+                let mut w = std::mem::take(&mut self.streams[sid].waiting);
+                w.sort_by_key(|x| x.0.wrapping_sub(next_ssn));
+                for (_, b, e) in w {
+                    self.push_range(b, e, true);
+                }
+            }
+            for (_, c) in std::mem::take(&mut self.reasm) {
+                let n = c.payload.len() as u32;
+                self.buffered = self.buffered.saturating_sub(n);
+                self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
+            }
+        }
+        self.ranges.clear();
+        self.dups.clear();
+        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
+        for st in &mut self.streams {
+            st.next_ssn = 0;
+            st.next_mid = 0;
+            st.waiting.clear();
+        }
+        aborted
+    }
+
+    /// RFC 6525 5.2.5: `n` more incoming streams, expecting SSN 0. The
+    /// caller keeps the total within 65535.
+    pub fn add_in_streams(&mut self, n: u16) {
+        let len = (self.streams.len() + usize::from(n)).min(usize::from(u16::MAX));
+        self.streams.resize(len, InStream::default());
     }
 
     /// Whether a partial delivery is in progress.

@@ -61,7 +61,13 @@ impl Association {
         if self.pending.is_empty() {
             return None;
         }
+        // RFC 6525 5.1.2 A1, 5.1.4 C2: data of streams being reset waits
+        // (queued, without SSN or TSN); the other streams go on.
+        let held = self.reconf_outstanding();
         if self.sched == Scheduler::Fcfs {
+            if held {
+                return self.pending.iter().position(|c| !self.stream_blocked(c.stream_id));
+            }
             return Some(0);
         }
         if !self.intl_enabled() {
@@ -83,6 +89,9 @@ impl Association {
         };
         let mut best: Option<((u16, u16), usize)> = None;
         for (i, c) in self.pending.iter().enumerate() {
+            if held && self.stream_blocked(c.stream_id) {
+                continue;
+            }
             let key = (prio(c.stream_id), c.stream_id.wrapping_sub(self.rr_next));
             if best.is_none_or(|(k, _)| key < k) {
                 best = Some((key, i));

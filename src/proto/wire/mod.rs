@@ -12,6 +12,7 @@
 pub mod cause;
 pub mod chunk;
 pub mod param;
+pub mod reconf;
 mod tlv;
 
 pub use cause::{Cause, Causes};
@@ -23,6 +24,7 @@ pub use chunk::{
     CHUNK_SHUTDOWN_COMPLETE,
 };
 pub use param::InitParams;
+pub use reconf::{ReconfParam, CHUNK_RECONF};
 
 use bytes::Bytes;
 

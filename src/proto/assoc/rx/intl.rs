@@ -261,24 +261,31 @@ impl Receiver {
     /// The I-FORWARD-TSN entries (RFC 8260 2.3.1), after the cumulative
     /// TSN moved: skipped messages up to each MID are dropped (complete
     /// ones delivered), the ordered MID skipped, partial deliveries cut.
-    /// Returns the first partial delivery cut: (stream, MID).
-    pub(super) fn iforward(&mut self, entries: &[(u16, bool, u32)]) -> Option<(u16, u32, bool)> {
-        let mut aborted = None;
+    /// Returns every partial delivery cut: (stream, MID, unordered). One
+    /// I-FORWARD-TSN may cut several, one per (stream, U) (RFC 8260 2.3.1
+    /// allows an entry per stream and U bit), and each must be reported:
+    /// a reader that took the first pieces of a cut message learns only
+    /// from the report that no more will come.
+    pub(super) fn iforward(&mut self, entries: &[(u16, bool, u32)]) -> Vec<(u16, u32, bool)> {
+        let mut aborted = Vec::new();
         for &(sid, u, mid) in entries {
             if usize::from(sid) >= self.streams.len() {
                 continue;
             }
-            let keys: Vec<Key> = self
+            let mut keys: Vec<(bool, Key)> = self
                 .imsgs
                 .range((sid, u, 0)..=(sid, u, u32::MAX))
-                .map(|(k, _)| *k)
-                .filter(|k| {
+                .filter(|(k, _)| {
                     le32(k.2, mid) && (u || le32(self.streams[usize::from(sid)].next_mid, k.2))
                 })
+                .map(|(k, m)| (m.pd, *k))
                 .collect();
-            let mut keys = keys;
-            keys.sort_by_key(|k| k.2.wrapping_sub(mid));
-            for k in keys {
+            // The message being delivered in parts is cut first, so that
+            // its untaken pieces are still the last of its (stream, U) in
+            // the inbox; then the complete messages go, oldest MID first
+            // (serial order, RFC 8260 2.1).
+            keys.sort_by_key(|&(pd, k)| (!pd, core::cmp::Reverse(mid.wrapping_sub(k.2))));
+            for (_, k) in keys {
                 let (complete, pd) = match self.imsgs.get(&k) {
                     Some(m) => (m.complete(), m.pd),
                     None => continue,
@@ -288,7 +295,7 @@ impl Receiver {
                     continue;
                 }
                 if pd {
-                    aborted.get_or_insert((sid, k.2, u));
+                    aborted.push((sid, k.2, u));
                     self.ipurge_inbox(sid, u);
                 }
                 if let Some(m) = self.imsgs.remove(&k) {
@@ -314,6 +321,33 @@ impl Receiver {
         aborted
     }
 
+    /// [`Receiver::reset_tsn`] for I-DATA: complete messages are
+    /// delivered, partial deliveries cut (reported in `aborted`), the
+    /// rest dropped.
+    pub(super) fn ireset(&mut self, aborted: &mut Vec<(u16, u32, bool)>) {
+        // Cut partial deliveries first, so that their untaken pieces
+        // are still the last of their (stream, U) in the inbox.
+        let mut keys: Vec<(bool, Key)> = self.imsgs.iter().map(|(k, m)| (!m.pd, *k)).collect();
+        keys.sort();
+        for (not_pd, k) in keys {
+            if !not_pd {
+                aborted.push((k.0, k.2, k.1));
+                self.ipurge_inbox(k.0, k.1);
+            } else if self.imsgs.get(&k).is_some_and(|m| m.complete()) {
+                self.ipush(k, true);
+                continue;
+            }
+            if let Some(m) = self.imsgs.remove(&k) {
+                for (_, (_, b)) in m.frags {
+                    let n = b.len() as u32;
+                    self.buffered = self.buffered.saturating_sub(n);
+                    self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
+                }
+            }
+        }
+        self.by_tsn.clear();
+    }
+
     /// Removes the queued pieces of the message of (stream, U) being
     /// delivered in parts: those after that pair's last end of record.
     fn ipurge_inbox(&mut self, sid: u16, u: bool) {
@@ -331,5 +365,55 @@ impl Receiver {
                 self.buffered = self.buffered.saturating_sub(p.data.len() as u32);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::wire::chunk::{DATA_FLAG_BEGIN, DATA_FLAG_END, DATA_FLAG_UNORDERED};
+
+    fn ich(tsn: u32, sid: u16, mid: u32, fsn: u32, flags: u8, data: &'static [u8]) -> IDataChunk {
+        // The B bit carries the PPID in the FSN field's place.
+        let ppid_fsn = if flags & DATA_FLAG_BEGIN != 0 { 0 } else { fsn };
+        IDataChunk { flags, tsn, stream_id: sid, mid, ppid_fsn, payload: Bytes::from_static(data) }
+    }
+
+    /// Seed 663 of sim_idata: one I-FORWARD-TSN cut two partial
+    /// deliveries (streams 3 and 2); only the first was reported, so the
+    /// reader glued the taken head of stream 2's cut message to the next
+    /// message of stream 2. Every cut is reported now.
+    #[test]
+    fn one_iforward_cuts_two_partial_deliveries_and_reports_both() {
+        let mut r = Receiver::new(1, 4, 100_000, 2);
+        r.set_intl(true);
+        // Stream 2 MID 0 and stream 3 MID 0: first fragments only,
+        // delivered in parts (pd_point 2).
+        assert_eq!(r.on_idata(ich(1, 2, 0, 0, DATA_FLAG_BEGIN, b"aa")), DataOutcome::New);
+        assert_eq!(r.on_idata(ich(2, 3, 0, 0, DATA_FLAG_BEGIN, b"bb")), DataOutcome::New);
+        // An unordered message on stream 3 in parts as well, and a
+        // complete unordered one behind it.
+        let u = DATA_FLAG_UNORDERED;
+        assert_eq!(r.on_idata(ich(3, 3, 0, 0, u | DATA_FLAG_BEGIN, b"cc")), DataOutcome::New);
+        assert_eq!(
+            r.on_idata(ich(4, 3, 1, 0, u | DATA_FLAG_BEGIN | DATA_FLAG_END, b"d")),
+            DataOutcome::New
+        );
+        assert!(r.in_partial_delivery());
+        // The reader takes the first piece of stream 2's message.
+        let p = r.read(usize::MAX).unwrap();
+        assert_eq!((p.stream_id, &p.data[..], p.eor), (2, &b"aa"[..], false));
+        // TSN 5..=7 abandoned: the rest of stream 2 MID 0, stream 3 MID 0,
+        // and stream 3's unordered MID 0.
+        let e = [(3u16, false, 0u32), (2, false, 0), (3, true, 1)];
+        let mut cut = r.forward_tsn_any(7, &[], &e).unwrap();
+        cut.sort();
+        assert_eq!(cut, vec![(2, 0, false), (3, 0, false), (3, 0, true)]);
+        assert!(!r.in_partial_delivery());
+        // What is left to read: only the complete unordered message, whole.
+        let p = r.read(usize::MAX).unwrap();
+        assert_eq!((p.stream_id, &p.data[..], p.eor, p.unordered), (3, &b"d"[..], true, true));
+        assert!(r.read(usize::MAX).is_none());
+        assert_eq!(r.rwnd(), 100_000, "nothing leaked");
     }
 }
