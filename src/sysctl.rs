@@ -14,7 +14,11 @@ pub const HB_INTERVAL: Duration = Duration::from_secs(15);
 
 /// The association defaults of the host stack.
 pub fn stack_defaults() -> Config {
-    Config { hb_interval: HB_INTERVAL, ..Config::default() }
+    // net.sctp.reconf_enable reads 1 here: endpoints offer RE-CONFIG, as
+    // Linux's sctp_endpoint_init copies it (which requests an association
+    // accepts is still SCTP_ENABLE_STREAM_RESET's, 0 by default). I-DATA
+    // is offered only when a socket asks (SCTP_INTERLEAVING_SUPPORTED).
+    Config { hb_interval: HB_INTERVAL, reconf_supported: true, ..Config::default() }
 }
 
 fn ms(d: Duration) -> String {

@@ -422,7 +422,15 @@ pub extern "C" fn sctp_sendv(
                 let i = mem::read_val(info as *const t::sctp_sndinfo)?;
                 apply_snd(&mut p, &i);
             }
-            t::SCTP_SENDV_PRINFO | t::SCTP_SENDV_AUTHINFO => {
+            t::SCTP_SENDV_PRINFO => {
+                // libsctp sends it as an SCTP_PRINFO cmsg.
+                if info.is_null() || (infolen as usize) < std::mem::size_of::<t::sctp_prinfo>() {
+                    return Err(libc::EINVAL);
+                }
+                let i = mem::read_val(info as *const t::sctp_prinfo)?;
+                p.pr = Some(crate::ipc::PrInfo { policy: i.pr_policy, value: i.pr_value });
+            }
+            t::SCTP_SENDV_AUTHINFO => {
                 if info.is_null() {
                     return Err(libc::EINVAL);
                 }
@@ -434,6 +442,10 @@ pub extern "C" fn sctp_sendv(
                 let spa = mem::read_val(info as *const t::sctp_sendv_spa)?;
                 if spa.sendv_flags & t::SCTP_SEND_SNDINFO_VALID != 0 {
                     apply_snd(&mut p, &spa.sendv_sndinfo);
+                }
+                if spa.sendv_flags & t::SCTP_SEND_PRINFO_VALID != 0 {
+                    let i = spa.sendv_prinfo;
+                    p.pr = Some(crate::ipc::PrInfo { policy: i.pr_policy, value: i.pr_value });
                 }
             }
             _ => return Err(libc::EINVAL),

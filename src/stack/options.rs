@@ -886,9 +886,31 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
         t::SCTP_PR_ASSOC_STATUS | t::SCTP_PR_STREAM_STATUS => get_prstatus(s, name, g),
         t::SCTP_RECONFIG_SUPPORTED
         | t::SCTP_INTERLEAVING_SUPPORTED
-        | t::SCTP_ASCONF_SUPPORTED
-        | t::SCTP_AUTH_SUPPORTED
-        | t::SCTP_ECN_SUPPORTED => {
+        | t::SCTP_ENABLE_STREAM_RESET => {
+            // An association's negotiated state (its enabled requests), or
+            // the socket's setting for associations to come.
+            let n = size_of::<t::sctp_assoc_value>();
+            g.need(n)?;
+            let mut b = g.read(n)?;
+            let v = match get_target(s, gi32(&b, 0))? {
+                Some(a) => inspect(s, a, |x| match name {
+                    t::SCTP_RECONFIG_SUPPORTED => u32::from(x.reconf_enabled()),
+                    t::SCTP_INTERLEAVING_SUPPORTED => u32::from(x.intl_enabled()),
+                    _ => u32::from(x.config().enable_stream_reset),
+                })?,
+                None => {
+                    let c = &s.inner.lock().opts.cfg;
+                    match name {
+                        t::SCTP_RECONFIG_SUPPORTED => u32::from(c.reconf_supported),
+                        t::SCTP_INTERLEAVING_SUPPORTED => u32::from(c.intl_supported),
+                        _ => u32::from(c.enable_stream_reset),
+                    }
+                }
+            };
+            p32(&mut b, 4, v);
+            g.reply(&b)
+        }
+        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED | t::SCTP_ECN_SUPPORTED => {
             // None of these extensions is in use: the socket and every
             // association report 0.
             let n = size_of::<t::sctp_assoc_value>();
@@ -1254,6 +1276,47 @@ fn get_assoc_stats(s: &Socket, g: &Get) -> R<()> {
     g.reply(&b)
 }
 
+/// SCTP_RESET_STREAMS (sctp_setsockopt_reset_streams).
+fn reset_streams(s: &Socket, b: &[u8]) -> R<c_int> {
+    let head = size_of::<t::sctp_reset_streams>();
+    if b.len() < head {
+        return Err(libc::EINVAL);
+    }
+    let n = usize::from(g16(b, off!(sctp_reset_streams, srs_number_streams)));
+    if n * 2 > b.len() - head {
+        return Err(libc::EINVAL);
+    }
+    let flags = g16(b, off!(sctp_reset_streams, srs_flags));
+    let a = id2assoc(s, gi32(b, off!(sctp_reset_streams, srs_assoc_id))).ok_or(libc::EINVAL)?;
+    let list: Vec<u16> = (0..n).map(|i| g16(b, head + 2 * i)).collect();
+    let out = flags & t::SCTP_STREAM_RESET_OUTGOING != 0;
+    let inn = flags & t::SCTP_STREAM_RESET_INCOMING != 0;
+    reconf_call(s, a, t::SCTP_ENABLE_RESET_STREAM_REQ, |x, now| {
+        if !out && !inn {
+            return Err(crate::proto::assoc::ReconfError::Invalid);
+        }
+        x.reset_streams(now, out, inn, &list)
+    })
+}
+
+/// A stream reconfiguration request on association `a`: ENOPROTOOPT
+/// unless RE-CONFIG was negotiated and the association may send this
+/// kind of request (its SCTP_ENABLE_STREAM_RESET bit `need`), as
+/// sctp_send_reset_streams and friends check.
+fn reconf_call(
+    s: &Socket,
+    a: AssocId,
+    need: u32,
+    f: impl FnOnce(&mut Association, Instant) -> Result<(), crate::proto::assoc::ReconfError>,
+) -> R<c_int> {
+    with_assoc(s, a, |x, now| {
+        if !x.reconf_enabled() || u32::from(x.config().enable_stream_reset) & need == 0 {
+            return Err(libc::ENOPROTOOPT);
+        }
+        f(x, now).map(|_| 0).map_err(|e| e.errno())
+    })?
+}
+
 /// SCTP_PR_ASSOC_STATUS / SCTP_PR_STREAM_STATUS (sctp_getsockopt_pr_*):
 /// messages abandoned per policy, or all policies with SCTP_PR_SCTP_ALL.
 fn get_prstatus(s: &Socket, name: c_int, g: &Get) -> R<()> {
@@ -1563,10 +1626,50 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             s.inner.lock().opts.cfg.pr_supported = g32(b, 4) != 0;
             Ok(0)
         }
-        t::SCTP_RECONFIG_SUPPORTED
-        | t::SCTP_ASCONF_SUPPORTED
-        | t::SCTP_AUTH_SUPPORTED
-        | t::SCTP_ECN_SUPPORTED => {
+        t::SCTP_RECONFIG_SUPPORTED => {
+            // sctp_setsockopt_reconfig_supported: the socket's offer in
+            // INITs from now on.
+            need_eq(size_of::<t::sctp_assoc_value>())?;
+            scope_strict(s, gi32(b, 0))?;
+            s.inner.lock().opts.cfg.reconf_supported = g32(b, 4) != 0;
+            Ok(0)
+        }
+        t::SCTP_ENABLE_STREAM_RESET => {
+            // sctp_setsockopt_enable_strreset: which requests an
+            // association may send and accepts (RFC 6525).
+            need_eq(size_of::<t::sctp_assoc_value>())?;
+            let v = g32(b, 4);
+            if v & !t::SCTP_ENABLE_STRRESET_MASK != 0 {
+                return Err(libc::EINVAL);
+            }
+            let sc = scope_all(s, gi32(b, 0))?;
+            for a in &sc.assocs {
+                let _ = s.stack.with_assoc(*a, |x, _| x.config_mut().enable_stream_reset = v as u8);
+            }
+            if sc.sock {
+                s.inner.lock().opts.cfg.enable_stream_reset = v as u8;
+            }
+            Ok(0)
+        }
+        t::SCTP_RESET_STREAMS => reset_streams(s, b),
+        t::SCTP_RESET_ASSOC => {
+            if len != size_of::<t::sctp_assoc_t>() {
+                return Err(libc::EINVAL);
+            }
+            let a = id2assoc(s, gi32(b, 0)).ok_or(libc::EINVAL)?;
+            reconf_call(s, a, t::SCTP_ENABLE_RESET_ASSOC_REQ, |x, now| x.reset_assoc(now))
+        }
+        t::SCTP_ADD_STREAMS => {
+            need_eq(size_of::<t::sctp_add_streams>())?;
+            let a =
+                id2assoc(s, gi32(b, off!(sctp_add_streams, sas_assoc_id))).ok_or(libc::EINVAL)?;
+            let inn = g16(b, off!(sctp_add_streams, sas_instrms));
+            let out = g16(b, off!(sctp_add_streams, sas_outstrms));
+            reconf_call(s, a, t::SCTP_ENABLE_CHANGE_ASSOC_REQ, |x, now| {
+                x.add_streams(now, out, inn)
+            })
+        }
+        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED | t::SCTP_ECN_SUPPORTED => {
             need_eq(size_of::<t::sctp_assoc_value>())?;
             scope_strict(s, gi32(b, 0))?;
             // Linux turns the extension on; it is not implemented here, so
@@ -1577,10 +1680,17 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             Ok(0)
         }
         t::SCTP_INTERLEAVING_SUPPORTED => {
+            // sctp_setsockopt_interleaving_supported: I-DATA (RFC 8260)
+            // in INITs from now on; only with SCTP_FRAGMENT_INTERLEAVE on
+            // (EPERM otherwise, as with net.sctp.intl_enable off).
             need_ge(size_of::<t::sctp_assoc_value>())?;
             scope_strict(s, gi32(b, 0))?;
-            // Linux: EPERM unless net.sctp.intl_enable (off by default).
-            Err(libc::EPERM)
+            let mut g = s.inner.lock();
+            if g.opts.fragment_interleave == 0 {
+                return Err(libc::EPERM);
+            }
+            g.opts.cfg.intl_supported = g32(b, 4) != 0;
+            Ok(0)
         }
         t::SCTP_DEFAULT_PRINFO => {
             need_eq(size_of::<t::sctp_default_prinfo>())?;

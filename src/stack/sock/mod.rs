@@ -1862,14 +1862,33 @@ impl Owner for Socket {
         // sctp_ulpq_abort_pd queues SCTP_PARTIAL_DELIVERY_ABORTED before
         // what follows.
         while let Some(ev) = a.poll_ext_event() {
-            // More kinds are coming (stream reconfiguration).
-            #[allow(irrefutable_let_patterns)]
-            let crate::proto::assoc::ExtEvent::PartialDeliveryAborted { stream_id, seq, .. } = ev
-            else {
-                continue;
+            use crate::proto::assoc::ExtEvent;
+            let (ty, bytes) = match ev {
+                ExtEvent::PartialDeliveryAborted { stream_id, seq, .. } => (
+                    t::SCTP_PARTIAL_DELIVERY_EVENT,
+                    notify::pdapi_aborted(id.0 as i32, stream_id, seq),
+                ),
+                ExtEvent::StreamReset { flags, streams } => {
+                    (t::SCTP_STREAM_RESET_EVENT, notify::stream_reset(id.0 as i32, flags, &streams))
+                }
+                ExtEvent::AssocReset { flags, local_tsn, remote_tsn } => (
+                    t::SCTP_ASSOC_RESET_EVENT,
+                    notify::assoc_reset(id.0 as i32, flags, local_tsn, remote_tsn),
+                ),
+                ExtEvent::StreamChange { flags, instrms, outstrms } => {
+                    if let Some(e) = g.assocs.get_mut(&id) {
+                        e.outbound = outstrms;
+                        e.inbound = instrms;
+                    }
+                    (
+                        t::SCTP_STREAM_CHANGE_EVENT,
+                        notify::stream_change(id.0 as i32, flags, instrms, outstrms),
+                    )
+                }
+                #[allow(unreachable_patterns)]
+                _ => continue,
             };
-            if g.opts.events.on(t::SCTP_PARTIAL_DELIVERY_EVENT) {
-                let bytes = notify::pdapi_aborted(id.0 as i32, stream_id, seq);
+            if g.opts.events.on(ty) {
                 g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
             }
         }

@@ -113,6 +113,59 @@ pub fn pdapi_aborted(assoc_id: i32, stream: u16, seq: u32) -> Vec<u8> {
     b
 }
 
+/// SCTP_STREAM_RESET_EVENT: streams reset (or a request denied/failed).
+pub fn stream_reset(assoc_id: i32, flags: u16, streams: &[u16]) -> Vec<u8> {
+    let head = size_of::<t::sctp_stream_reset_event>();
+    let n = head + 2 * streams.len();
+    let mut b = vec![0u8; n];
+    put16(
+        &mut b,
+        offset_of!(t::sctp_stream_reset_event, strreset_type),
+        t::SCTP_STREAM_RESET_EVENT,
+    );
+    put16(&mut b, offset_of!(t::sctp_stream_reset_event, strreset_flags), flags);
+    put32(&mut b, offset_of!(t::sctp_stream_reset_event, strreset_length), n as u32);
+    put32(&mut b, offset_of!(t::sctp_stream_reset_event, strreset_assoc_id), assoc_id as u32);
+    for (i, sid) in streams.iter().enumerate() {
+        put16(&mut b, head + 2 * i, *sid);
+    }
+    b
+}
+
+/// SCTP_ASSOC_RESET_EVENT: both TSNs were reset (RFC 6525 SSN/TSN Reset).
+pub fn assoc_reset(assoc_id: i32, flags: u16, local_tsn: u32, remote_tsn: u32) -> Vec<u8> {
+    let n = size_of::<t::sctp_assoc_reset_event>();
+    let mut b = vec![0u8; n];
+    put16(
+        &mut b,
+        offset_of!(t::sctp_assoc_reset_event, assocreset_type),
+        t::SCTP_ASSOC_RESET_EVENT,
+    );
+    put16(&mut b, offset_of!(t::sctp_assoc_reset_event, assocreset_flags), flags);
+    put32(&mut b, offset_of!(t::sctp_assoc_reset_event, assocreset_length), n as u32);
+    put32(&mut b, offset_of!(t::sctp_assoc_reset_event, assocreset_assoc_id), assoc_id as u32);
+    put32(&mut b, offset_of!(t::sctp_assoc_reset_event, assocreset_local_tsn), local_tsn);
+    put32(&mut b, offset_of!(t::sctp_assoc_reset_event, assocreset_remote_tsn), remote_tsn);
+    b
+}
+
+/// SCTP_STREAM_CHANGE_EVENT: the stream counts changed (Add Streams).
+pub fn stream_change(assoc_id: i32, flags: u16, instrms: u16, outstrms: u16) -> Vec<u8> {
+    let n = size_of::<t::sctp_stream_change_event>();
+    let mut b = vec![0u8; n];
+    put16(
+        &mut b,
+        offset_of!(t::sctp_stream_change_event, strchange_type),
+        t::SCTP_STREAM_CHANGE_EVENT,
+    );
+    put16(&mut b, offset_of!(t::sctp_stream_change_event, strchange_flags), flags);
+    put32(&mut b, offset_of!(t::sctp_stream_change_event, strchange_length), n as u32);
+    put32(&mut b, offset_of!(t::sctp_stream_change_event, strchange_assoc_id), assoc_id as u32);
+    put16(&mut b, offset_of!(t::sctp_stream_change_event, strchange_instrms), instrms);
+    put16(&mut b, offset_of!(t::sctp_stream_change_event, strchange_outstrms), outstrms);
+    b
+}
+
 /// SCTP_AUTHENTICATION_EVENT with `indication` (SCTP_AUTH_NO_AUTH: the
 /// association does not use AUTH, as Linux reports after COMM_UP when the
 /// peer is not AUTH-capable).
