@@ -415,8 +415,9 @@ impl Association {
         // user gave to connect that it neither listed nor sent from are
         // forgotten (Linux sctp_process_init drops its SCTP_UNKNOWN
         // transports). Nothing is in flight in COOKIE-WAIT, so no chunk
-        // refers to a path index.
-        if !ia.params.addrs.is_empty() {
+        // refers to a path index. An INIT ACK that lists no address means
+        // the peer has only the one it answered from.
+        {
             let answered = self.paths[pi].addr;
             let mut i = 0;
             while i < self.paths.len() {
