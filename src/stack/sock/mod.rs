@@ -618,7 +618,15 @@ impl Socket {
                 }
             }
             Style::OneToMany => {
-                g.assocs.values().map(|a| a.buffered).sum::<usize>() < g.opts.sndbuf
+                // An association that ended holds no send buffer (Linux
+                // frees its chunks): a sender blocked on it must wake and
+                // learn why, even if it last saw the buffer full.
+                g.assocs
+                    .values()
+                    .filter(|a| a.state != AssocState::Closed)
+                    .map(|a| a.buffered)
+                    .sum::<usize>()
+                    < g.opts.sndbuf
             }
         }
     }
