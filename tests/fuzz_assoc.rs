@@ -1255,7 +1255,7 @@ impl World {
             }
             while let Some(e) = a.poll_ext_event() {
                 match e {
-                    ExtEvent::StreamReset { flags, streams } if flags == 1 => {
+                    ExtEvent::StreamReset { flags: 1, streams } => {
                         if streams.is_empty() {
                             s.reset.extend(0..16);
                         } else {
