@@ -543,3 +543,31 @@ fn malformed_reconf_is_harmless() {
     send_from(&mut net, 0, 3, 0..1);
     assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[1].msgs.len() == 1));
 }
+
+/// RFC 6525 5.2.7 H2, and Linux's choice for 5.2.3: the peer has data of
+/// the stream in flight, so it answers the Incoming SSN Reset Request "In
+/// progress"; the requester asks again when its timer expires, without
+/// counting an error against the path, and then the reset is done.
+#[test]
+fn in_progress_answer_leads_to_a_retry() {
+    let mut net = up(rc(ALL), rc(ALL), 70);
+    send_from(&mut net, 1, 1, 0..3);
+    let now = net.now;
+    // Same instant: the request reaches the peer while its data is out.
+    net.nodes[0].assoc().reset_streams(now, false, true, &[1]).unwrap();
+    net.run_until(Duration::from_millis(500), |_| false);
+    assert!(net.nodes[0].assoc().reconf_outstanding());
+    assert_eq!(sent(&net, 1, CHUNK_RECONF), 1, "answered In progress");
+    assert!(net.run_until(Duration::from_secs(5), |n| n
+        .nodes
+        .iter_mut()
+        .all(|x| !x.assoc().reconf_outstanding())));
+    assert_eq!(sent(&net, 0, CHUNK_RECONF), 3, "request, its retry, the response");
+    assert_eq!(net.nodes[0].assoc().paths()[0].error_count, 0, "no error counted (H2)");
+    let reset = |flags| ExtEvent::StreamReset { flags, streams: vec![1] };
+    assert_eq!(ext(&net, 0), vec![reset(SCTP_STREAM_RESET_INCOMING_SSN)]);
+    assert_eq!(ext(&net, 1), vec![reset(SCTP_STREAM_RESET_OUTGOING_SSN)]);
+    send_from(&mut net, 1, 1, 3..4);
+    assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 4));
+    assert_eq!(got_at(&net, 0, 1), vec![(0, 0), (1, 1), (2, 2), (3, 0)]);
+}
