@@ -571,3 +571,116 @@ fn in_progress_answer_leads_to_a_retry() {
     assert!(net.run_until(Duration::from_secs(5), |n| n.nodes[0].msgs.len() == 4));
     assert_eq!(got_at(&net, 0, 1), vec![(0, 0), (1, 1), (2, 2), (3, 0)]);
 }
+
+/// Loss, duplication and reordering over many seeds, both directions,
+/// DATA and I-DATA: messages on several streams, with random resets of
+/// streams (out, in, both), SSN/TSN resets and added streams in between,
+/// whenever the calls are allowed. Every message arrives once, intact,
+/// in order per stream; every request is answered; nothing stalls.
+#[test]
+fn seeded_reconf_under_loss() {
+    let seeds: u64 =
+        std::env::var("SCTPUDP_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let first: u64 =
+        std::env::var("SCTPUDP_SIM_FIRST").ok().and_then(|s| s.parse().ok()).unwrap_or(800);
+    let mut done = [0u32; 5];
+    for seed in first..first + seeds {
+        reconf_seed(seed, &mut done);
+    }
+    assert!(done.iter().all(|&n| n > 0), "some request kind never went through: {done:?}");
+}
+
+/// Regressions of [`seeded_reconf_under_loss`]: seed 808 delivered a
+/// message twice (the peer's data after its SSN/TSN reset arrived before
+/// the answer and was taken as old); seed 930 lost one (an incoming
+/// stream reset was performed while data for the stream was still kept
+/// aside for our own SSN/TSN reset).
+#[test]
+fn reconf_seeds_808_and_930() {
+    let mut done = [0u32; 5];
+    reconf_seed(808, &mut done);
+    reconf_seed(930, &mut done);
+}
+
+fn reconf_seed(seed: u64, done: &mut [u32; 5]) {
+    let mut rng = Rng::new(seed);
+    let cfg = Config { intl_supported: rng.chance(0.5), ..rc(ALL) };
+    let mut net = up(cfg.clone(), cfg, seed);
+    for l in &mut net.links {
+        l.loss = rng.unit() * 0.1;
+        l.dup = rng.unit() * 0.03;
+        l.reorder = rng.unit() * 0.1;
+    }
+    // (sender node, ppid) -> (stream, body)
+    let mut bodies = std::collections::BTreeMap::new();
+    let mut ppid = [0u32; 2];
+    for _ in 0..80 {
+        let node = rng.below(2) as usize;
+        if rng.chance(0.75) {
+            let streams = u64::from(net.nodes[node].assoc().outbound_streams().min(14));
+            let sid = rng.below(streams) as u16;
+            let max = if rng.chance(0.1) { 6000 } else { 1200 };
+            let len = 1 + rng.below(max) as usize;
+            let p = ppid[node];
+            ppid[node] += 1;
+            let b = body(seed * 3 + node as u64, u64::from(p), len);
+            let now = net.now;
+            net.nodes[node].assoc().send(now, b.clone(), opts(sid, false, p)).unwrap();
+            bodies.insert((node, p), (sid, b));
+        } else {
+            let now = net.now;
+            let a = net.nodes[node].assoc();
+            let sid = rng.below(12) as u16;
+            let kind = rng.below(5) as usize;
+            let r = match kind {
+                0 => a.reset_streams(now, true, false, &[sid]),
+                1 => a.reset_streams(now, false, true, &[]),
+                2 => a.reset_streams(now, true, true, &[sid, sid / 2]),
+                3 => a.reset_assoc(now),
+                _ => a.add_streams(now, 1, 1),
+            };
+            if r.is_ok() {
+                done[kind] += 1;
+            }
+        }
+        let d = Duration::from_millis(rng.below(80));
+        net.run_until(d, |_| false);
+    }
+    let ok = net.run_until(Duration::from_secs(600), |n| {
+        n.nodes.iter_mut().all(|x| x.assoc().outqueue_empty() && !x.assoc().reconf_outstanding())
+    });
+    assert!(ok, "seed {seed}: stalled");
+    for l in &mut net.links {
+        (l.loss, l.dup, l.reorder) = (0.0, 0.0, 0.0);
+    }
+    net.run_until(Duration::from_secs(5), |_| false);
+    for to in 0..2 {
+        let from = 1 - to;
+        let mut last = std::collections::BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, sid, _, p, data) in &net.nodes[to].msgs {
+            let (s, b) = &bodies[&(from, *p)];
+            assert_eq!(sid, s, "seed {seed}: {from}->{to} message {p} stream");
+            assert!(data[..] == b[..], "seed {seed}: {from}->{to} message {p} damaged");
+            assert!(
+                seen.insert(*p),
+                "seed {seed}: {from}->{to} message {p} twice: {:?}",
+                ext(&net, to)
+            );
+            if let Some(q) = last.insert(*sid, *p) {
+                assert!(q < *p, "seed {seed}: {from}->{to} stream {sid}: {p} after {q}");
+            }
+        }
+        let missing: Vec<u32> = (0..ppid[from]).filter(|p| !seen.contains(p)).collect();
+        let missing: Vec<_> = missing.iter().map(|p| (p, bodies[&(from, *p)].0)).collect();
+        assert!(
+            missing.is_empty(),
+            "seed {seed}: {from}->{to} messages lost: {missing:?} {:?} {:?}",
+            ext(&net, from),
+            ext(&net, to)
+        );
+        let a = net.nodes[to].assoc();
+        assert!(!a.in_partial_delivery(), "seed {seed}");
+        assert_eq!(a.local_rwnd(), Config::default().rcvbuf, "seed {seed}: window leaked");
+    }
+}

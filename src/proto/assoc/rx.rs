@@ -98,6 +98,16 @@ pub struct Receiver {
     imsgs: BTreeMap<intl::Key, intl::IMsg>,
     /// I-DATA fragments held, by ext TSN: (message, FSN).
     by_tsn: BTreeMap<u64, (intl::Key, u32)>,
+    /// Chunks kept aside while an SSN/TSN reset of ours is unanswered
+    /// ([`Receiver::hold`]).
+    stash: Option<BTreeMap<u64, Stashed>>,
+}
+
+/// A chunk kept aside by [`Receiver::hold`].
+#[derive(Debug)]
+enum Stashed {
+    Data(DataChunk),
+    IData(crate::proto::wire::IDataChunk),
 }
 
 impl Receiver {
@@ -119,6 +129,7 @@ impl Receiver {
             intl: false,
             imsgs: BTreeMap::new(),
             by_tsn: BTreeMap::new(),
+            stash: None,
         }
     }
 
@@ -232,6 +243,9 @@ impl Receiver {
                 }
             }
         }
+        if self.stash.is_some() {
+            return self.stash_chunk(t, len, Stashed::Data(chunk));
+        }
         if !self.mark(t) {
             return DataOutcome::Dropped;
         }
@@ -242,6 +256,82 @@ impl Receiver {
             return DataOutcome::Violation;
         }
         DataOutcome::New
+    }
+
+    /// Keeps a chunk aside while holding (see [`Receiver::hold`]): it is
+    /// acknowledged and counted in the window, not yet reassembled.
+    fn stash_chunk(&mut self, t: u64, len: u32, c: Stashed) -> DataOutcome {
+        if !self.mark(t) {
+            return DataOutcome::Dropped;
+        }
+        self.buffered = self.buffered.saturating_add(len);
+        self.reasm_bytes = self.reasm_bytes.saturating_add(len);
+        if let Some(s) = &mut self.stash {
+            s.insert(t, c);
+        }
+        DataOutcome::New
+    }
+
+    /// RFC 6525 5.2.7 H5: while our SSN/TSN Reset Request is out, data
+    /// the peer sends may be from before its reset or, once it performed
+    /// it, from after (from its Sender's Next TSN, with SSNs from 0), and
+    /// the answer that tells which may come late. So arriving data is
+    /// acknowledged but kept aside until [`Receiver::release`].
+    pub fn hold(&mut self) {
+        self.stash.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// Whether arriving data is kept aside ([`Receiver::hold`]).
+    pub fn holding(&self) -> bool {
+        self.stash.is_some()
+    }
+
+    /// Ends [`Receiver::hold`]. `reset`: the request was performed and
+    /// the peer sends from this TSN: the chunks kept below it are
+    /// processed with the streams as they were, then the streams restart
+    /// at SSN 0 (with the TSNs as [`Receiver::reset_tsn`] sets them when
+    /// the peer's TSN jumped), then the chunks from it on are processed.
+    /// None: denied or failed, everything is processed as it came.
+    /// Returns the partial deliveries cut: (stream, SSN or MID, unordered).
+    pub fn release_hold(&mut self, reset: Option<u32>) -> Vec<(u16, u32, bool)> {
+        let stash = self.stash.take().unwrap_or_default();
+        let Some(next) = reset else {
+            self.replay(stash);
+            return Vec::new();
+        };
+        let cum = self.cum as u32;
+        // Continuous: the peer sends on from what we acknowledged (RFC
+        // 6525 5.2.4 G2, as Linux); the cut is at its next TSN.
+        let gap = next.wrapping_sub(cum.wrapping_add(1)) as i32;
+        if gap.unsigned_abs() <= MAX_TSN_AHEAD as u32 && gap <= 0 {
+            let cut = self.widen(next);
+            let mut stash = stash;
+            let newer = stash.split_off(&cut);
+            self.replay(stash);
+            let aborted = self.flush_epoch();
+            self.replay(newer);
+            aborted
+        } else {
+            self.replay(stash);
+            self.reset_tsn(next)
+        }
+    }
+
+    /// Processes kept chunks in TSN order, as if they arrived so.
+    fn replay(&mut self, stash: BTreeMap<u64, Stashed>) {
+        for (t, c) in stash {
+            // A violation found here was already acknowledged: ignore it
+            // (as after a FORWARD TSN).
+            match c {
+                Stashed::Data(c) => {
+                    self.reasm.insert(t, c);
+                    let _ = self.deliver(t);
+                }
+                Stashed::IData(c) => {
+                    let _ = self.iplace(t, c, true);
+                }
+            }
+        }
     }
 
     /// Drops the highest TSN above `t` held for reordering and forgets it
@@ -569,6 +659,7 @@ impl Receiver {
         self.held_unordered.clear();
         self.imsgs.clear();
         self.by_tsn.clear();
+        self.stash = None;
         self.ranges.clear();
         self.pd = None;
         self.buffered = 0;
@@ -713,6 +804,17 @@ impl Receiver {
     /// every stream then expects SSN (and MID) 0. Returns the partial
     /// deliveries cut: (stream, SSN or MID, unordered).
     pub fn reset_tsn(&mut self, next: u32) -> Vec<(u16, u32, bool)> {
+        let aborted = self.flush_epoch();
+        self.ranges.clear();
+        self.dups.clear();
+        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
+        aborted
+    }
+
+    /// [`Receiver::reset_tsn`] without the TSNs: complete messages held
+    /// are delivered, the rest dropped, every stream expects SSN and MID
+    /// 0.
+    fn flush_epoch(&mut self) -> Vec<(u16, u32, bool)> {
         let mut aborted = Vec::new();
         if self.intl {
             self.ireset(&mut aborted);
@@ -743,9 +845,6 @@ impl Receiver {
                 self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
             }
         }
-        self.ranges.clear();
-        self.dups.clear();
-        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
         for st in &mut self.streams {
             st.next_ssn = 0;
             st.next_mid = 0;
