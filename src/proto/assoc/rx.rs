@@ -986,6 +986,33 @@ mod tests {
         assert_eq!(drain(&mut r), vec![(1, b"go".to_vec())]);
     }
 
+    /// RFC 6525 5.2.7 H5: while our SSN/TSN reset is out, the peer's data
+    /// is kept aside; the answer's Sender's Next TSN (3) splits it into
+    /// the old stream state (SSN 1) and the new one (SSN 0 again).
+    #[test]
+    fn hold_splits_at_the_senders_next_tsn() {
+        let mut r = Receiver::new(1, 2, 10_000, 5000);
+        r.on_data(chunk(1, 0, 0, BE, b"a"));
+        r.hold();
+        // Reordered: the new epoch's first message comes first.
+        assert_eq!(r.on_data(chunk(3, 0, 0, BE, b"new0")), DataOutcome::New);
+        assert_eq!(r.on_data(chunk(2, 0, 1, BE, b"old1")), DataOutcome::New);
+        assert_eq!(r.on_data(chunk(2, 0, 1, BE, b"old1")), DataOutcome::Duplicate);
+        assert_eq!(r.cum_tsn(), 3, "acknowledged while held");
+        assert_eq!(drain(&mut r), vec![(0, b"a".to_vec())], "nothing else delivered yet");
+        assert!(r.release_hold(Some(3)).is_empty());
+        assert!(!r.holding());
+        assert_eq!(drain(&mut r), vec![(0, b"old1".to_vec()), (0, b"new0".to_vec())]);
+        r.on_data(chunk(4, 0, 1, BE, b"new1"));
+        assert_eq!(drain(&mut r), vec![(0, b"new1".to_vec())]);
+        assert_eq!(r.rwnd(), 10_000, "nothing leaked");
+        // Denied: what was held is processed as it came.
+        r.hold();
+        r.on_data(chunk(5, 0, 2, BE, b"x"));
+        assert!(r.release_hold(None).is_empty());
+        assert_eq!(drain(&mut r), vec![(0, b"x".to_vec())]);
+    }
+
     #[test]
     fn invalid_stream_is_acked_not_delivered() {
         let mut r = Receiver::new(1, 1, 100, 100);
