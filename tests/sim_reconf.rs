@@ -169,6 +169,7 @@ fn lost_reconf_is_retransmitted() {
     settle(&mut net, 1);
     assert!(net.now.saturating_since(t0) >= Duration::from_millis(900), "waited for the timer");
     assert_eq!(sent(&net, 0, CHUNK_RECONF), 2);
+    assert_eq!(net.nodes[0].assoc().paths()[0].error_count, 0, "the answer cleared the error");
     assert_eq!(got(&net, 0), vec![(0, 0)]);
     assert_eq!(ext(&net, 0).len(), 1);
     // The answer lost instead: the request comes again and is answered

@@ -678,7 +678,20 @@ impl Association {
             self.rc.out = None;
             self.rc.timer = None;
         }
+        self.reconf_peer_alive();
         true
+    }
+
+    /// An answer to our request shows the peer alive: the errors its
+    /// timer counted (5.1.1) are cleared, as a HEARTBEAT ACK clears them
+    /// (RFC 9260 8.1, 8.3).
+    fn reconf_peer_alive(&mut self) {
+        self.assoc_errors = 0;
+        let p = self.data_path();
+        if let Some(p) = self.paths.get_mut(p) {
+            p.error_count = 0;
+            p.errors_since = None;
+        }
     }
 
     /// A Re-configuration Response (5.2.7).
@@ -698,6 +711,7 @@ impl Association {
         if result == RESULT_IN_PROGRESS {
             // H2: the timer starts again; its expiry is no error.
             o.in_progress = true;
+            self.reconf_peer_alive();
             let p = self.data_path();
             self.rc.timer = Some(now + self.paths[p].rto);
             return;
