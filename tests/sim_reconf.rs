@@ -3,7 +3,7 @@
 //! denial, retransmission of a lost request, malformed RE-CONFIG chunks.
 mod common;
 use common::*;
-use sctpudp::proto::assoc::AssocEvent;
+use sctpudp::proto::assoc::{AssocEvent, Scheduler};
 use sctpudp::proto::Config;
 use std::time::Duration;
 
@@ -586,7 +586,23 @@ fn seeded_reconf_under_loss() {
         std::env::var("SCTPUDP_SIM_FIRST").ok().and_then(|s| s.parse().ok()).unwrap_or(800);
     let mut done = [0u32; 5];
     for seed in first..first + seeds {
-        reconf_seed(seed, &mut done);
+        reconf_seed(seed, &mut done, false);
+    }
+    assert!(done.iter().all(|&n| n > 0), "some request kind never went through: {done:?}");
+}
+
+/// [`seeded_reconf_under_loss`] with round robin and priority
+/// schedulers and small receive buffers (partial delivery, a full window
+/// while data is held for an SSN/TSN reset).
+#[test]
+fn seeded_reconf_schedulers_small_buffers() {
+    let seeds: u64 =
+        std::env::var("SCTPUDP_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let first: u64 =
+        std::env::var("SCTPUDP_SIM_FIRST").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let mut done = [0u32; 5];
+    for seed in first..first + seeds {
+        reconf_seed(seed, &mut done, true);
     }
     assert!(done.iter().all(|&n| n > 0), "some request kind never went through: {done:?}");
 }
@@ -603,14 +619,29 @@ fn seeded_reconf_under_loss() {
 fn reconf_seeds_808_930_10471() {
     let mut done = [0u32; 5];
     for seed in [808, 930, 10471] {
-        reconf_seed(seed, &mut done);
+        reconf_seed(seed, &mut done, false);
     }
 }
 
-fn reconf_seed(seed: u64, done: &mut [u32; 5]) {
+fn reconf_seed(seed: u64, done: &mut [u32; 5], variant: bool) {
     let mut rng = Rng::new(seed);
-    let cfg = Config { intl_supported: rng.chance(0.5), ..rc(ALL) };
+    let mut cfg = Config { intl_supported: rng.chance(0.5), ..rc(ALL) };
+    let mut vrng = Rng::new(seed ^ 0x5EED);
+    if variant && vrng.chance(0.7) {
+        cfg.rcvbuf = 6000 + vrng.below(20_000) as u32;
+    }
+    let rcvbuf = cfg.rcvbuf;
     let mut net = up(cfg.clone(), cfg, seed);
+    if variant {
+        for i in 0..2 {
+            let s = [Scheduler::Fcfs, Scheduler::Rr, Scheduler::Prio][vrng.below(3) as usize];
+            let a = net.nodes[i].assoc();
+            a.set_scheduler(s);
+            for sid in 0..10 {
+                a.set_stream_priority(sid, vrng.below(3) as u16);
+            }
+        }
+    }
     for l in &mut net.links {
         l.loss = rng.unit() * 0.1;
         l.dup = rng.unit() * 0.03;
@@ -654,7 +685,22 @@ fn reconf_seed(seed: u64, done: &mut [u32; 5]) {
     let ok = net.run_until(Duration::from_secs(600), |n| {
         n.nodes.iter_mut().all(|x| x.assoc().outqueue_empty() && !x.assoc().reconf_outstanding())
     });
-    assert!(ok, "seed {seed}: stalled");
+    if !ok {
+        let st: Vec<String> = (0..2)
+            .map(|i| {
+                let a = net.nodes[i].assoc();
+                format!(
+                    "node {i}: state {:?} outq empty {} reconf out {} intl {} rx {}",
+                    a.state(),
+                    a.outqueue_empty(),
+                    a.reconf_outstanding(),
+                    a.intl_enabled(),
+                    a.debug_rx()
+                )
+            })
+            .collect();
+        panic!("seed {seed}: stalled: {st:#?} {:?} {:?}", ext(&net, 0), ext(&net, 1));
+    }
     for l in &mut net.links {
         (l.loss, l.dup, l.reorder) = (0.0, 0.0, 0.0);
     }
@@ -686,6 +732,6 @@ fn reconf_seed(seed: u64, done: &mut [u32; 5]) {
         );
         let a = net.nodes[to].assoc();
         assert!(!a.in_partial_delivery(), "seed {seed}");
-        assert_eq!(a.local_rwnd(), Config::default().rcvbuf, "seed {seed}: window leaked");
+        assert_eq!(a.local_rwnd(), rcvbuf, "seed {seed}: window leaked");
     }
 }

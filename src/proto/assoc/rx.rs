@@ -233,7 +233,7 @@ impl Receiver {
         // TSN received; data filling a hole is taken by dropping ("reneging
         // on") the highest TSNs held for reordering, so the head of the
         // line can complete while the buffer stays bounded.
-        if self.buffered.saturating_add(len) > self.rcvbuf {
+        if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
                 return DataOutcome::Dropped;
             }
@@ -279,6 +279,18 @@ impl Receiver {
     /// acknowledged but kept aside until [`Receiver::release`].
     pub fn hold(&mut self) {
         self.stash.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// While holding, the next chunk in sequence is taken even beyond the
+    /// window (up to a hard limit): the peer performs our SSN/TSN reset
+    /// only once all its data is acknowledged (as Linux), and what we
+    /// hold cannot be read until it did; refusing would deadlock.
+    fn hold_overflow(&self, t: u64, len: u32) -> bool {
+        const LIMIT: u32 = 64 * 1024;
+        self.stash.is_some()
+            && t == self.cum + 1
+            && self.buffered.saturating_add(len)
+                <= self.rcvbuf.saturating_mul(4).saturating_add(LIMIT)
     }
 
     /// Whether arriving data is kept aside ([`Receiver::hold`]).

@@ -70,7 +70,7 @@ impl Receiver {
             return DataOutcome::InvalidStream;
         }
         let len = u32::try_from(c.payload.len()).unwrap_or(u32::MAX);
-        if self.buffered.saturating_add(len) > self.rcvbuf {
+        if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
                 return DataOutcome::Dropped;
             }
