@@ -3,7 +3,7 @@
 //! denial, retransmission of a lost request, malformed RE-CONFIG chunks.
 mod common;
 use common::*;
-use sctpudp::proto::assoc::{AssocEvent, Scheduler};
+use sctpudp::proto::assoc::{AssocEvent, PrPolicy, Scheduler};
 use sctpudp::proto::Config;
 use std::time::Duration;
 
@@ -661,7 +661,17 @@ fn reconf_seed(seed: u64, done: &mut [u32; 5], variant: bool) {
             ppid[node] += 1;
             let b = body(seed * 3 + node as u64, u64::from(p), len);
             let now = net.now;
-            net.nodes[node].assoc().send(now, b.clone(), opts(sid, false, p)).unwrap();
+            // The variant abandons some messages (PR-SCTP, RFC 3758).
+            let pr = if variant && vrng.chance(0.2) {
+                if vrng.chance(0.5) {
+                    PrPolicy::Rtx(vrng.below(2) as u32)
+                } else {
+                    PrPolicy::Ttl(Duration::from_millis(30 + vrng.below(300)))
+                }
+            } else {
+                PrPolicy::None
+            };
+            net.nodes[node].assoc().send_with(now, b.clone(), opts(sid, false, p), pr).unwrap();
             bodies.insert((node, p), (sid, b));
         } else {
             let now = net.now;
@@ -722,7 +732,16 @@ fn reconf_seed(seed: u64, done: &mut [u32; 5], variant: bool) {
                 assert!(q < *p, "seed {seed}: {from}->{to} stream {sid}: {p} after {q}");
             }
         }
-        let missing: Vec<u32> = (0..ppid[from]).filter(|p| !seen.contains(p)).collect();
+        let failed: std::collections::BTreeSet<u32> = net.nodes[from]
+            .events
+            .iter()
+            .filter_map(|e| match &e.2 {
+                AssocEvent::SendFailed { ppid, .. } => Some(*ppid),
+                _ => None,
+            })
+            .collect();
+        let missing: Vec<u32> =
+            (0..ppid[from]).filter(|p| !seen.contains(p) && !failed.contains(p)).collect();
         let missing: Vec<_> = missing.iter().map(|p| (p, bodies[&(from, *p)].0)).collect();
         assert!(
             missing.is_empty(),

@@ -100,7 +100,9 @@ pub struct Receiver {
     by_tsn: BTreeMap<u64, (intl::Key, u32)>,
     /// Chunks kept aside while an SSN/TSN reset of ours is unanswered
     /// ([`Receiver::hold`]).
-    stash: Option<BTreeMap<u64, Stashed>>,
+    /// Keyed by (ext TSN, 0) for a chunk, (new cumulative ext TSN, 1)
+    /// for a FORWARD TSN's stream part, so each comes in its place.
+    stash: Option<BTreeMap<(u64, u8), Stashed>>,
 }
 
 /// A chunk kept aside by [`Receiver::hold`].
@@ -108,6 +110,12 @@ pub struct Receiver {
 enum Stashed {
     Data(DataChunk),
     IData(crate::proto::wire::IDataChunk),
+    /// What a FORWARD TSN or I-FORWARD-TSN does to the streams (its
+    /// cumulative TSN took effect at once).
+    Fwd {
+        pairs: Vec<u8>,
+        entries: Vec<(u16, bool, u32)>,
+    },
 }
 
 impl Receiver {
@@ -267,7 +275,7 @@ impl Receiver {
         self.buffered = self.buffered.saturating_add(len);
         self.reasm_bytes = self.reasm_bytes.saturating_add(len);
         if let Some(s) = &mut self.stash {
-            s.insert(t, c);
+            s.insert((t, 0), c);
         }
         DataOutcome::New
     }
@@ -308,8 +316,7 @@ impl Receiver {
     pub fn release_hold(&mut self, reset: Option<u32>) -> Vec<(u16, u32, bool)> {
         let stash = self.stash.take().unwrap_or_default();
         let Some(next) = reset else {
-            self.replay(stash);
-            return Vec::new();
+            return self.replay(stash);
         };
         let cum = self.cum as u32;
         // Continuous: the peer sends on from what we acknowledged (RFC
@@ -318,20 +325,23 @@ impl Receiver {
         if gap.unsigned_abs() <= MAX_TSN_AHEAD as u32 && gap <= 0 {
             let cut = self.widen(next);
             let mut stash = stash;
-            let newer = stash.split_off(&cut);
-            self.replay(stash);
-            let aborted = self.flush_epoch();
-            self.replay(newer);
+            let newer = stash.split_off(&(cut, 0));
+            let mut aborted = self.replay(stash);
+            aborted.extend(self.flush_epoch());
+            aborted.extend(self.replay(newer));
             aborted
         } else {
-            self.replay(stash);
-            self.reset_tsn(next)
+            let mut aborted = self.replay(stash);
+            aborted.extend(self.reset_tsn(next));
+            aborted
         }
     }
 
-    /// Processes kept chunks in TSN order, as if they arrived so.
-    fn replay(&mut self, stash: BTreeMap<u64, Stashed>) {
-        for (t, c) in stash {
+    /// Processes kept chunks (and FORWARD TSNs) in TSN order, as if they
+    /// arrived so. Returns the partial deliveries cut.
+    fn replay(&mut self, stash: BTreeMap<(u64, u8), Stashed>) -> Vec<(u16, u32, bool)> {
+        let mut aborted = Vec::new();
+        for ((t, _), c) in stash {
             // A violation found here was already acknowledged: ignore it
             // (as after a FORWARD TSN).
             match c {
@@ -342,8 +352,12 @@ impl Receiver {
                 Stashed::IData(c) => {
                     let _ = self.iplace(t, c, true);
                 }
+                Stashed::Fwd { pairs, entries } => {
+                    aborted.extend(self.forward_streams(t, &pairs, &entries));
+                }
             }
         }
+        aborted
     }
 
     /// Drops the highest TSN above `t` held for reordering and forgets it
@@ -712,8 +726,26 @@ impl Receiver {
             self.cum = self.cum.max(e);
             self.ranges.remove(0);
         }
+        if let Some(s) = &mut self.stash {
+            // Held data below the new point may belong to what it
+            // skips: its stream part waits in its place (see `hold`).
+            s.insert((w, 1), Stashed::Fwd { pairs: pairs.to_vec(), entries: entries.to_vec() });
+            return Some(Vec::new());
+        }
+        Some(self.forward_streams(w, pairs, entries))
+    }
+
+    /// The stream part of a FORWARD TSN or I-FORWARD-TSN whose new
+    /// cumulative TSN is `w` (already in effect): partial deliveries cut,
+    /// incomplete messages up to `w` dropped, SSNs or MIDs skipped.
+    fn forward_streams(
+        &mut self,
+        w: u64,
+        pairs: &[u8],
+        entries: &[(u16, bool, u32)],
+    ) -> Vec<(u16, u32, bool)> {
         if self.intl {
-            return Some(self.iforward(entries));
+            return self.iforward(entries);
         }
         let mut aborted = Vec::new();
         if let Some(pd) = self.pd {
@@ -766,7 +798,7 @@ impl Receiver {
         // A message now at the head may be deliverable in parts; a
         // violation found here was already acknowledged data: ignore.
         let _ = self.maybe_start_partial();
-        Some(aborted)
+        aborted
     }
 
     /// A description of the reassembly state, for debugging.
