@@ -623,6 +623,19 @@ fn reconf_seeds_808_930_10471() {
     }
 }
 
+/// Regressions of [`seeded_reconf_schedulers_small_buffers`]: seed 20131
+/// lost messages (an I-FORWARD-TSN skipped MIDs of messages held for an
+/// SSN/TSN reset); seed 51215 glued the head of an abandoned message to
+/// the next one (the partial delivery a held FORWARD TSN cut, when the
+/// reset failed, went unreported).
+#[test]
+fn reconf_variant_seeds_20131_51215() {
+    let mut done = [0u32; 5];
+    for seed in [20131, 51215] {
+        reconf_seed(seed, &mut done, true);
+    }
+}
+
 fn reconf_seed(seed: u64, done: &mut [u32; 5], variant: bool) {
     let mut rng = Rng::new(seed);
     let mut cfg = Config { intl_supported: rng.chance(0.5), ..rc(ALL) };

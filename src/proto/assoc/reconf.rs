@@ -792,7 +792,15 @@ impl Association {
                     self.reset_tsns(receiver_next, sender_next, true);
                 }
                 _ => {
-                    let _ = self.rx.release_hold(None);
+                    // What was held is processed as it came; a FORWARD
+                    // TSN among it may cut a partial delivery.
+                    for (stream_id, seq, unordered) in self.rx.release_hold(None) {
+                        self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
+                            stream_id,
+                            seq,
+                            unordered,
+                        });
+                    }
                     let flags =
                         failed_flag(result, SCTP_ASSOC_RESET_DENIED, SCTP_ASSOC_RESET_FAILED);
                     self.ext_events.push_back(ExtEvent::AssocReset {
