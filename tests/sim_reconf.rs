@@ -627,11 +627,13 @@ fn reconf_seeds_808_930_10471() {
 /// lost messages (an I-FORWARD-TSN skipped MIDs of messages held for an
 /// SSN/TSN reset); seed 51215 glued the head of an abandoned message to
 /// the next one (the partial delivery a held FORWARD TSN cut, when the
-/// reset failed, went unreported).
+/// reset failed, went unreported); seed 56470 stalled (held data released
+/// in a burst left the window full of two incomplete messages after the
+/// application read the rest, and nothing started a partial delivery).
 #[test]
-fn reconf_variant_seeds_20131_51215() {
+fn reconf_variant_seeds_20131_51215_56470() {
     let mut done = [0u32; 5];
-    for seed in [20131, 51215] {
+    for seed in [20131, 51215, 56470] {
         reconf_seed(seed, &mut done, true);
     }
 }
@@ -713,7 +715,9 @@ fn reconf_seed(seed: u64, done: &mut [u32; 5], variant: bool) {
             .map(|i| {
                 let a = net.nodes[i].assoc();
                 format!(
-                    "node {i}: state {:?} outq empty {} reconf out {} intl {} rx {}",
+                    "node {i}: rwnd {} readable {} state {:?} outq empty {} reconf out {} intl {} rx {}",
+                    a.local_rwnd(),
+                    a.readable_bytes(),
                     a.state(),
                     a.outqueue_empty(),
                     a.reconf_outstanding(),

@@ -243,10 +243,12 @@ impl Receiver {
         // line can complete while the buffer stays bounded.
         if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
+                self.kick();
                 return DataOutcome::Dropped;
             }
             while self.buffered.saturating_add(len) > self.rcvbuf {
                 if !self.renege_highest(t) {
+                    self.kick();
                     return DataOutcome::Dropped;
                 }
             }
@@ -638,6 +640,28 @@ impl Receiver {
     /// Frees `n` bytes of the receive window taken with [`Receiver::take`].
     pub fn release(&mut self, n: usize) {
         self.buffered = self.buffered.saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
+        self.kick();
+    }
+
+    /// Starts a partial delivery when messages being reassembled fill the
+    /// window and the application holds almost nothing: otherwise no
+    /// arrival could ever complete them (the peer's window probes are
+    /// dropped). Arrivals check this as they come; a read that empties
+    /// the inbox, or a probe dropped, is the last event before the window
+    /// would stay shut (after held data was released in a burst, say).
+    fn kick(&mut self) {
+        let app_held = self.buffered.saturating_sub(self.reasm_bytes);
+        if self.stash.is_some() || self.rwnd() >= 2048 || app_held >= 2048 {
+            return;
+        }
+        if self.intl {
+            if let Some(&(sid, _, _)) = self.imsgs.keys().next() {
+                self.iservice(sid);
+            }
+        } else {
+            // A violation found here was already acknowledged: ignore.
+            let _ = self.maybe_start_partial();
+        }
     }
 
     /// The next piece without taking it.
@@ -821,11 +845,28 @@ impl Receiver {
         let streams: Vec<String> = self
             .streams
             .iter()
-            .map(|s| format!("next {} waiting {:?}", s.next_ssn, s.waiting))
+            .map(|s| format!("next {}/{} waiting {:?}", s.next_ssn, s.next_mid, s.waiting))
+            .collect();
+        let imsgs: Vec<String> = self
+            .imsgs
+            .iter()
+            .map(|(k, m)| {
+                let fsns: Vec<u32> = m.frags.keys().copied().collect();
+                format!("{k:?}:{fsns:?}/{:?}{}", m.last, if m.pd { " pd" } else { "" })
+            })
             .collect();
         format!(
-            "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} streams {:?}",
-            self.cum, self.pd, self.ranges, self.held_unordered, chunks, streams
+            "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} imsgs {:?} stash {} buffered {} \
+             streams {:?}",
+            self.cum,
+            self.pd,
+            self.ranges,
+            self.held_unordered,
+            chunks,
+            imsgs,
+            self.stash.as_ref().map_or(0, |s| s.len()),
+            self.buffered,
+            streams
         )
     }
 

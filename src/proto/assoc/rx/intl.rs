@@ -14,11 +14,11 @@ use crate::proto::wire::IDataChunk;
 #[derive(Debug, Default)]
 pub(super) struct IMsg {
     /// FSN -> (ext TSN, payload).
-    frags: BTreeMap<u32, (u64, Bytes)>,
+    pub(super) frags: BTreeMap<u32, (u64, Bytes)>,
     ppid: u32,
     first_tsn: u32,
     /// FSN of the fragment with the E bit, once here.
-    last: Option<u32>,
+    pub(super) last: Option<u32>,
     /// Next FSN to deliver (partial delivery in progress when > 0 or
     /// `pd` set).
     next_fsn: u32,
@@ -72,10 +72,12 @@ impl Receiver {
         let len = u32::try_from(c.payload.len()).unwrap_or(u32::MAX);
         if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
+                self.kick();
                 return DataOutcome::Dropped;
             }
             while self.buffered.saturating_add(len) > self.rcvbuf {
                 if !self.irenege_highest(t) {
+                    self.kick();
                     return DataOutcome::Dropped;
                 }
             }
@@ -153,7 +155,7 @@ impl Receiver {
 
     /// Delivers what stream `sid` can deliver now, ordered and unordered;
     /// when the buffer is full, every stream is looked at.
-    fn iservice(&mut self, sid: u16) {
+    pub(super) fn iservice(&mut self, sid: u16) {
         if self.ifull() {
             let sids: Vec<u16> = {
                 let mut v: Vec<u16> = self.imsgs.keys().map(|k| k.0).collect();
