@@ -34,7 +34,7 @@ use bytes::Bytes;
 use common::{ip, Net, Node};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, SendOptions};
+use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, ExtEvent, SendOptions};
 use sctpudp::proto::endpoint::{DatagramEvent, Endpoint};
 use sctpudp::proto::serial::ge32;
 use sctpudp::proto::wire::chunk::{
@@ -113,6 +113,15 @@ fn check_packet(data: &[u8], dst: SocketAddr, from: Option<(u32, u32)>) -> Vec<C
     for (i, c) in chunks.iter().enumerate() {
         if matches!(c, Chunk::CookieEcho(_)) {
             assert_eq!(i, 0, "COOKIE ECHO not first: {chunks:?}");
+        }
+    }
+    // RFC 6525 3.1: every RE-CONFIG we send parses, in an allowed
+    // combination.
+    for c in &chunks {
+        if let Chunk::Unknown { chunk_type: wire::CHUNK_RECONF, value, .. } = c {
+            let ps = wire::reconf::parse_reconf(value)
+                .unwrap_or_else(|e| panic!("our RE-CONFIG does not parse ({e}): {value:02x?}"));
+            assert!(wire::reconf::allowed_combination(&ps), "RE-CONFIG combination {ps:?}");
         }
     }
     let data_chunks: Vec<&DataChunk> =
@@ -353,6 +362,11 @@ enum Ch {
         flags: u8,
         body: Vec<u8>,
     },
+    /// RE-CONFIG with well-formed parameters (RFC 6525 4).
+    Reconf(Vec<RcP>),
+    /// RE-CONFIG with parameters of RE-CONFIG types and arbitrary values
+    /// (mostly bad lengths).
+    ReconfRaw(Vec<(u16, Vec<u8>)>),
     /// Arbitrary header with an arbitrary length field.
     Mangled {
         ty: u8,
@@ -360,6 +374,64 @@ enum Ch {
         len: u16,
         body: Vec<u8>,
     },
+}
+
+/// A RE-CONFIG parameter; sequence numbers near what B expects from A
+/// (requests) or near B's own first request number (responses).
+#[derive(Clone, Debug)]
+enum RcP {
+    Out { seq: Tsn, resp: Tsn, last: Tsn, streams: Vec<u16> },
+    In { seq: Tsn, streams: Vec<u16> },
+    SsnTsn { seq: Tsn },
+    Resp { seq: Tsn, result: u32, tsns: Option<(u32, u32)> },
+    AddOut { seq: Tsn, n: u16 },
+    AddIn { seq: Tsn, n: u16 },
+}
+
+fn rcp() -> impl Strategy<Value = RcP> {
+    let streams = prop::collection::vec(prop_oneof![4 => 0u16..12, 1 => any::<u16>()], 0..4);
+    let n = prop_oneof![4 => 0u16..4, 1 => any::<u16>()];
+    prop_oneof![
+        (tsn(), tsn(), tsn(), streams.clone()).prop_map(|(seq, resp, last, streams)| RcP::Out {
+            seq,
+            resp,
+            last,
+            streams
+        }),
+        (tsn(), streams).prop_map(|(seq, streams)| RcP::In { seq, streams }),
+        tsn().prop_map(|seq| RcP::SsnTsn { seq }),
+        (
+            tsn(),
+            prop_oneof![4 => 0u32..7, 1 => any::<u32>()],
+            prop::option::of(any::<(u32, u32)>())
+        )
+            .prop_map(|(seq, result, tsns)| RcP::Resp { seq, result, tsns }),
+        (tsn(), n.clone()).prop_map(|(seq, n)| RcP::AddOut { seq, n }),
+        (tsn(), n).prop_map(|(seq, n)| RcP::AddIn { seq, n }),
+    ]
+}
+
+impl RcP {
+    fn param(&self, x: Ctx) -> wire::ReconfParam {
+        use wire::ReconfParam as P;
+        match self {
+            RcP::Out { seq, resp, last, streams } => P::OutReset {
+                req_seq: seq.at(x.rq),
+                resp_seq: resp.at(x.rs),
+                last_tsn: last.at(x.rx_next.wrapping_sub(1)),
+                streams: streams.clone(),
+            },
+            RcP::In { seq, streams } => {
+                P::InReset { req_seq: seq.at(x.rq), streams: streams.clone() }
+            }
+            RcP::SsnTsn { seq } => P::SsnTsnReset { req_seq: seq.at(x.rq) },
+            RcP::Resp { seq, result, tsns } => {
+                P::Response { resp_seq: seq.at(x.rs), result: *result, tsns: *tsns }
+            }
+            RcP::AddOut { seq, n } => P::AddOut { req_seq: seq.at(x.rq), count: *n },
+            RcP::AddIn { seq, n } => P::AddIn { req_seq: seq.at(x.rq), count: *n },
+        }
+    }
 }
 
 fn hb_info() -> impl Strategy<Value = Vec<u8>> {
@@ -415,6 +487,8 @@ fn ch() -> impl Strategy<Value = Ch> {
         1 => (0u8..40).prop_map(Ch::Pad),
         2 => (any::<u8>(), any::<u8>(), bytes(24)).prop_map(|(ty, flags, body)| Ch::Unknown { ty, flags, body }),
         1 => (any::<u8>(), any::<u8>(), any::<u16>(), bytes(24)).prop_map(|(ty, flags, len, body)| Ch::Mangled { ty, flags, len, body }),
+        3 => prop::collection::vec(rcp(), 1..3).prop_map(Ch::Reconf),
+        1 => prop::collection::vec((prop_oneof![12u16..20, any::<u16>()], bytes(24)), 0..4).prop_map(Ch::ReconfRaw),
     ]
 }
 
@@ -424,11 +498,19 @@ fn ch() -> impl Strategy<Value = Ch> {
 struct Ctx {
     rx_next: u32,
     tx_last: u32,
+    /// RE-CONFIG: the first request number B expected of A (A's initial
+    /// TSN), and B's own first request number (B's initial TSN).
+    rq: u32,
+    rs: u32,
 }
 
 impl Ctx {
     fn of(a: &Association) -> Ctx {
-        Ctx { rx_next: a.rx_cum_tsn().wrapping_add(1), tx_last: a.next_tsn().wrapping_sub(1) }
+        Ctx {
+            rx_next: a.rx_cum_tsn().wrapping_add(1),
+            tx_last: a.next_tsn().wrapping_sub(1),
+            ..Ctx::default()
+        }
     }
 }
 
@@ -488,6 +570,20 @@ fn emit_ch(out: &mut Vec<u8>, c: &Ch, x: Ctx) -> usize {
         Ch::ForwardTsn { cum, streams } => emit_forward_tsn(out, cum.at(x.rx_next), streams),
         Ch::Pad(n) => emit_raw(out, CHUNK_PAD, 0, &vec![0; usize::from(*n)]),
         Ch::Unknown { ty, flags, body } => emit_raw(out, *ty, *flags, body),
+        Ch::Reconf(ps) => {
+            let ps: Vec<wire::ReconfParam> = ps.iter().map(|p| p.param(x)).collect();
+            wire::reconf::emit_reconf(out, &ps);
+        }
+        Ch::ReconfRaw(ps) => {
+            let mut v = Vec::new();
+            for (kind, body) in ps {
+                v.extend_from_slice(&kind.to_be_bytes());
+                v.extend_from_slice(&((body.len() + 4) as u16).to_be_bytes());
+                v.extend_from_slice(body);
+                v.resize(v.len() + wire::pad4(body.len()), 0);
+            }
+            emit_raw(out, wire::CHUNK_RECONF, 0, &v);
+        }
         Ch::Mangled { ty, flags, len, body } => {
             out.extend_from_slice(&[*ty, *flags]);
             out.extend_from_slice(&len.to_be_bytes());
@@ -669,6 +765,8 @@ impl EpWorld {
                         ctx: Ctx {
                             rx_next: self.last_init_tsn,
                             tx_last: ia.initial_tsn.wrapping_sub(1),
+                            rq: self.last_init_tsn,
+                            rs: ia.initial_tsn,
                         },
                     });
                 }
@@ -910,6 +1008,14 @@ enum Op {
     Abort {
         side: bool,
     },
+    /// A stream reconfiguration call (RFC 6525): 0 outgoing, 1 incoming,
+    /// 2 both resets of `streams`; 3 SSN/TSN reset; 4 add `n` streams.
+    Reconf {
+        side: bool,
+        kind: u8,
+        streams: Vec<u16>,
+        n: (u16, u16),
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -938,6 +1044,8 @@ fn op() -> impl Strategy<Value = Op> {
         12 => (any::<bool>(), 1u16..6000).prop_map(|(side, max)| Op::Read { side, max }),
         2 => any::<bool>().prop_map(|side| Op::Shutdown { side }),
         1 => prop::bool::weighted(0.3).prop_map(|side| Op::Abort { side }),
+        3 => (any::<bool>(), 0u8..5, prop::collection::vec(prop_oneof![6 => 0u16..12, 1 => any::<u16>()], 0..3), (0u16..3, 0u16..3))
+            .prop_map(|(side, kind, streams, n)| Op::Reconf { side, kind, streams, n }),
     ]
 }
 
@@ -953,6 +1061,11 @@ struct Side {
     next_ssn: BTreeMap<u16, u16>,
     /// Last cumulative TSN received and next TSN to send seen.
     last_tsns: (u32, u32),
+    /// Incoming streams reset (RFC 6525) whose next ordered message may
+    /// start again at SSN 0.
+    reset: std::collections::BTreeSet<u16>,
+    /// An SSN/TSN reset moved the TSNs (by about 2^31).
+    tsn_jump: bool,
 }
 
 impl Side {
@@ -967,6 +1080,8 @@ impl Side {
             reading: None,
             next_ssn: BTreeMap::new(),
             last_tsns,
+            reset: Default::default(),
+            tsn_jump: false,
         }
     }
 
@@ -1002,6 +1117,10 @@ impl Side {
             if !unordered {
                 // 9260 6.5, 6.6: ordered messages in SSN order per stream.
                 let want = self.next_ssn.entry(sid).or_insert(0);
+                if ssn == 0 && ssn != *want && self.reset.remove(&sid) {
+                    // The stream was reset: it starts again.
+                    *want = 0;
+                }
                 assert_eq!(
                     ssn, *want,
                     "stream {sid}: ordered message {ssn} delivered, expected {want}"
@@ -1024,6 +1143,9 @@ struct World {
     buf: Vec<u8>,
     /// DATA payload bytes injected into B.
     injected: usize,
+    /// RE-CONFIG request numbers: A's first (what B expects) and B's first.
+    rq: u32,
+    rs: u32,
 }
 
 const SIDE_A: usize = 0;
@@ -1036,6 +1158,8 @@ impl World {
         let cfg = Config {
             rcvbuf: RCVBUF as u32,
             hb_interval: Duration::from_secs(5),
+            reconf_supported: true,
+            enable_stream_reset: 7,
             ..Config::default()
         };
         let a = Node::new(seed * 2 + 1, vec![ip("10.0.0.1")], 9899, cfg.clone());
@@ -1050,7 +1174,13 @@ impl World {
         let now = net.now;
         let mut nodes = std::mem::take(&mut net.nodes).into_iter();
         let (a, b) = (nodes.next().unwrap(), nodes.next().unwrap());
+        // No data yet: B's next expected TSN is A's initial TSN, B's next
+        // TSN its own (RFC 6525 4.1: the first request numbers).
+        let bb = b.assocs.values().next().unwrap();
+        let (rq, rs) = (bb.rx_cum_tsn().wrapping_add(1), bb.next_tsn());
         World {
+            rq,
+            rs,
             s: [
                 Side::new(a.ep, a.assocs, "10.0.0.1:9899"),
                 Side::new(b.ep, b.assocs, "10.0.1.1:9899"),
@@ -1123,6 +1253,23 @@ impl World {
                     assert!(data.len() <= SNDBUF);
                 }
             }
+            while let Some(e) = a.poll_ext_event() {
+                match e {
+                    ExtEvent::StreamReset { flags: 1, streams } => {
+                        if streams.is_empty() {
+                            s.reset.extend(0..16);
+                        } else {
+                            s.reset.extend(streams);
+                        }
+                    }
+                    ExtEvent::AssocReset { flags: 0, .. } => {
+                        s.reset.extend(0..16);
+                        s.tsn_jump = true;
+                    }
+                    ExtEvent::PartialDeliveryAborted { .. } => s.reading = None,
+                    _ => {}
+                }
+            }
             while let Some(ev) = a.poll_endpoint_event() {
                 s.ep.handle_event(id, ev);
             }
@@ -1176,6 +1323,10 @@ impl World {
         for s in self.s.iter_mut() {
             let a = s.assocs.values().next().unwrap();
             let now = (a.rx_cum_tsn(), a.next_tsn());
+            if std::mem::take(&mut s.tsn_jump) {
+                s.last_tsns = now;
+                continue;
+            }
             assert!(
                 ge32(now.0, s.last_tsns.0),
                 "cumulative TSN went back: {:?} -> {:?}",
@@ -1227,7 +1378,8 @@ impl World {
         match op {
             Op::Inject { chunks, vt, src } => {
                 let b = self.b();
-                let (p, data) = build(b.peer_port(), b.local_port(), vt.of(b), chunks, Ctx::of(b));
+                let x = Ctx { rq: self.rq, rs: self.rs, ..Ctx::of(b) };
+                let (p, data) = build(b.peer_port(), b.local_port(), vt.of(b), chunks, x);
                 self.injected += data;
                 let src = match src {
                     Src::Peer => self.s[SIDE_A].addr,
@@ -1295,6 +1447,22 @@ impl World {
                 let i = side(*sd);
                 let now = self.now;
                 self.s[i].assocs.values_mut().next().unwrap().shutdown(now);
+                self.drain(i);
+            }
+            Op::Reconf { side: sd, kind, streams, n } => {
+                let i = side(*sd);
+                let now = self.now;
+                let a = self.s[i].assocs.values_mut().next().unwrap();
+                let r = match kind {
+                    0 => a.reset_streams(now, true, false, streams),
+                    1 => a.reset_streams(now, false, true, streams),
+                    2 => a.reset_streams(now, true, true, streams),
+                    3 => a.reset_assoc(now),
+                    _ => a.add_streams(now, n.0, n.1),
+                };
+                if let Err(e) = r {
+                    assert!([92, 115, 22, 11, 107].contains(&e.errno()));
+                }
                 self.drain(i);
             }
             Op::Abort { side: sd } => {

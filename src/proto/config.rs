@@ -80,7 +80,11 @@ pub struct Config {
     /// `SCTP_ENABLE_RESET_STREAM_REQ` (1: incoming and outgoing SSN
     /// resets), `SCTP_ENABLE_RESET_ASSOC_REQ` (2: SSN/TSN reset) and
     /// `SCTP_ENABLE_CHANGE_ASSOC_REQ` (4: adding streams). Others are
-    /// answered "Denied" (RFC 6525 5.2.1). Default 0, as Linux.
+    /// answered "Denied" (RFC 6525 5.2.1). Default 0, as Linux. Our own
+    /// requests need no bit (Linux requires the same bits for sending), and
+    /// the peer's request that answers one of ours (an Outgoing SSN Reset
+    /// for our Incoming one, Add Outgoing Streams for our Add Incoming
+    /// Streams) is always performed.
     pub enable_stream_reset: u8,
 }
 

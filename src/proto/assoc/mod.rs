@@ -131,7 +131,7 @@ pub enum AssocEvent {
 #[non_exhaustive]
 pub enum ExtEvent {
     /// A message being delivered in parts will not be completed: the
-    /// peer abandoned it (RFC 3758 3.6; Linux
+    /// peer abandoned it, or an SSN/TSN reset cut it (RFC 3758 3.6; Linux
     /// `SCTP_PARTIAL_DELIVERY_ABORTED`). Its pieces already taken are all
     /// there will be; no piece of it is still queued for reading.
     /// `seq` is the SSN (DATA) or MID (I-DATA) of the message.

@@ -282,6 +282,9 @@ impl Association {
         let seq = self.rc.next_req;
         self.rc.next_req = seq.wrapping_add(1);
         self.start_request(now, vec![ReconfParam::SsnTsnReset { req_seq: seq }]);
+        // H5: data arriving before the answer may be of either side of
+        // the peer's reset; it waits for the answer to tell.
+        self.rx.hold();
         Ok(())
     }
 
@@ -491,9 +494,11 @@ impl Association {
         if streams.iter().any(|&s| s >= self.rx.in_streams()) {
             return Outcome::Reply(RESULT_ERR_WRONG_SSN, None);
         }
-        if lt32(self.rx.cum_tsn(), last_tsn) {
+        if lt32(self.rx.cum_tsn(), last_tsn) || self.rx.holding() {
             // E2: deferred until all data up to the sender's last TSN is
-            // here; answered "In progress" now and "Performed" then.
+            // here; answered "In progress" now and "Performed" then. Data
+            // kept aside for our own SSN/TSN reset is not processed yet:
+            // the reset waits for it too.
             self.rc.deferred = Some(Deferred { req_seq, last_tsn, streams: streams.to_vec() });
             return Outcome::Reply(RESULT_IN_PROGRESS, None);
         }
@@ -589,14 +594,14 @@ impl Association {
         let receiver_next = self.rx.cum_tsn().wrapping_add(1).wrapping_add(1 << 31);
         let sender_next = self.next_tsn;
         // G3 needs nothing (nothing is outstanding); G4, G5.
-        self.reset_tsns(sender_next, receiver_next);
+        self.reset_tsns(sender_next, receiver_next, false);
         Outcome::Reply(RESULT_PERFORMED, Some((sender_next, receiver_next)))
     }
 
     /// Both sides of an SSN/TSN reset (5.2.4 G3-G5, 5.2.7 H5): we send
     /// from `local_next`, the peer from `remote_next`; every SSN and MID
-    /// restarts at 0.
-    fn reset_tsns(&mut self, local_next: u32, remote_next: u32) {
+    /// restarts at 0. The `requester` also processes what it held.
+    fn reset_tsns(&mut self, local_next: u32, remote_next: u32, requester: bool) {
         self.next_tsn = local_next;
         self.cum_ack = local_next.wrapping_sub(1);
         for p in &mut self.paths {
@@ -605,7 +610,12 @@ impl Association {
         }
         self.out_ssn.iter_mut().for_each(|s| *s = 0);
         self.out_mid.iter_mut().for_each(|m| *m = [0; 2]);
-        for (stream_id, seq, unordered) in self.rx.reset_tsn(remote_next) {
+        let cut = if requester {
+            self.rx.release_hold(Some(remote_next))
+        } else {
+            self.rx.reset_tsn(remote_next)
+        };
+        for (stream_id, seq, unordered) in cut {
             self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
                 stream_id,
                 seq,
@@ -641,7 +651,7 @@ impl Association {
     /// packet.
     pub(super) fn reconf_check_deferred(&mut self) {
         let Some(d) = &self.rc.deferred else { return };
-        if lt32(self.rx.cum_tsn(), d.last_tsn) {
+        if lt32(self.rx.cum_tsn(), d.last_tsn) || self.rx.holding() {
             return;
         }
         let Some(d) = self.rc.deferred.take() else { return };
@@ -668,7 +678,20 @@ impl Association {
             self.rc.out = None;
             self.rc.timer = None;
         }
+        self.reconf_peer_alive();
         true
+    }
+
+    /// An answer to our request shows the peer alive: the errors its
+    /// timer counted (5.1.1) are cleared, as a HEARTBEAT ACK clears them
+    /// (RFC 9260 8.1, 8.3).
+    fn reconf_peer_alive(&mut self) {
+        self.assoc_errors = 0;
+        let p = self.data_path();
+        if let Some(p) = self.paths.get_mut(p) {
+            p.error_count = 0;
+            p.errors_since = None;
+        }
     }
 
     /// A Re-configuration Response (5.2.7).
@@ -688,6 +711,7 @@ impl Association {
         if result == RESULT_IN_PROGRESS {
             // H2: the timer starts again; its expiry is no error.
             o.in_progress = true;
+            self.reconf_peer_alive();
             let p = self.data_path();
             self.rc.timer = Some(now + self.paths[p].rto);
             return;
@@ -765,9 +789,18 @@ impl Association {
                 Some((sender_next, receiver_next))
                     if result == RESULT_PERFORMED && self.out.q.is_empty() =>
                 {
-                    self.reset_tsns(receiver_next, sender_next);
+                    self.reset_tsns(receiver_next, sender_next, true);
                 }
                 _ => {
+                    // What was held is processed as it came; a FORWARD
+                    // TSN among it may cut a partial delivery.
+                    for (stream_id, seq, unordered) in self.rx.release_hold(None) {
+                        self.ext_events.push_back(ExtEvent::PartialDeliveryAborted {
+                            stream_id,
+                            seq,
+                            unordered,
+                        });
+                    }
                     let flags =
                         failed_flag(result, SCTP_ASSOC_RESET_DENIED, SCTP_ASSOC_RESET_FAILED);
                     self.ext_events.push_back(ExtEvent::AssocReset {

@@ -98,6 +98,24 @@ pub struct Receiver {
     imsgs: BTreeMap<intl::Key, intl::IMsg>,
     /// I-DATA fragments held, by ext TSN: (message, FSN).
     by_tsn: BTreeMap<u64, (intl::Key, u32)>,
+    /// Chunks kept aside while an SSN/TSN reset of ours is unanswered
+    /// ([`Receiver::hold`]).
+    /// Keyed by (ext TSN, 0) for a chunk, (new cumulative ext TSN, 1)
+    /// for a FORWARD TSN's stream part, so each comes in its place.
+    stash: Option<BTreeMap<(u64, u8), Stashed>>,
+}
+
+/// A chunk kept aside by [`Receiver::hold`].
+#[derive(Debug)]
+enum Stashed {
+    Data(DataChunk),
+    IData(crate::proto::wire::IDataChunk),
+    /// What a FORWARD TSN or I-FORWARD-TSN does to the streams (its
+    /// cumulative TSN took effect at once).
+    Fwd {
+        pairs: Vec<u8>,
+        entries: Vec<(u16, bool, u32)>,
+    },
 }
 
 impl Receiver {
@@ -119,6 +137,7 @@ impl Receiver {
             intl: false,
             imsgs: BTreeMap::new(),
             by_tsn: BTreeMap::new(),
+            stash: None,
         }
     }
 
@@ -222,15 +241,20 @@ impl Receiver {
         // TSN received; data filling a hole is taken by dropping ("reneging
         // on") the highest TSNs held for reordering, so the head of the
         // line can complete while the buffer stays bounded.
-        if self.buffered.saturating_add(len) > self.rcvbuf {
+        if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
+                self.kick();
                 return DataOutcome::Dropped;
             }
             while self.buffered.saturating_add(len) > self.rcvbuf {
                 if !self.renege_highest(t) {
+                    self.kick();
                     return DataOutcome::Dropped;
                 }
             }
+        }
+        if self.stash.is_some() {
+            return self.stash_chunk(t, len, Stashed::Data(chunk));
         }
         if !self.mark(t) {
             return DataOutcome::Dropped;
@@ -242,6 +266,100 @@ impl Receiver {
             return DataOutcome::Violation;
         }
         DataOutcome::New
+    }
+
+    /// Keeps a chunk aside while holding (see [`Receiver::hold`]): it is
+    /// acknowledged and counted in the window, not yet reassembled.
+    fn stash_chunk(&mut self, t: u64, len: u32, c: Stashed) -> DataOutcome {
+        if !self.mark(t) {
+            return DataOutcome::Dropped;
+        }
+        self.buffered = self.buffered.saturating_add(len);
+        self.reasm_bytes = self.reasm_bytes.saturating_add(len);
+        if let Some(s) = &mut self.stash {
+            s.insert((t, 0), c);
+        }
+        DataOutcome::New
+    }
+
+    /// RFC 6525 5.2.7 H5: while our SSN/TSN Reset Request is out, data
+    /// the peer sends may be from before its reset or, once it performed
+    /// it, from after (from its Sender's Next TSN, with SSNs from 0), and
+    /// the answer that tells which may come late. So arriving data is
+    /// acknowledged but kept aside until [`Receiver::release`].
+    pub fn hold(&mut self) {
+        self.stash.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// While holding, the next chunk in sequence is taken even beyond the
+    /// window (up to a hard limit): the peer performs our SSN/TSN reset
+    /// only once all its data is acknowledged (as Linux), and what we
+    /// hold cannot be read until it did; refusing would deadlock.
+    fn hold_overflow(&self, t: u64, len: u32) -> bool {
+        const LIMIT: u32 = 64 * 1024;
+        self.stash.is_some()
+            && t == self.cum + 1
+            && self.buffered.saturating_add(len)
+                <= self.rcvbuf.saturating_mul(4).saturating_add(LIMIT)
+    }
+
+    /// Whether arriving data is kept aside ([`Receiver::hold`]).
+    pub fn holding(&self) -> bool {
+        self.stash.is_some()
+    }
+
+    /// Ends [`Receiver::hold`]. `reset`: the request was performed and
+    /// the peer sends from this TSN: the chunks kept below it are
+    /// processed with the streams as they were, then the streams restart
+    /// at SSN 0 (with the TSNs as [`Receiver::reset_tsn`] sets them when
+    /// the peer's TSN jumped), then the chunks from it on are processed.
+    /// None: denied or failed, everything is processed as it came.
+    /// Returns the partial deliveries cut: (stream, SSN or MID, unordered).
+    pub fn release_hold(&mut self, reset: Option<u32>) -> Vec<(u16, u32, bool)> {
+        let stash = self.stash.take().unwrap_or_default();
+        let Some(next) = reset else {
+            return self.replay(stash);
+        };
+        let cum = self.cum as u32;
+        // Continuous: the peer sends on from what we acknowledged (RFC
+        // 6525 5.2.4 G2, as Linux); the cut is at its next TSN.
+        let gap = next.wrapping_sub(cum.wrapping_add(1)) as i32;
+        if gap.unsigned_abs() <= MAX_TSN_AHEAD as u32 && gap <= 0 {
+            let cut = self.widen(next);
+            let mut stash = stash;
+            let newer = stash.split_off(&(cut, 0));
+            let mut aborted = self.replay(stash);
+            aborted.extend(self.flush_epoch());
+            aborted.extend(self.replay(newer));
+            aborted
+        } else {
+            let mut aborted = self.replay(stash);
+            aborted.extend(self.reset_tsn(next));
+            aborted
+        }
+    }
+
+    /// Processes kept chunks (and FORWARD TSNs) in TSN order, as if they
+    /// arrived so. Returns the partial deliveries cut.
+    fn replay(&mut self, stash: BTreeMap<(u64, u8), Stashed>) -> Vec<(u16, u32, bool)> {
+        let mut aborted = Vec::new();
+        for ((t, _), c) in stash {
+            // A violation found here was already acknowledged: ignore it
+            // (as after a FORWARD TSN).
+            match c {
+                Stashed::Data(c) => {
+                    self.reasm.insert(t, c);
+                    let _ = self.deliver(t);
+                }
+                Stashed::IData(c) => {
+                    let _ = self.iplace(t, c, true);
+                }
+                Stashed::Fwd { pairs, entries } => {
+                    aborted.extend(self.forward_streams(t, &pairs, &entries));
+                }
+            }
+        }
+        aborted
     }
 
     /// Drops the highest TSN above `t` held for reordering and forgets it
@@ -522,6 +640,28 @@ impl Receiver {
     /// Frees `n` bytes of the receive window taken with [`Receiver::take`].
     pub fn release(&mut self, n: usize) {
         self.buffered = self.buffered.saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
+        self.kick();
+    }
+
+    /// Starts a partial delivery when messages being reassembled fill the
+    /// window and the application holds almost nothing: otherwise no
+    /// arrival could ever complete them (the peer's window probes are
+    /// dropped). Arrivals check this as they come; a read that empties
+    /// the inbox, or a probe dropped, is the last event before the window
+    /// would stay shut (after held data was released in a burst, say).
+    fn kick(&mut self) {
+        let app_held = self.buffered.saturating_sub(self.reasm_bytes);
+        if self.stash.is_some() || self.rwnd() >= 2048 || app_held >= 2048 {
+            return;
+        }
+        if self.intl {
+            if let Some(&(sid, _, _)) = self.imsgs.keys().next() {
+                self.iservice(sid);
+            }
+        } else {
+            // A violation found here was already acknowledged: ignore.
+            let _ = self.maybe_start_partial();
+        }
     }
 
     /// The next piece without taking it.
@@ -569,6 +709,7 @@ impl Receiver {
         self.held_unordered.clear();
         self.imsgs.clear();
         self.by_tsn.clear();
+        self.stash = None;
         self.ranges.clear();
         self.pd = None;
         self.buffered = 0;
@@ -609,8 +750,26 @@ impl Receiver {
             self.cum = self.cum.max(e);
             self.ranges.remove(0);
         }
+        if let Some(s) = &mut self.stash {
+            // Held data below the new point may belong to what it
+            // skips: its stream part waits in its place (see `hold`).
+            s.insert((w, 1), Stashed::Fwd { pairs: pairs.to_vec(), entries: entries.to_vec() });
+            return Some(Vec::new());
+        }
+        Some(self.forward_streams(w, pairs, entries))
+    }
+
+    /// The stream part of a FORWARD TSN or I-FORWARD-TSN whose new
+    /// cumulative TSN is `w` (already in effect): partial deliveries cut,
+    /// incomplete messages up to `w` dropped, SSNs or MIDs skipped.
+    fn forward_streams(
+        &mut self,
+        w: u64,
+        pairs: &[u8],
+        entries: &[(u16, bool, u32)],
+    ) -> Vec<(u16, u32, bool)> {
         if self.intl {
-            return Some(self.iforward(entries));
+            return self.iforward(entries);
         }
         let mut aborted = Vec::new();
         if let Some(pd) = self.pd {
@@ -663,7 +822,7 @@ impl Receiver {
         // A message now at the head may be deliverable in parts; a
         // violation found here was already acknowledged data: ignore.
         let _ = self.maybe_start_partial();
-        Some(aborted)
+        aborted
     }
 
     /// A description of the reassembly state, for debugging.
@@ -686,11 +845,28 @@ impl Receiver {
         let streams: Vec<String> = self
             .streams
             .iter()
-            .map(|s| format!("next {} waiting {:?}", s.next_ssn, s.waiting))
+            .map(|s| format!("next {}/{} waiting {:?}", s.next_ssn, s.next_mid, s.waiting))
+            .collect();
+        let imsgs: Vec<String> = self
+            .imsgs
+            .iter()
+            .map(|(k, m)| {
+                let fsns: Vec<u32> = m.frags.keys().copied().collect();
+                format!("{k:?}:{fsns:?}/{:?}{}", m.last, if m.pd { " pd" } else { "" })
+            })
             .collect();
         format!(
-            "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} streams {:?}",
-            self.cum, self.pd, self.ranges, self.held_unordered, chunks, streams
+            "cum {} pd {:?} ranges {:?} held {:?} reasm {:?} imsgs {:?} stash {} buffered {} \
+             streams {:?}",
+            self.cum,
+            self.pd,
+            self.ranges,
+            self.held_unordered,
+            chunks,
+            imsgs,
+            self.stash.as_ref().map_or(0, |s| s.len()),
+            self.buffered,
+            streams
         )
     }
 
@@ -713,6 +889,17 @@ impl Receiver {
     /// every stream then expects SSN (and MID) 0. Returns the partial
     /// deliveries cut: (stream, SSN or MID, unordered).
     pub fn reset_tsn(&mut self, next: u32) -> Vec<(u16, u32, bool)> {
+        let aborted = self.flush_epoch();
+        self.ranges.clear();
+        self.dups.clear();
+        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
+        aborted
+    }
+
+    /// [`Receiver::reset_tsn`] without the TSNs: complete messages held
+    /// are delivered, the rest dropped, every stream expects SSN and MID
+    /// 0.
+    fn flush_epoch(&mut self) -> Vec<(u16, u32, bool)> {
         let mut aborted = Vec::new();
         if self.intl {
             self.ireset(&mut aborted);
@@ -743,9 +930,6 @@ impl Receiver {
                 self.reasm_bytes = self.reasm_bytes.saturating_sub(n);
             }
         }
-        self.ranges.clear();
-        self.dups.clear();
-        self.cum = u64::from(next.wrapping_sub(1)) + (1 << 32);
         for st in &mut self.streams {
             st.next_ssn = 0;
             st.next_mid = 0;
@@ -885,6 +1069,33 @@ mod tests {
         // The skipped SSNs are not waited for again.
         r.on_data(chunk(8, 1, 2, BE, b"go"));
         assert_eq!(drain(&mut r), vec![(1, b"go".to_vec())]);
+    }
+
+    /// RFC 6525 5.2.7 H5: while our SSN/TSN reset is out, the peer's data
+    /// is kept aside; the answer's Sender's Next TSN (3) splits it into
+    /// the old stream state (SSN 1) and the new one (SSN 0 again).
+    #[test]
+    fn hold_splits_at_the_senders_next_tsn() {
+        let mut r = Receiver::new(1, 2, 10_000, 5000);
+        r.on_data(chunk(1, 0, 0, BE, b"a"));
+        r.hold();
+        // Reordered: the new epoch's first message comes first.
+        assert_eq!(r.on_data(chunk(3, 0, 0, BE, b"new0")), DataOutcome::New);
+        assert_eq!(r.on_data(chunk(2, 0, 1, BE, b"old1")), DataOutcome::New);
+        assert_eq!(r.on_data(chunk(2, 0, 1, BE, b"old1")), DataOutcome::Duplicate);
+        assert_eq!(r.cum_tsn(), 3, "acknowledged while held");
+        assert_eq!(drain(&mut r), vec![(0, b"a".to_vec())], "nothing else delivered yet");
+        assert!(r.release_hold(Some(3)).is_empty());
+        assert!(!r.holding());
+        assert_eq!(drain(&mut r), vec![(0, b"old1".to_vec()), (0, b"new0".to_vec())]);
+        r.on_data(chunk(4, 0, 1, BE, b"new1"));
+        assert_eq!(drain(&mut r), vec![(0, b"new1".to_vec())]);
+        assert_eq!(r.rwnd(), 10_000, "nothing leaked");
+        // Denied: what was held is processed as it came.
+        r.hold();
+        r.on_data(chunk(5, 0, 2, BE, b"x"));
+        assert!(r.release_hold(None).is_empty());
+        assert_eq!(drain(&mut r), vec![(0, b"x".to_vec())]);
     }
 
     #[test]

@@ -61,6 +61,17 @@ impl Association {
         if self.pending.is_empty() {
             return None;
         }
+        // Without I-DATA a message once begun is finished first, whatever
+        // the scheduler: its fragments need consecutive TSNs (RFC 9260
+        // 6.9). (With FCFS it is at the front, unless data held back by a
+        // stream reset was queued before it and was just let go.)
+        if !self.intl_enabled() {
+            if let Some(m) = self.cur_msg {
+                if let Some(i) = self.pending.iter().position(|c| c.msg == m) {
+                    return Some(i);
+                }
+            }
+        }
         // RFC 6525 5.1.2 A1, 5.1.4 C2: data of streams being reset waits
         // (queued, without SSN or TSN); the other streams go on.
         let held = self.reconf_outstanding();
@@ -69,13 +80,6 @@ impl Association {
                 return self.pending.iter().position(|c| !self.stream_blocked(c.stream_id));
             }
             return Some(0);
-        }
-        if !self.intl_enabled() {
-            if let Some(m) = self.cur_msg {
-                if let Some(i) = self.pending.iter().position(|c| c.msg == m) {
-                    return Some(i);
-                }
-            }
         }
         // The first chunk of the stream that comes next: one pass, the
         // first index with the smallest key wins (each stream's queue is

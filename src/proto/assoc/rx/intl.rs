@@ -14,11 +14,11 @@ use crate::proto::wire::IDataChunk;
 #[derive(Debug, Default)]
 pub(super) struct IMsg {
     /// FSN -> (ext TSN, payload).
-    frags: BTreeMap<u32, (u64, Bytes)>,
+    pub(super) frags: BTreeMap<u32, (u64, Bytes)>,
     ppid: u32,
     first_tsn: u32,
     /// FSN of the fragment with the E bit, once here.
-    last: Option<u32>,
+    pub(super) last: Option<u32>,
     /// Next FSN to deliver (partial delivery in progress when > 0 or
     /// `pd` set).
     next_fsn: u32,
@@ -70,16 +70,33 @@ impl Receiver {
             return DataOutcome::InvalidStream;
         }
         let len = u32::try_from(c.payload.len()).unwrap_or(u32::MAX);
-        if self.buffered.saturating_add(len) > self.rcvbuf {
+        if self.buffered.saturating_add(len) > self.rcvbuf && !self.hold_overflow(t, len) {
             if t > self.highest() {
+                self.kick();
                 return DataOutcome::Dropped;
             }
             while self.buffered.saturating_add(len) > self.rcvbuf {
                 if !self.irenege_highest(t) {
+                    self.kick();
                     return DataOutcome::Dropped;
                 }
             }
         }
+        if self.stash.is_some() {
+            return self.stash_chunk(t, len, Stashed::IData(c));
+        }
+        self.iplace(t, c, false)
+    }
+
+    /// Files I-DATA chunk `c` (ext TSN `t`) into its message and delivers
+    /// what became deliverable. `replay`: it comes from the stash, already
+    /// marked received and counted in the buffer.
+    pub(super) fn iplace(&mut self, t: u64, c: IDataChunk, replay: bool) -> DataOutcome {
+        let len = u32::try_from(c.payload.len()).unwrap_or(u32::MAX);
+        let unaccount = |r: &mut Self| {
+            r.buffered = r.buffered.saturating_sub(len);
+            r.reasm_bytes = r.reasm_bytes.saturating_sub(len);
+        };
         let key: Key = (c.stream_id, c.unordered(), c.mid);
         let fsn = c.fsn();
         // A message that was (partly) delivered already, or a fragment
@@ -87,19 +104,25 @@ impl Receiver {
         if !c.unordered()
             && !crate::proto::serial::le32(self.streams[usize::from(c.stream_id)].next_mid, c.mid)
         {
-            if !self.mark(t) {
+            if replay {
+                unaccount(self);
+            } else if !self.mark(t) {
                 return DataOutcome::Dropped;
             }
             return DataOutcome::New;
         }
         let m = self.imsgs.entry(key).or_default();
-        if fsn < m.next_fsn || m.frags.contains_key(&fsn) || m.last.is_some_and(|l| fsn > l) {
+        if fsn < m.next_fsn
+            || m.frags.contains_key(&fsn)
+            || m.last.is_some_and(|l| fsn > l)
+            || (c.end() && m.frags.keys().next_back().is_some_and(|&k| k > fsn))
+        {
+            if replay {
+                unaccount(self);
+            }
             return DataOutcome::Violation;
         }
         if c.end() {
-            if m.frags.keys().next_back().is_some_and(|&k| k > fsn) {
-                return DataOutcome::Violation;
-            }
             m.last = Some(fsn);
         }
         if c.begin() {
@@ -107,16 +130,18 @@ impl Receiver {
             m.first_tsn = c.tsn;
         }
         m.frags.insert(fsn, (t, c.payload));
-        if !self.mark(t) {
-            // Undo: no room to track it.
-            if let Some(m) = self.imsgs.get_mut(&key) {
-                m.frags.remove(&fsn);
+        if !replay {
+            if !self.mark(t) {
+                // Undo: no room to track it.
+                if let Some(m) = self.imsgs.get_mut(&key) {
+                    m.frags.remove(&fsn);
+                }
+                return DataOutcome::Dropped;
             }
-            return DataOutcome::Dropped;
+            self.buffered = self.buffered.saturating_add(len);
+            self.reasm_bytes = self.reasm_bytes.saturating_add(len);
         }
         self.by_tsn.insert(t, (key, fsn));
-        self.buffered = self.buffered.saturating_add(len);
-        self.reasm_bytes = self.reasm_bytes.saturating_add(len);
         self.iservice(c.stream_id);
         DataOutcome::New
     }
@@ -130,7 +155,7 @@ impl Receiver {
 
     /// Delivers what stream `sid` can deliver now, ordered and unordered;
     /// when the buffer is full, every stream is looked at.
-    fn iservice(&mut self, sid: u16) {
+    pub(super) fn iservice(&mut self, sid: u16) {
         if self.ifull() {
             let sids: Vec<u16> = {
                 let mut v: Vec<u16> = self.imsgs.keys().map(|k| k.0).collect();
