@@ -1,6 +1,7 @@
 #!/bin/bash
-# scripts/bench.sh: sctpudp against its 0.1.0 release and raw UDP, in one
-# run on this machine (make bench). Timing belongs here, never in a test.
+# scripts/bench.sh: sctpudp against its 0.1.0 release, against a peer
+# (usrsctp's best build) and raw UDP, in one run on this machine (make
+# bench). Timing belongs here, never in a test.
 #
 # Builds benches/sctpbench.c against this tree's library (build/prefix) and
 # against sctpudp 0.1.0 (the last commit before the host stack, built from
@@ -12,6 +13,12 @@
 # 0.1.0 ran one stack per process (client and server on two UDP ports);
 # this tree runs one host stack, which client and server share (a private
 # instance on a free UDP port, as users on one host get).
+#
+# The peer is usrsctp 0.9.5.0 from source (Debian trixie's, SHA-256
+# checked) at -O2 -DNDEBUG without debug output, its tsctp for bulk and
+# benches/usrsctp_pingpong.c for round trips (benches/usrsctp.sh says how);
+# it has no setup figure. Its column is "-" when it cannot be fetched or
+# built (USRSCTP=0 leaves it out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/bench
@@ -42,6 +49,16 @@ if [ -n "$v01" ]; then
 		-Wl,-rpath,"$v01/build/prefix/lib" || v01=
 fi
 
+# usrsctp, from Debian's source (benches/usrsctp.sh).
+usr=
+if [ "${USRSCTP:-1}" != 0 ]; then
+	if bash "$root/benches/usrsctp.sh" build; then
+		usr=1
+	else
+		say "usrsctp is not available; its column is left empty"
+	fi
+fi
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 0)); print(s.getsockname()[1])'
 }
@@ -53,11 +70,15 @@ run() {
 	local p q
 	p=$(free_port)
 	q=$(free_port)
+	# Bounded: a figure that hangs (0.1.0's setup sometimes does) is
+	# left out of the median instead of stopping the run.
+	local t=(timeout -k 2 120)
 	case $stack in
-	new) SCTPUDP_UDP_PORT=$p "$out/sctpbench" "$@" ;;
+	new) SCTPUDP_UDP_PORT=$p "${t[@]}" "$out/sctpbench" "$@" ;;
 	v0.1) SCTPUDP_UDP_PORT=$p SCTPUDP_REMOTE_UDP_PORT=$q SERVER_SCTPUDP_UDP_PORT=$q \
-		SERVER_SCTPUDP_REMOTE_UDP_PORT=$p "$out/sctpbench-0.1" "$@" ;;
-	udp) "$out/sctpbench" "$@" ;;
+		SERVER_SCTPUDP_REMOTE_UDP_PORT=$p "${t[@]}" "$out/sctpbench-0.1" "$@" ;;
+	udp) "${t[@]}" "$out/sctpbench" "$@" ;;
+	usrsctp) "${t[@]}" bash "$root/benches/usrsctp.sh" "$@" ;;
 	esac 2>>"$out/errors.log" | sed -n 's/^RESULT [^ ]* //p'
 }
 
@@ -75,10 +96,12 @@ figures=(
 )
 stacks=(new)
 [ -n "$v01" ] && stacks+=(v0.1)
+[ -n "$usr" ] && stacks+=(usrsctp)
 for ((r = 1; r <= ROUNDS; r++)); do
 	for f in "${figures[@]}"; do
 		IFS='|' read -r name args unit <<<"$f"
 		for s in "${stacks[@]}"; do
+			[ "$s" = usrsctp ] && [ "$name" = setup ] && continue
 			# shellcheck disable=SC2086
 			v=$(run "$s" $args)
 			res[$name/$s]+="${v%% *} "
@@ -98,19 +121,32 @@ ratio() { awk -v a="$1" -v b="$2" -v inv="$3" 'BEGIN { if (a == "-" || b == "-" 
 echo
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d); median of $ROUNDS rounds, ${SECS} s per bulk figure"
 echo
-echo "| workload | sctpudp (host stack) | sctpudp 0.1.0 | ratio |"
-echo "|---|---|---|---|"
+echo "| workload | sctpudp (host stack) | sctpudp 0.1.0 | ratio | usrsctp 0.9.5.0 | sctpudp / usrsctp |"
+echo "|---|---|---|---|---|---|"
 for f in "${figures[@]}"; do
 	IFS='|' read -r name args unit <<<"$f"
 	a=$(med "$name/new")
 	b=$(med "$name/v0.1")
+	c=$(med "$name/usrsctp")
 	if [ "$unit" = us ]; then
-		printf '| %s, median (p99) | %s us (%s) | %s us (%s) | %s |\n' "$name" "$a" "$(med "$name/new/p99")" "$b" "$(med "$name/v0.1/p99")" "$(ratio "$a" "$b" 1)"
+		cu="$c us ($(med "$name/usrsctp/p99"))"
+		[ "$c" = - ] && cu=-
+		printf '| %s, median (p99) | %s us (%s) | %s us (%s) | %s | %s | %s |\n' "$name" "$a" "$(med "$name/new/p99")" "$b" "$(med "$name/v0.1/p99")" "$(ratio "$a" "$b" 1)" "$cu" "$(ratio "$a" "$c" 1)"
 	else
-		printf '| %s | %s %s | %s %s | %s |\n' "$name" "$a" "$unit" "$b" "$unit" "$(ratio "$a" "$b" 0)"
+		cu="$c $unit"
+		[ "$c" = - ] && cu=-
+		printf '| %s | %s %s | %s %s | %s | %s | %s |\n' "$name" "$a" "$unit" "$b" "$unit" "$(ratio "$a" "$b" 0)" "$cu" "$(ratio "$a" "$c" 0)"
 	fi
 done
-echo "| raw UDP, 1472-byte datagrams (sendmmsg/recvmmsg) | $(med udp-bulk) MB/s | | |"
-echo "| raw UDP 64-byte ping-pong, median (p99) | $(med udp-pp) us ($(med udp-pp/p99)) | | |"
+echo "| raw UDP, 1472-byte datagrams (sendmmsg/recvmmsg) | $(med udp-bulk) MB/s | | | | |"
+echo "| raw UDP 64-byte ping-pong, median (p99) | $(med udp-pp) us ($(med udp-pp/p99)) | | | | |"
 echo
 echo "ratio: throughput and setup rate host stack / 0.1.0; round trips 0.1.0 / host stack (above 1: the host stack is faster)"
+echo "sctpudp / usrsctp: the same, host stack against usrsctp (above 1: sctpudp is better)"
+if [ -n "$usr" ]; then
+	echo "usrsctp: $(bash "$root/benches/usrsctp.sh" describe); bulk: its tsctp (sink: tsctp -E <udp port> -p 5001; sender: tsctp -E <udp port> -U <sink's udp port> -p 5001 -T $SECS -l SIZE [-D] 127.0.0.1); round trips: benches/usrsctp_pingpong.c; no setup figure"
+elif [ "${USRSCTP:-1}" = 0 ]; then
+	echo "usrsctp: left out (USRSCTP=0)"
+else
+	echo "usrsctp: not available (see build/bench/usrsctp/fetch.log, build.log)"
+fi

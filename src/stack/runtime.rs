@@ -515,8 +515,8 @@ impl Stack {
     /// source address is the one the kernel would pick for a local
     /// destination: the chosen source, else the destination itself.
     fn loop_push(&self, src_ip: Option<IpAddr>, dst: SocketAddr, pkt: &[u8]) {
-        let dip = crate::stack::sock::unmap(dst.ip());
-        let sip = src_ip.map(crate::stack::sock::unmap).unwrap_or(dip);
+        let dip = unmap(dst.ip());
+        let sip = src_ip.map(unmap).unwrap_or(dip);
         let mut lo = self.lo.lock();
         if lo.pool.capacity() - lo.pool.len() < pkt.len() {
             lo.pool.reserve(RECV_BUF.max(pkt.len()));
@@ -761,6 +761,14 @@ fn run_loop(weak: Weak<Stack>) {
         }
     }
     let _ = sys::close(ep);
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it stands for.
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// The host's interface addresses (what Linux's `local_addr_list` holds).
