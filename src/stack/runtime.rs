@@ -378,8 +378,15 @@ impl Stack {
         if let Some(o) = owner {
             o.on_update(id, a);
         } else {
-            // Nobody reads this association: drain its events.
+            // Nobody reads this association (its socket was closed while
+            // it shuts down): drain its events, and drop the data that
+            // still arrives with the window kept open, as Linux frees what
+            // arrives for a socket shut for reading (sctp_ulpq_tail_event),
+            // so the peer can finish sending and the shutdown completes.
             while a.poll_event().is_some() {}
+            while let Some(p) = a.take(usize::MAX) {
+                a.release(p.data.len());
+            }
         }
         send_all(self, a, now);
         let mut drained = false;

@@ -1902,7 +1902,9 @@ impl Owner for Socket {
         }
         // sctp_ulpq_tail_event: a one-to-one socket shut down for reading
         // drops what arrives (the window reopens as if it was read).
-        let drop_data = self.style == Style::OneToOne && (g.shut_rd || g.eof);
+        // A closed socket (its associations still shutting down) drops
+        // what arrives too.
+        let drop_data = g.closed || (self.style == Style::OneToOne && (g.shut_rd || g.eof));
         while let Some(piece) = a.take(usize::MAX) {
             if drop_data {
                 a.release(piece.data.len());
