@@ -53,20 +53,20 @@ fn system() -> bool {
 #[inline]
 fn ensure_fork_safe() {
     if !FORK_SAFE.load(Ordering::Relaxed) {
-        // SAFETY: registers the allocator's atfork handlers; the function
-        // guards against a second registration under the allocator's
-        // lock, so two threads racing to their first allocation is
-        // harmless.
+        // Registers the allocator's atfork handlers; the function guards
+        // against a second registration under the allocator's lock.
+        // SAFETY: two threads racing to their first allocation is harmless.
         unsafe { dlmalloc::enable_alloc_after_fork() };
         FORK_SAFE.store(true, Ordering::Relaxed);
     }
 }
 
-// SAFETY: every method forwards to libc's or dlmalloc's GlobalAlloc,
-// chosen once for the process before its first allocation, which upholds
-// the trait's contract; registering the fork handlers first does not
-// allocate from this heap.
+// Every method forwards to libc's or dlmalloc's GlobalAlloc, chosen once
+// for the process before its first allocation; registering the fork
+// handlers first does not allocate from this heap.
+// SAFETY: so each method upholds the trait's contract.
 unsafe impl GlobalAlloc for PrivateHeap {
+    // SAFETY: the caller upholds GlobalAlloc's contract (see the impl).
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if system() {
@@ -78,6 +78,7 @@ unsafe impl GlobalAlloc for PrivateHeap {
         unsafe { dlmalloc::GlobalDlmalloc.alloc(layout) }
     }
 
+    // SAFETY: the caller upholds GlobalAlloc's contract (see the impl).
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if system() {
@@ -89,6 +90,7 @@ unsafe impl GlobalAlloc for PrivateHeap {
         unsafe { dlmalloc::GlobalDlmalloc.dealloc(ptr, layout) }
     }
 
+    // SAFETY: the caller upholds GlobalAlloc's contract (see the impl).
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if system() {
@@ -100,6 +102,7 @@ unsafe impl GlobalAlloc for PrivateHeap {
         unsafe { dlmalloc::GlobalDlmalloc.alloc_zeroed(layout) }
     }
 
+    // SAFETY: the caller upholds GlobalAlloc's contract (see the impl).
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if system() {

@@ -294,9 +294,8 @@ fn adopt_passed(msg: *const libc::msghdr) {
     if msg.is_null() {
         return;
     }
-    // SAFETY: the kernel just filled this msghdr for the application; the
-    // CMSG_* macros stay within msg_controllen, descriptors are read
-    // unaligned.
+    // The CMSG_* macros stay within msg_controllen; fds are read unaligned.
+    // SAFETY: the kernel just filled this msghdr for the application.
     unsafe {
         let m = &*msg;
         if m.msg_control.is_null() || m.msg_controllen == 0 {

@@ -17,9 +17,8 @@ fn sysctl_path(path: *const c_char) -> Option<String> {
     if path.is_null() {
         return None;
     }
-    // SAFETY: open(2) takes a NUL-terminated path; a bad pointer would
-    // crash the real open() as well. Only the prefix decides, so the
-    // common case reads a few bytes.
+    // Only the prefix decides, so the common case reads a few bytes.
+    // SAFETY: open(2) takes a NUL-terminated path (a bad one crashes libc's too).
     let p = unsafe { CStr::from_ptr(path) }.to_bytes();
     sysctl::name_of(p).map(str::to_string)
 }
@@ -130,10 +129,10 @@ macro_rules! fopen_like {
         pub extern "C" fn $name(path: *const c_char, mode: *const c_char) -> *mut libc::FILE {
             guard(std::ptr::null_mut(), || {
                 if let Some(n) = sysctl_path(path) {
-                    // SAFETY: fopen's mode is a NUL-terminated string.
                     let m = if mode.is_null() {
                         &b""[..]
                     } else {
+                        // SAFETY: fopen's mode is a NUL-terminated string.
                         unsafe { CStr::from_ptr(mode) }.to_bytes()
                     };
                     let flags = if m.contains(&b'w') || m.contains(&b'a') || m.contains(&b'+') {
