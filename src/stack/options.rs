@@ -126,10 +126,7 @@ fn decode_sockaddr(b: &[u8]) -> Option<(SocketAddr, usize)> {
     crate::abi::sockaddr_from_bytes(b)
 }
 
-/// IPv4-mapped IPv6 addresses as IPv4.
-fn unmap(ip: IpAddr) -> IpAddr {
-    super::sock::unmap(ip)
-}
+use crate::sys::unmap;
 
 /// An address argument inside an option struct (`sockaddr_storage`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -522,8 +522,8 @@ impl Stack {
     /// source address is the one the kernel would pick for a local
     /// destination: the chosen source, else the destination itself.
     fn loop_push(&self, src_ip: Option<IpAddr>, dst: SocketAddr, pkt: &[u8]) {
-        let dip = unmap(dst.ip());
-        let sip = src_ip.map(unmap).unwrap_or(dip);
+        let dip = sys::unmap(dst.ip());
+        let sip = src_ip.map(sys::unmap).unwrap_or(dip);
         let mut lo = self.lo.lock();
         if lo.pool.capacity() - lo.pool.len() < pkt.len() {
             lo.pool.reserve(RECV_BUF.max(pkt.len()));
@@ -770,14 +770,6 @@ fn run_loop(weak: Weak<Stack>) {
     let _ = sys::close(ep);
 }
 
-/// An IPv4-mapped IPv6 address as the IPv4 address it stands for.
-fn unmap(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 /// The host's interface addresses (what Linux's `local_addr_list` holds).
 pub fn interface_addrs() -> Vec<IpAddr> {
     let mut out: Vec<IpAddr> = Vec::new();
@@ -989,7 +981,7 @@ fn pktinfo_dst(m: &libc::msghdr) -> Option<IpAddr> {
             if lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
                 let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
                 let ip = std::net::Ipv6Addr::from(p.ipi6_addr.s6_addr);
-                return Some(ip.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(ip)));
+                return Some(sys::unmap(IpAddr::V6(ip)));
             }
             if lvl == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
                 let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in_pktinfo);

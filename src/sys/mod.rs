@@ -220,10 +220,7 @@ pub fn sockaddr_to(ss: &libc::sockaddr_storage) -> Option<std::net::SocketAddr> 
             let sin6 = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
             let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
             // Dual-stack socket: show IPv4 peers as IPv4.
-            let ip: std::net::IpAddr = match ip.to_ipv4_mapped() {
-                Some(v4) => v4.into(),
-                None => ip.into(),
-            };
+            let ip = unmap(ip.into());
             Some(std::net::SocketAddr::new(ip, u16::from_be(sin6.sin6_port)))
         }
         _ => None,
@@ -510,4 +507,13 @@ pub fn open_fds() -> io::Result<Vec<c_int>> {
     };
     let _ = close(dir);
     r.map(|()| out)
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it stands for (what
+/// a dual-stack socket reports for IPv4 peers); anything else unchanged.
+pub fn unmap(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    }
 }

@@ -1739,13 +1739,7 @@ fn route_source(dst: IpAddr) -> Option<IpAddr> {
     s.local_addr().ok().map(|a| a.ip())
 }
 
-/// IPv4-mapped IPv6 addresses become IPv4.
-pub fn unmap(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
-}
+pub use crate::sys::unmap;
 
 impl Owner for Socket {
     fn on_accept(&self, id: AssocId) -> Admit {
