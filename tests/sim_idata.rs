@@ -14,15 +14,7 @@ fn intl() -> Config {
 }
 
 fn up(cfg_a: Config, cfg_b: Config, seed: u64) -> Net {
-    let a = Node::new(seed * 2 + 301, vec![ip("10.0.0.1")], 9899, cfg_a);
-    let mut b = Node::new(seed * 2 + 302, vec![ip("10.0.1.1")], 9899, cfg_b);
-    b.listen(5000);
-    let mut net = Net::new(seed, vec![a, b]);
-    net.count_chunks = true;
-    net.connect(0, 1, 4000, 5000);
-    assert!(net.run_until(Duration::from_secs(10), |n| n.nodes[1].assocs.len() == 1
-        && n.nodes.iter().all(|x| x.has_event(|e| matches!(e, AssocEvent::CommUp { .. })))));
-    net
+    pair_up(cfg_a, cfg_b, seed, 300)
 }
 
 fn sent(net: &Net, node: usize, ty: u8) -> u64 {

@@ -519,3 +519,19 @@ pub fn ip(s: &str) -> IpAddr {
 pub fn opts(stream_id: u16, unordered: bool, ppid: u32) -> SendOptions {
     SendOptions { stream_id, ppid, unordered, ..SendOptions::default() }
 }
+
+/// Two nodes, 10.0.0.1 (a, node 0) and 10.0.1.1 (b, node 1, listening on
+/// SCTP port 5000), joined by one association from a's port 4000, up on
+/// both sides. `base` keeps each test file's node seeds apart (their
+/// RNGs are seeded `seed * 2 + base + 1` and `+ 2`).
+pub fn pair_up(cfg_a: Config, cfg_b: Config, seed: u64, base: u64) -> Net {
+    let a = Node::new(seed * 2 + base + 1, vec![ip("10.0.0.1")], 9899, cfg_a);
+    let mut b = Node::new(seed * 2 + base + 2, vec![ip("10.0.1.1")], 9899, cfg_b);
+    b.listen(5000);
+    let mut net = Net::new(seed, vec![a, b]);
+    net.count_chunks = true;
+    net.connect(0, 1, 4000, 5000);
+    assert!(net.run_until(Duration::from_secs(10), |n| n.nodes[1].assocs.len() == 1
+        && n.nodes.iter().all(|x| x.has_event(|e| matches!(e, AssocEvent::CommUp { .. })))));
+    net
+}
