@@ -1338,9 +1338,11 @@ fn get_prstatus(s: &Socket, name: c_int, g: &Get) -> R<()> {
     .ok_or(libc::EINVAL)?;
     let (unsent, sent) = match policy {
         t::SCTP_PR_SCTP_ALL => stats.total(),
-        t::SCTP_PR_SCTP_TTL => stats.of(crate::proto::assoc::PrPolicy::Ttl(Duration::ZERO)),
-        t::SCTP_PR_SCTP_RTX => stats.of(crate::proto::assoc::PrPolicy::Rtx(0)),
-        t::SCTP_PR_SCTP_PRIO => stats.of(crate::proto::assoc::PrPolicy::Prio(0)),
+        // One policy: SCTP_PR_INDEX (TTL 0, RTX 1, PRIO 2).
+        p if p & !t::SCTP_PR_SCTP_MASK == 0 => {
+            let i = usize::from(p >> 4) - 1;
+            (stats.abandoned_unsent[i], stats.abandoned_sent[i])
+        }
         _ => return Err(libc::EINVAL),
     };
     p64(&mut b, off!(sctp_prstatus, sprstat_abandoned_unsent), unsent);

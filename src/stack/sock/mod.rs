@@ -1887,8 +1887,6 @@ impl Owner for Socket {
                         notify::stream_change(id.0 as i32, flags, instrms, outstrms),
                     )
                 }
-                #[allow(unreachable_patterns)]
-                _ => continue,
             };
             if g.opts.events.on(ty) {
                 g.rxq.push_back(RxItem::Notification { assoc: id, bytes });
