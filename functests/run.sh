@@ -47,7 +47,7 @@ fi
 
 # ---- tools ----------------------------------------------------------------
 need=
-for p in autoconf automake libtool pkg-config dpkg-dev libsctp-dev; do
+for p in autoconf automake libtool pkg-config dpkg-dev libsctp-dev iproute2 xz-utils make gcc; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
