@@ -440,7 +440,7 @@ static int cmd_bind(int port)
 static int cmd_attack(const char *instance)
 {
 	char name[108] = { 0 };
-	int nl = snprintf(name + 1, sizeof name - 1, "sctpudp-2:%s", instance) + 1;
+	int nl = snprintf(name + 1, sizeof name - 1, "sctpudp-3:%s", instance) + 1;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	memcpy(a.sun_path, name, nl);
 	srand(1234);

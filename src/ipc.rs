@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Version of this protocol; part of every name, so a library and a
 /// stack of different versions never talk to each other.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Most payload bytes in one datagram (both directions). Channels get
 /// send buffers large enough for this (Linux limits a `SOCK_SEQPACKET`
@@ -242,12 +242,16 @@ pub enum Op {
     FionRead,
     Stat,
     Info,
+    /// The socket's send ring (`crate::shm`): its descriptor.
+    MapTx,
+    /// Records wait in the socket's send ring (no reply).
+    Kick,
 }
 
 impl Op {
     pub fn from_u16(v: u16) -> Option<Op> {
         use Op::*;
-        const ALL: [Op; 24] = [
+        const ALL: [Op; 26] = [
             Hello,
             Create,
             Bind,
@@ -272,10 +276,16 @@ impl Op {
             FionRead,
             Stat,
             Info,
+            MapTx,
+            Kick,
         ];
         ALL.iter().copied().find(|o| *o as u16 == v)
     }
 }
+
+/// A `Recv` answered with this errno: the socket's receive ring holds
+/// what comes first; read it (`crate::shm`), then ask again.
+pub const READ_RING: Errno = libc::EXDEV;
 
 /// Fixed head of every request: op, flags, the socket's id (0 for none).
 pub const REQ_HEAD: usize = 12;

@@ -19,6 +19,7 @@ pub mod ipc;
 pub mod log;
 pub mod preload;
 pub mod proto;
+pub mod shm;
 pub mod stack;
 pub mod sys;
 pub mod sysctl;

@@ -13,6 +13,7 @@ pub mod spawn;
 
 use crate::ipc::{self, Errno, Op, ReplyHead, W};
 use crate::log::{log, Level};
+use crate::shm;
 use crate::sys;
 use parking_lot::{Mutex, RwLock};
 use std::cell::{Cell, RefCell};
@@ -20,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -147,6 +148,17 @@ pub struct Handle {
     /// The stack's id of the socket, and the stack's boot id.
     pub id: u64,
     pub boot: u64,
+    /// The socket's rings (`crate::shm`), mapped once the socket sent or
+    /// received a few messages the slow way (`None` inside: the stack has
+    /// none for it).
+    tx: OnceLock<Option<shm::Ring>>,
+    ops: AtomicU32,
+}
+
+impl Handle {
+    fn new(inst: Arc<Instance>, id: u64, boot: u64) -> Handle {
+        Handle { inst, id, boot, tx: OnceLock::new(), ops: AtomicU32::new(0) }
+    }
 }
 
 const BITMAP_WORDS: usize = 1 << 14; // 1M descriptors
@@ -224,7 +236,7 @@ pub fn adopt(fd: c_int) {
     }
     let Ok(name) = sys::unix_name(fd, true) else { return };
     if let Some((inst, boot, id)) = ipc::parse_sock_name(&name) {
-        insert(fd, Arc::new(Handle { inst: instance(&inst, None), id, boot }));
+        insert(fd, Arc::new(Handle::new(instance(&inst, None), id, boot)));
     }
 }
 
@@ -248,7 +260,7 @@ fn scan_fds() {
             {
                 let Ok(name) = sys::unix_name(fd, true) else { continue };
                 if let Some((inst, boot, id)) = ipc::parse_sock_name(&name) {
-                    insert(fd, Arc::new(Handle { inst: instance(&inst, None), id, boot }));
+                    insert(fd, Arc::new(Handle::new(instance(&inst, None), id, boot)));
                 }
             }
         }
@@ -263,6 +275,7 @@ static HOOKS: Once = Once::new();
 
 extern "C" fn at_fork_child() {
     FORK_GEN.fetch_add(1, Ordering::Relaxed);
+    shm::forget_pid();
 }
 
 /// A thread's connection to one host stack.
@@ -514,25 +527,29 @@ fn call(fd: c_int, h: &Handle, op: Op, body: &[u8], data: &[u8]) -> Result<Reply
         }
     })?;
     if r.head.drain > 0 {
-        let mut b = [0u8; 8];
-        let n = usize::from(r.head.drain).min(b.len());
-        // SAFETY: `b` is writable for `n` bytes.
-        unsafe {
-            libc::syscall(
-                libc::SYS_recvfrom,
-                fd,
-                b.as_mut_ptr(),
-                n,
-                libc::MSG_DONTWAIT,
-                0usize,
-                0usize,
-            )
-        };
+        read_bell(fd);
     }
     if r.head.fill {
         fill(fd);
     }
     Ok(r)
+}
+
+/// Reads the doorbell byte back from the descriptor.
+fn read_bell(fd: c_int) {
+    let mut b = [0u8; 1];
+    // SAFETY: `b` is writable for its length.
+    unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            b.as_mut_ptr(),
+            1usize,
+            libc::MSG_DONTWAIT,
+            0usize,
+            0usize,
+        )
+    };
 }
 
 /// Fills the descriptor's send buffer so that it polls unwritable until
@@ -629,7 +646,7 @@ pub fn socket(family: c_int, one_to_many: bool, nonblock: bool, cloexec: bool) -
     let id = ipc::R::new(&r.payload).u64()?;
     let Some(fd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let fd = into_app_fd(fd, cloexec)?;
-    insert(fd, Arc::new(Handle { inst, id, boot }));
+    insert(fd, Arc::new(Handle::new(inst, id, boot)));
     Ok(fd)
 }
 
@@ -724,7 +741,7 @@ pub fn accept(fd: c_int, h: &Handle, nonblock: bool, cloexec: bool) -> Result<(c
     let peer = rd.addr()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
-    insert(nfd, Arc::new(Handle { inst: h.inst.clone(), id, boot: h.boot }));
+    insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok((nfd, peer))
 }
 
@@ -737,7 +754,7 @@ pub fn peeloff(fd: c_int, h: &Handle, assoc: i32, nonblock: bool, cloexec: bool)
     let id = ipc::R::new(&r.payload).u64()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
-    insert(nfd, Arc::new(Handle { inst: h.inst.clone(), id, boot: h.boot }));
+    insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok(nfd)
 }
 
@@ -748,6 +765,9 @@ pub fn send(fd: c_int, h: &Handle, req: &ipc::SendReq, data: &[u8], flags: c_int
     // __sys_sendmsg: MSG_CMSG_COMPAT (bit 31) from user space is invalid.
     if flags < 0 {
         return Err(libc::EINVAL);
+    }
+    if let Some(n) = send_fast(fd, h, req, data, flags) {
+        return Ok(n);
     }
     let mut w = W::new();
     req.encode(&mut w);
@@ -761,6 +781,74 @@ pub fn send(fd: c_int, h: &Handle, req: &ipc::SendReq, data: &[u8], flags: c_int
     r
 }
 
+/// After this many sends and receives the slow way, ask for the rings.
+const RING_AFTER: u32 = 4;
+
+/// A send through the socket's send ring (`crate::shm`), when the stack
+/// allows it: no request, no wait. None: send it as a request.
+fn send_fast(
+    fd: c_int,
+    h: &Handle,
+    req: &ipc::SendReq,
+    data: &[u8],
+    flags: c_int,
+) -> Option<usize> {
+    if flags & !(libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) != 0
+        || !req.to.is_empty()
+        || req.init.is_some()
+        || req.pr.is_some()
+        || data.is_empty()
+        || data.len() > shm::MAX_MSG
+    {
+        return None;
+    }
+    let ring = ring(fd, h)?;
+    match ring.push(req.info.as_ref(), data) {
+        shm::Push::Slow => None,
+        shm::Push::Done { kick: k } => {
+            if k {
+                kick(h);
+            }
+            Some(data.len())
+        }
+    }
+}
+
+/// The socket's rings, mapped once it made a few sends or receives the
+/// slow way.
+fn ring(fd: c_int, h: &Handle) -> Option<&shm::Ring> {
+    match h.tx.get() {
+        Some(r) => r.as_ref(),
+        None => {
+            if h.ops.fetch_add(1, Ordering::Relaxed) < RING_AFTER {
+                return None;
+            }
+            h.tx.get_or_init(|| map_tx(fd, h)).as_ref()
+        }
+    }
+}
+
+/// Tells the stack to look at the socket's rings (no reply).
+fn kick(h: &Handle) {
+    let _ = with_chan(&h.inst, false, |c| {
+        if c.boot != h.boot {
+            return Err(libc::ECONNRESET);
+        }
+        let mut w = W::new();
+        ipc::req_head(&mut w, Op::Kick, h.id);
+        sys::send_with_fds(c.fd.as_raw_fd(), &[&w.0], &[], false).map_err(|_| libc::ECONNRESET)?;
+        Ok(())
+    });
+}
+
+/// Maps the socket's send ring (None: the stack gives none).
+fn map_tx(fd: c_int, h: &Handle) -> Option<shm::Ring> {
+    let mut r = call(fd, h, Op::MapTx, &[], &[]).ok()?;
+    status(&r).ok()?;
+    let mfd = r.fds.pop()?;
+    shm::Ring::map(&mfd).ok()
+}
+
 /// Receives at most `cap` bytes: the metadata and the bytes.
 pub fn recv(
     fd: c_int,
@@ -771,12 +859,48 @@ pub fn recv(
 ) -> Result<(ipc::RecvMeta, Vec<u8>)> {
     let mut w = W::new();
     w.u64(cap as u64).bool(peek);
-    let r = blocking(fd, dontwait, libc::POLLIN, || call(fd, h, Op::Recv, &w.0, &[]))?;
-    status(&r)?;
-    let mut rd = ipc::R::new(&r.payload);
-    let meta = ipc::RecvMeta::decode(&mut rd)?;
-    let data = rd.rest().to_vec();
-    Ok((meta, data))
+    let mut ring = ring(fd, h);
+    let mut stale = 0;
+    loop {
+        if let Some(t) = ring.and_then(|r| r.rx_pop(cap, peek)) {
+            let mut k = t.kick;
+            if !peek {
+                if let Some(r) = ring {
+                    let (drain, again) = r.rx_settle();
+                    if drain {
+                        read_bell(fd);
+                    }
+                    k |= again;
+                }
+            }
+            if k {
+                kick(h);
+            }
+            let mut meta = ipc::RecvMeta::decode(&mut ipc::R::new(&t.meta))?;
+            meta.eor &= t.end;
+            meta.data_len = t.data.len() as u64;
+            return Ok((meta, t.data));
+        }
+        let r = blocking(fd, dontwait, libc::POLLIN, || call(fd, h, Op::Recv, &w.0, &[]))?;
+        if r.head.status == -i64::from(ipc::READ_RING) {
+            // The ring filled meanwhile (or is unreadable: then give up
+            // rather than spin).
+            stale += 1;
+            if ring.is_none() {
+                // Another holder of the socket made the rings: map them.
+                ring = h.tx.get_or_init(|| map_tx(fd, h)).as_ref();
+            }
+            if ring.is_none() || stale > 1000 {
+                return Err(libc::EIO);
+            }
+            continue;
+        }
+        status(&r)?;
+        let mut rd = ipc::R::new(&r.payload);
+        let meta = ipc::RecvMeta::decode(&mut rd)?;
+        let data = rd.rest().to_vec();
+        return Ok((meta, data));
+    }
 }
 
 pub fn shutdown(fd: c_int, h: &Handle, how: c_int) -> Result<()> {

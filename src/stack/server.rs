@@ -365,6 +365,7 @@ impl Server {
     /// Linux's close() does.
     fn close_sock(&mut self, s: &Arc<Socket>) {
         debug!("socket {} closed", s.id);
+        s.drain_tx();
         s.close_now();
         self.stack.pump();
         self.socks.remove(&s.id);
@@ -441,6 +442,16 @@ impl Server {
             // closed: asking about another's socket reveals nothing and
             // changes nothing (only a hang-up closes a socket).
             Op::Closed | Op::LingerWait => return self.op_closed(op, id),
+            // Draining a ring changes nothing but when its messages go:
+            // anybody may ask.
+            Op::Kick => {
+                if let Some(s) = self.socks.get(&id).cloned() {
+                    if s.kicked() {
+                        self.stack.pump();
+                    }
+                }
+                return Vec::new();
+            }
             _ => {}
         }
         let proven = self.chans.get(&token).is_some_and(|c| c.proven.contains(&id));
@@ -449,6 +460,12 @@ impl Server {
         };
         if !proven {
             return vec![reply_frame(ReplyHead::err(libc::ESTALE), &[], None)];
+        }
+        // What the library pushed into the send ring goes before anything
+        // it asks now, and what it read from the receive ring goes back to
+        // the window.
+        if s.kicked() {
+            self.stack.pump();
         }
         let mut frames = match self.op_socket(token, &caller, &s, op, &mut r) {
             Ok(f) => f,
@@ -740,7 +757,16 @@ impl Server {
                 w.i32(s.family).u8(ty);
                 Ok(vec![reply_frame(ReplyHead::ok(0), &w.0, None)])
             }
-            Op::Hello | Op::Create | Op::Stat | Op::Closed | Op::LingerWait => Err(libc::EINVAL),
+            Op::MapTx => {
+                let fd = s.tx_ring_fd()?;
+                let dup = fd
+                    .try_clone_to_owned()
+                    .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+                Ok(vec![reply_frame(ReplyHead::ok(0), &[], Some(dup))])
+            }
+            Op::Hello | Op::Create | Op::Stat | Op::Closed | Op::LingerWait | Op::Kick => {
+                Err(libc::EINVAL)
+            }
         }
     }
 }

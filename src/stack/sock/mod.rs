@@ -262,6 +262,12 @@ pub struct Inner {
     /// beside what `opts` and the protocol core hold (`stack::options`).
     pub extra: SockExtra,
     pub assoc_extra: HashMap<AssocId, AssocExtra>,
+    /// Message bytes taken from the send ring, ever.
+    pub tx_taken: u64,
+    /// The library wrote nonsense into the send ring: it stays closed.
+    pub tx_broken: bool,
+    /// Data bytes pushed into the receive ring, ever.
+    pub rx_pushed: u64,
     /// Readable once more for a waiting receiver that must now get an
     /// answer without data (its last association went: ENOTCONN).
     /// Cleared by the next receive that finds nothing.
@@ -305,6 +311,9 @@ pub struct Socket {
     pub inner: Mutex<Inner>,
     /// Who created it (pid, uid), for `sctpudp-stat`.
     pub creator: (i32, u32),
+    /// The send ring shared with the library (`crate::shm`), made when
+    /// the library first asks for it, and the descriptor that maps it.
+    tx: std::sync::OnceLock<(crate::shm::Ring, OwnedFd)>,
 }
 
 /// What the server needs to create a socket.
@@ -489,6 +498,7 @@ impl Socket {
             stack: stack.clone(),
             me: me.clone(),
             creator: n.creator,
+            tx: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {
                 laddrs: Vec::new(),
                 lport: 0,
@@ -509,6 +519,9 @@ impl Socket {
                 bells: 0,
                 extra: SockExtra::default(),
                 assoc_extra: HashMap::new(),
+                tx_taken: 0,
+                tx_broken: false,
+                rx_pushed: 0,
                 wake: false,
                 stash: HashMap::new(),
             }),
@@ -546,14 +559,32 @@ impl Socket {
     /// stop reading ours; when it can again, we read the filler away,
     /// which wakes writers and pollers in the application.
     fn refresh(&self, g: &mut Inner) {
-        let readable = !g.rxq.is_empty()
+        let ring = self.tx.get().map(|(r, _)| r);
+        if let Some(ring) = ring {
+            self.feed_rx(ring, g);
+            self.publish_tx(ring, g);
+        }
+        let other = !g.rxq.is_empty()
             || !g.accept_q.is_empty()
             || g.so_error != 0
             || g.wake
             || (self.style == Style::OneToOne && (g.eof || g.shut_rd) && !g.listening);
-        g.readable = readable;
-        if readable && g.bells == 0 && send_dontwait(self.dfd(), &[1]) == 1 {
-            g.bells = 1;
+        match ring {
+            // The doorbell lives in the ring (`crate::shm`, "the doorbell").
+            Some(ring) => {
+                ring.set_other(other);
+                let readable = other || ring.rx_pending();
+                g.readable = readable;
+                if readable && !ring.bell() {
+                    ring.ring_bell(|| send_dontwait(self.dfd(), &[1]) == 1);
+                }
+            }
+            None => {
+                g.readable = other;
+                if other && g.bells == 0 && send_dontwait(self.dfd(), &[1]) == 1 {
+                    g.bells = 1;
+                }
+            }
         }
         let writable = self.writable_now(g);
         if writable != g.writable {
@@ -570,6 +601,9 @@ impl Socket {
     /// from its descriptor (the socket stopped being readable).
     pub fn take_drain(&self) -> u8 {
         let mut g = self.inner.lock();
+        if let Some((ring, _)) = self.tx.get() {
+            return u8::from(!g.readable && ring.take_bell());
+        }
         if g.bells > 0 && !g.readable {
             g.bells = 0;
             return 1;
@@ -1217,6 +1251,234 @@ impl Socket {
         r
     }
 
+    // ----- the send ring -----------------------------------------------------
+
+    /// The send ring's descriptor, for a library that asks (made on first
+    /// use). Only a one-to-one socket has one.
+    pub fn tx_ring_fd(&self) -> Result<std::os::fd::BorrowedFd<'_>> {
+        if self.style != Style::OneToOne || self.peeled {
+            return Err(libc::EOPNOTSUPP);
+        }
+        if self.tx.get().is_none() {
+            let mut g = self.inner.lock();
+            if self.tx.get().is_none() {
+                let made = crate::shm::Ring::create()
+                    .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
+                // The doorbell moves into the ring.
+                made.0.set_bell(g.bells > 0);
+                g.bells = 0;
+                let _ = self.tx.set(made);
+            }
+            self.refresh(&mut g);
+        }
+        let (_, fd) = self.tx.get().ok_or(libc::ENOMEM)?;
+        Ok(std::os::fd::AsFd::as_fd(fd))
+    }
+
+    /// Publishes when the library may push into the send ring: an
+    /// established association that nothing shuts, a default stream that
+    /// exists and default flags the stack cannot refuse; and how much the
+    /// send buffer has room for (Linux takes a message while the buffer
+    /// is not full: sctp_sendmsg_to_asoc).
+    fn publish_tx(&self, ring: &crate::shm::Ring, g: &Inner) {
+        let a = g.assocs.values().next().filter(|a| a.state == AssocState::Established);
+        let d = g.opts.snd;
+        let open = !g.tx_broken
+            && !g.closed
+            && !g.listening
+            && !g.shut_wr
+            && !g.eof
+            && g.so_error == 0
+            && !g.opts.disable_fragments
+            && d.flags & !(t::SCTP_UNORDERED | t::SCTP_PR_SCTP_MASK) == 0
+            && a.is_some_and(|a| d.sid < a.outbound);
+        let (ostreams, buffered) = a.map(|a| (a.outbound, a.buffered)).unwrap_or((0, 0));
+        let room = g.opts.sndbuf.saturating_sub(buffered);
+        ring.publish(open, ostreams, g.opts.sndbuf, g.tx_taken, room);
+    }
+
+    /// Moves what waits at the front of the receive queue into the
+    /// receive ring while it can: whole messages up to the ring's size and
+    /// notifications, each with the reply body a `Recv` request would
+    /// give. Not while a message is partly read through requests, and not
+    /// with SCTP_RECVNXTINFO (which describes the next message at read
+    /// time). What stays goes by requests, which the library makes only
+    /// once the ring is empty, so the order holds.
+    fn feed_rx(&self, ring: &crate::shm::Ring, g: &mut Inner) {
+        if g.tx_broken || g.closed || g.opts.recvnxtinfo || g.reading.is_some() {
+            return;
+        }
+        ring.rx_kick_at((initial_rwnd(g.opts.rcvbuf) as usize / 4).max(1500));
+        while let Some(front) = g.rxq.front() {
+            let (assoc, notification, eor, len) = match front {
+                RxItem::Notification { assoc, bytes } => (*assoc, true, true, bytes.len()),
+                RxItem::Data { assoc, piece } => (*assoc, false, piece.eor, piece.data.len()),
+            };
+            if !eor || len > crate::shm::MAX_MSG {
+                return;
+            }
+            let from = g.assocs.get(&assoc).map(|a| self.map_addr(a.peer));
+            let mut rv = Recv {
+                len,
+                eor: true,
+                notification,
+                assoc: assoc.0 as i32,
+                from,
+                ..Recv::default()
+            };
+            if let RxItem::Data { piece, .. } = front {
+                rv.info = Some(RecvData { data: Bytes::new(), ..piece.clone() });
+            }
+            let meta = crate::ipc::RecvMeta {
+                eor: true,
+                notification,
+                assoc: rv.assoc,
+                from,
+                cmsgs: Self::cmsgs_locked(g, &rv),
+                data_len: len as u64,
+            };
+            let mut w = crate::ipc::W::new();
+            meta.encode(&mut w);
+            let data: &[u8] = match front {
+                RxItem::Notification { bytes, .. } => bytes,
+                RxItem::Data { piece, .. } => &piece.data,
+            };
+            if !ring.rx_push(&w.0, data, notification) {
+                return;
+            }
+            if !notification {
+                g.rx_pushed += len as u64;
+            }
+            g.rxq.pop_front();
+        }
+    }
+
+    /// Data bytes the library read from the receive ring since the stack
+    /// last looked: to give back to the association's window.
+    fn rx_released(&self) -> usize {
+        self.tx.get().map(|(r, _)| r.rx_release()).unwrap_or(0)
+    }
+
+    /// A reader kicked: gives its reads back to the window (a window
+    /// update goes out if it opened enough) and takes what the send ring
+    /// holds. Returns whether anything was sent.
+    pub fn kicked(&self) -> bool {
+        {
+            // A reader may have taken the doorbell back as a record came.
+            let mut g = self.inner.lock();
+            self.refresh(&mut g);
+        }
+        let n = self.rx_released();
+        let mut any = false;
+        if n > 0 {
+            let id = self.inner.lock().assocs.keys().next().copied();
+            if let Some(id) = id {
+                self.stack.with_assoc(id, |a, _| a.release(n));
+                any = true;
+            }
+        }
+        self.drain_tx() || any
+    }
+
+    /// Whether the library has read the receive ring empty of data.
+    fn rx_unread(&self, g: &Inner) -> bool {
+        self.tx.get().is_some_and(|(r, _)| r.rx_unread(g.rx_pushed) > 0)
+    }
+
+    /// Takes what the library pushed into the send ring and sends it, in
+    /// order. Returns whether anything was sent (the caller pumps).
+    pub fn drain_tx(&self) -> bool {
+        let Some((ring, _)) = self.tx.get() else { return false };
+        ring.unpark();
+        let mut any = false;
+        let mut batch = Vec::new();
+        loop {
+            let took = ring.take(&mut batch);
+            if batch.is_empty() {
+                if took.is_none() {
+                    crate::log::log(
+                        crate::log::Level::Warn,
+                        "send ring: nonsense from the library; closed",
+                    );
+                    let mut g = self.inner.lock();
+                    g.tx_broken = true;
+                    self.refresh(&mut g);
+                    return any;
+                }
+                if ring.park() {
+                    return any;
+                }
+                continue;
+            }
+            self.send_taken(&mut batch);
+            any = true;
+            let mut g = self.inner.lock();
+            g.tx_taken += took.unwrap_or(0);
+            if took.is_none() {
+                g.tx_broken = true;
+            }
+            self.refresh(&mut g);
+        }
+    }
+
+    /// Sends messages from the ring to the socket's association in one
+    /// go (one flush: they bundle). The library pushed them only while
+    /// the association was established, to a stream it has, with flags
+    /// it takes; one that fails anyway (the association ended meanwhile)
+    /// is dropped, as a message queued in the kernel is when its
+    /// association aborts.
+    fn send_taken(&self, batch: &mut Vec<crate::shm::Taken>) {
+        let (id, d) = {
+            let g = self.inner.lock();
+            (g.assocs.keys().next().copied(), g.opts.snd)
+        };
+        let n = batch.len();
+        let Some(id) = id else {
+            batch.clear();
+            return;
+        };
+        let sent = self.stack.with_assoc(id, |a, now| {
+            if a.state() != AssocState::Established {
+                return 0;
+            }
+            let mut sent = 0;
+            for m in batch.drain(..) {
+                let (sid, flags, ppid, context, ttl) = match m.info {
+                    Some(i) => (i.sid, i.flags, i.ppid, i.context, i.ttl),
+                    None => (d.sid, d.flags, d.ppid, d.context, d.ttl),
+                };
+                let p = SendParams {
+                    sid,
+                    flags,
+                    ppid: ppid_in(ppid),
+                    context,
+                    pr_value: ttl,
+                    ..SendParams::default()
+                };
+                let opt = SendOptions {
+                    stream_id: sid,
+                    ppid: p.ppid,
+                    unordered: flags & t::SCTP_UNORDERED != 0,
+                    sack_immediately: false,
+                    context,
+                };
+                if a.send_with(now, m.data, opt, p.pr()).is_ok() {
+                    sent += 1;
+                }
+            }
+            sent
+        });
+        batch.clear();
+        let sent = sent.unwrap_or(0);
+        if sent < n {
+            crate::log::debug!(
+                "socket {}: {} ring messages dropped (association gone)",
+                self.id,
+                n - sent
+            );
+        }
+    }
+
     /// The send timeout and receive timeout (SO_SNDTIMEO, SO_RCVTIMEO) in
     /// milliseconds, -1 for none: how long a blocking caller waits.
     pub fn timeouts_ms(&self) -> (i64, i64) {
@@ -1237,6 +1499,11 @@ impl Socket {
         // CLOSING or CLOSED (a listening one) is not connected.
         if self.style == Style::OneToOne && !self.peeled && g.listening {
             return Err(libc::ENOTCONN);
+        }
+        // The receive ring holds what came first: the library reads it
+        // before it asks.
+        if self.tx.get().is_some_and(|(r, _)| r.rx_pending()) {
+            return Err(crate::ipc::READ_RING);
         }
         if let Some(r) = self.recv_locked(&mut g, cap, sink, peek) {
             let r = match r {
@@ -1411,6 +1678,9 @@ impl Socket {
 
     /// Bytes readable now (FIONREAD): the next message's queued bytes.
     pub fn readable_bytes(&self) -> usize {
+        if let Some(n) = self.tx.get().and_then(|(r, _)| r.rx_first_len()) {
+            return n;
+        }
         let g = self.inner.lock();
         match g.rxq.front() {
             Some(RxItem::Notification { bytes, .. }) => bytes.len(),
@@ -1478,12 +1748,17 @@ impl Socket {
     pub fn close_associations(&self) {
         let (ids, linger, unread) = {
             let g = self.inner.lock();
-            let unread: Vec<AssocId> = g
+            let mut unread: Vec<AssocId> = g
                 .rxq
                 .iter()
                 .filter(|i| matches!(i, RxItem::Data { .. }))
                 .map(|i| i.assoc())
                 .collect();
+            // Data in the receive ring is unread too (one-to-one: its one
+            // association).
+            if self.rx_unread(&g) {
+                unread.extend(g.assocs.keys().copied());
+            }
             (
                 g.assocs.keys().chain(g.accept_q.iter()).copied().collect::<Vec<_>>(),
                 g.opts.linger,
@@ -1811,6 +2086,11 @@ impl Owner for Socket {
             }
             return;
         }
+        // What the library read from the receive ring opens the window.
+        let n = self.rx_released();
+        if n > 0 {
+            a.release(n);
+        }
         let port = a.peer_port();
         let entry = g.assocs.entry(id).or_insert_with(|| AssocInfo {
             peer: SocketAddr::new(unspecified(self.family), port),
@@ -2073,13 +2353,16 @@ impl Socket {
     /// options, in Linux's order (sctp_recvmsg: NXTINFO, RCVINFO, then
     /// SNDRCV), as (cmsg_type, struct bytes).
     pub fn recv_cmsgs(&self, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
+        let g = self.inner.lock();
+        Self::cmsgs_locked(&g, r)
+    }
+
+    fn cmsgs_locked(g: &Inner, r: &Recv) -> Vec<(c_int, Vec<u8>)> {
         use crate::abi::types as t;
         use core::mem::offset_of;
         let mut out = Vec::new();
-        let (io_event, rcvinfo, context) = {
-            let g = self.inner.lock();
-            (g.opts.events.on(t::SCTP_DATA_IO_EVENT), g.opts.recvrcvinfo, g.opts.context)
-        };
+        let (io_event, rcvinfo, context) =
+            (g.opts.events.on(t::SCTP_DATA_IO_EVENT), g.opts.recvrcvinfo, g.opts.context);
         if r.notification {
             return out;
         }
