@@ -77,6 +77,7 @@ const O_CONSUMED: usize = 336;
 const O_KICKED: usize = 344;
 const O_BELL: usize = 352;
 const O_OTHER: usize = 356;
+const O_RCVTIMEO: usize = 360;
 const BELL_NONE: u32 = 0;
 const BELL_WRITING: u32 = 1;
 const BELL_WAITS: u32 = 2;
@@ -193,6 +194,7 @@ impl Ring {
         let r = Ring { base: map_fd(&fd)? };
         r.a32(O_CAP).store(CAP as u32, Ordering::Relaxed);
         r.a32(O_KICKED).store(0, Ordering::Relaxed);
+        r.set_rcvtimeo(None);
         r.a32(O_IDLE).store(1, Ordering::Relaxed);
         r.a32(O_MAGIC).store(MAGIC, Ordering::Release);
         Ok((r, fd))
@@ -675,6 +677,29 @@ impl Ring {
     /// readable.
     pub fn set_other(&self, on: bool) {
         self.a32(O_OTHER).store(u32::from(on), Ordering::SeqCst);
+    }
+
+    /// The stack: how long a blocking reader may wait (SO_RCVTIMEO in ms,
+    /// -1 forever), or None when a reader must ask (a listener, no live
+    /// association: the answer is an errno, not a wait).
+    pub fn set_rcvtimeo(&self, ms: Option<i64>) {
+        self.a64(O_RCVTIMEO).store(ms.map_or(u64::MAX, |m| m.max(-1) as u64), Ordering::Release);
+    }
+
+    /// The library: with nothing to read anywhere (ring empty, nothing
+    /// else readable, no doorbell byte), how long a blocking reader may
+    /// wait on its descriptor without asking; None: ask the stack.
+    pub fn rx_idle(&self) -> Option<i64> {
+        if self.rx_pending()
+            || self.a32(O_OTHER).load(Ordering::SeqCst) != 0
+            || self.a32(O_BELL).load(Ordering::SeqCst) != BELL_NONE
+        {
+            return None;
+        }
+        match self.a64(O_RCVTIMEO).load(Ordering::Acquire) {
+            u64::MAX => None,
+            v => Some(v as i64),
+        }
     }
 
     /// The library, after a read: if that left nothing to read, takes the

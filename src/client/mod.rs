@@ -861,27 +861,50 @@ pub fn recv(
     w.u64(cap as u64).bool(peek);
     let mut ring = ring(fd, h);
     let mut stale = 0;
+    let mut nonblock: Option<bool> = None;
+    let mut may_block =
+        || !*nonblock.get_or_insert_with(|| dontwait || sys::is_nonblocking(fd).unwrap_or(true));
+    // The deadline of a blocking read: from the first wait on (SO_RCVTIMEO).
+    let mut deadline: Option<Option<Instant>> = None;
+    let mut woke = false;
+    let mut until = |ms: i64| {
+        *deadline.get_or_insert_with(|| {
+            (ms >= 0).then(|| Instant::now() + Duration::from_millis(ms as u64))
+        })
+    };
     loop {
-        if let Some(t) = ring.and_then(|r| r.rx_pop(cap, peek)) {
-            let mut k = t.kick;
-            if !peek {
-                if let Some(r) = ring {
-                    let (drain, again) = r.rx_settle();
-                    if drain {
-                        read_bell(fd);
-                    }
-                    k |= again;
+        if let Some(r) = ring {
+            if let Some(t) = r.rx_pop(cap, peek) {
+                let mut k = t.kick;
+                if !peek {
+                    k |= settle(fd, r);
                 }
+                if k {
+                    kick(h);
+                }
+                let mut meta = ipc::RecvMeta::decode(&mut ipc::R::new(&t.meta))?;
+                meta.eor &= t.end;
+                meta.data_len = t.data.len() as u64;
+                return Ok((meta, t.data));
             }
-            if k {
+            // Nothing in the ring: take a stale doorbell back, and if
+            // nothing else is readable either, wait without asking.
+            if settle(fd, r) {
                 kick(h);
             }
-            let mut meta = ipc::RecvMeta::decode(&mut ipc::R::new(&t.meta))?;
-            meta.eor &= t.end;
-            meta.data_len = t.data.len() as u64;
-            return Ok((meta, t.data));
+            // (Not twice in a row: a wake-up that brought nothing to the
+            // ring, a hang-up say, is for the stack to explain.)
+            if let Some(ms) = r.rx_idle().filter(|_| !woke) {
+                if !may_block() {
+                    return Err(libc::EAGAIN);
+                }
+                wait(fd, libc::POLLIN, until(ms))?;
+                woke = true;
+                continue;
+            }
         }
-        let r = blocking(fd, dontwait, libc::POLLIN, || call(fd, h, Op::Recv, &w.0, &[]))?;
+        woke = false;
+        let r = call(fd, h, Op::Recv, &w.0, &[])?;
         if r.head.status == -i64::from(ipc::READ_RING) {
             // The ring filled meanwhile (or is unreadable: then give up
             // rather than spin).
@@ -895,12 +918,33 @@ pub fn recv(
             }
             continue;
         }
+        if r.head.status == -i64::from(libc::EAGAIN) {
+            if !may_block() {
+                return Err(libc::EAGAIN);
+            }
+            if r.head.block_err != 0 {
+                return Err(c_int::from(r.head.block_err));
+            }
+            wait(fd, libc::POLLIN, until(r.head.timeout_ms))?;
+            continue;
+        }
         status(&r)?;
         let mut rd = ipc::R::new(&r.payload);
         let meta = ipc::RecvMeta::decode(&mut rd)?;
         let data = rd.rest().to_vec();
         return Ok((meta, data));
     }
+}
+
+/// After a read from the receive ring: takes the doorbell back if nothing
+/// is left to read. Returns whether to kick the stack (a record came
+/// meanwhile: its doorbell must be rung again).
+fn settle(fd: c_int, r: &shm::Ring) -> bool {
+    let (drain, again) = r.rx_settle();
+    if drain {
+        read_bell(fd);
+    }
+    again
 }
 
 pub fn shutdown(fd: c_int, h: &Handle, how: c_int) -> Result<()> {

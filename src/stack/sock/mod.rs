@@ -1256,7 +1256,7 @@ impl Socket {
     /// The send ring's descriptor, for a library that asks (made on first
     /// use). Only a one-to-one socket has one.
     pub fn tx_ring_fd(&self) -> Result<std::os::fd::BorrowedFd<'_>> {
-        if self.style != Style::OneToOne || self.peeled {
+        if self.style != Style::OneToOne || self.peeled || self.inner.lock().listening {
             return Err(libc::EOPNOTSUPP);
         }
         if self.tx.get().is_none() {
@@ -1295,6 +1295,11 @@ impl Socket {
         let (ostreams, buffered) = a.map(|a| (a.outbound, a.buffered)).unwrap_or((0, 0));
         let room = g.opts.sndbuf.saturating_sub(buffered);
         ring.publish(open, ostreams, g.opts.sndbuf, g.tx_taken, room);
+        // A reader may wait without asking while the association lives
+        // (recv_block_errno would say 0).
+        let live = g.assocs.values().any(|a| a.state != AssocState::Closed);
+        let ms = g.opts.rcvtimeo.map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64);
+        ring.set_rcvtimeo((live && !g.listening && !g.closed).then_some(ms));
     }
 
     /// Moves what waits at the front of the receive queue into the
