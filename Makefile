@@ -58,7 +58,7 @@ demo: stage
 deps:
 	sh scripts/deps.sh
 
-test: deps test-rust test-c test-preload test-interop test-host test-functests
+test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -92,6 +92,14 @@ test-functests: stage
 # libusrsctp and tshark).
 test-interop: stage
 	bash interop/run.sh
+
+# sctpudp against the Linux kernel's SCTP (Debian's 6.1 in a qemu guest)
+# through the C API over real UDP, every case captured and checked by tshark
+# (kernel-tests/README.md; about a minute, installs qemu on first use);
+# kernel-tests/known-failures lists what does not pass yet.
+.PHONY: test-kernel
+test-kernel: stage
+	bash kernel-tests/run.sh
 
 # sctpudp against its 0.1.0 release and raw UDP, side by side in one run
 # (see scripts/bench.sh; the README's figures come from it).

@@ -443,6 +443,11 @@ pub struct SendParams {
     /// `sinfo_timetolive`, or `pr_value` of an SCTP_PRINFO cmsg: the
     /// value of the PR-SCTP policy in `flags`.
     pub pr_value: u32,
+    /// No SCTP_SNDRCV/SNDINFO came with the send: the values are the
+    /// socket's defaults, which an association's own defaults replace
+    /// once the association is known (`pr_given`: a PRINFO cmsg came).
+    pub defaults: bool,
+    pub pr_given: bool,
 }
 
 impl SendParams {
@@ -1196,6 +1201,36 @@ impl Socket {
                 self.start_assoc(&p.to, p.init)?
             }
         };
+        // An association's own SCTP_DEFAULT_SEND_PARAM / SNDINFO apply to
+        // a send that names none (sctp_sendmsg_parse uses asoc->default_*).
+        let assoc_snd = if p.defaults {
+            self.inner.lock().assoc_extra.get(&id).and_then(|e| e.snd)
+        } else {
+            None
+        };
+        let with_assoc_defaults;
+        let p = match assoc_snd {
+            Some(d) => {
+                let (flags, pr_value) = if p.pr_given {
+                    (
+                        (d.flags & !t::SCTP_PR_SCTP_MASK) | (p.flags & t::SCTP_PR_SCTP_MASK),
+                        p.pr_value,
+                    )
+                } else {
+                    (d.flags, d.ttl)
+                };
+                with_assoc_defaults = SendParams {
+                    sid: d.sid,
+                    flags,
+                    ppid: ppid_in(d.ppid),
+                    context: d.context,
+                    pr_value,
+                    ..p.clone()
+                };
+                &with_assoc_defaults
+            }
+            None => p,
+        };
         let len = data.len();
         let opt = SendOptions {
             stream_id: p.sid,
@@ -1283,7 +1318,13 @@ impl Socket {
     fn publish_tx(&self, ring: &crate::shm::Ring, g: &Inner) {
         let a = g.assocs.values().next().filter(|a| a.state == AssocState::Established);
         let d = g.opts.snd;
+        // An association with defaults of its own: the slow way applies them.
+        let own_defaults = a.is_some()
+            && g.assoc_extra
+                .get(g.assocs.keys().next().unwrap_or(&AssocId(0)))
+                .is_some_and(|e| e.snd.is_some());
         let open = !g.tx_broken
+            && !own_defaults
             && !g.closed
             && !g.listening
             && !g.shut_wr
@@ -2121,6 +2162,7 @@ impl Owner for Socket {
             outbound: entry.outbound,
             inbound: entry.inbound,
             old_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED),
+            new_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED_EVENT),
             frag_point: a.frag_point() as usize,
         };
         // Events that precede the data they came with, then the data, then
@@ -2236,6 +2278,7 @@ impl Socket {
             outbound: st.outbound,
             inbound: st.inbound,
             old_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED),
+            new_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED_EVENT),
             frag_point: 0,
         };
         let (early, late): (Vec<AssocEvent>, Vec<AssocEvent>) =
@@ -2436,6 +2479,8 @@ impl Socket {
             assoc: (assoc != 0).then_some(AssocId(assoc as u32)),
             to: req.to.clone(),
             init: req.init.map(|(o, i, _, _)| (o, i)),
+            defaults: req.info.is_none(),
+            pr_given: req.pr.is_some(),
         }
     }
 }

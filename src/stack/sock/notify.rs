@@ -34,13 +34,17 @@ pub fn event_type(ev: &AssocEvent) -> Option<u16> {
 }
 
 /// Context the notification builder needs beside the event.
+#[derive(Clone, Copy)]
 pub struct Ctx {
     pub assoc_id: i32,
     pub outbound: u16,
     pub inbound: u16,
-    /// Use the old `sctp_send_failed` layout (SCTP_SEND_FAILED) instead
-    /// of `sctp_send_failed_event`.
+    /// Deliver a failed send in the old `sctp_send_failed` layout
+    /// (SCTP_SEND_FAILED subscribed) and/or in `sctp_send_failed_event`
+    /// (SCTP_SEND_FAILED_EVENT): Linux gives one of each when both are
+    /// (sctp_datamsg_destroy).
     pub old_send_failed: bool,
+    pub new_send_failed: bool,
     /// The association's fragmentation point: a failed message is
     /// reported one notification per DATA chunk (0: in one piece).
     pub frag_point: usize,
@@ -74,8 +78,15 @@ pub fn build_all(ev: &AssocEvent, ctx: &Ctx, out: &mut dyn FnMut(Vec<u8>)) {
                 flags: f,
                 data: piece,
             };
-            if let Some(b) = build(&one, ctx) {
-                out(b);
+            for old in [true, false] {
+                let wanted = if old { ctx.old_send_failed } else { ctx.new_send_failed };
+                if !wanted {
+                    continue;
+                }
+                let c = Ctx { old_send_failed: old, new_send_failed: !old, ..*ctx };
+                if let Some(b) = build(&one, &c) {
+                    out(b);
+                }
             }
         }
         return;
@@ -275,7 +286,11 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
                 let i = offset_of!(t::sctp_send_failed, ssf_info);
                 put16(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_stream), *stream_id);
                 put16(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_flags), ufl);
-                put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_ppid), *ppid);
+                put32(
+                    &mut b,
+                    i + offset_of!(t::sctp_sndrcvinfo, sinfo_ppid),
+                    super::ppid_out(*ppid),
+                );
                 put32(&mut b, i + offset_of!(t::sctp_sndrcvinfo, sinfo_context), *context);
                 put32(
                     &mut b,
@@ -298,7 +313,7 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
                 let i = offset_of!(t::sctp_send_failed_event, ssfe_info);
                 put16(&mut b, i + offset_of!(t::sctp_sndinfo, snd_sid), *stream_id);
                 put16(&mut b, i + offset_of!(t::sctp_sndinfo, snd_flags), ufl);
-                put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_ppid), *ppid);
+                put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_ppid), super::ppid_out(*ppid));
                 put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_context), *context);
                 put32(&mut b, i + offset_of!(t::sctp_sndinfo, snd_assoc_id), ctx.assoc_id as u32);
                 put32(

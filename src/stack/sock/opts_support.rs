@@ -59,6 +59,7 @@ impl Socket {
             outbound: info.outbound,
             inbound: info.inbound,
             old_send_failed: false,
+            new_send_failed: true,
             frag_point: 0,
         };
         let Some(bytes) = notify::build(ev, &ctx) else { return false };
