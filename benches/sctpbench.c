@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,9 @@ static pid_t server(int type, void (*fn)(int))
 	if (p < 0)
 		die("fork");
 	if (p == 0) {
+		/* Dies with the client (a figure that timed out must not leave
+		 * its server holding the script's pipe). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sync[0]);
 		server_env();
 		int l = socket(AF_INET, type, IPPROTO_SCTP);

@@ -115,6 +115,52 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	res[udp-pp/p99]+="$(echo "$v" | awk '{ print $4 }') "
 done
 
+# Idle associations (once): IDLE_N associations from one-to-many clients
+# to one one-to-many server, both on one host stack (2 IDLE_N in it): its
+# resident memory per association and its CPU over IDLE_SECS (longer than
+# the 30 s heartbeat interval).
+IDLE_N=${IDLE_N:-10000}
+IDLE_SECS=${IDLE_SECS:-40}
+cc -O2 -Wall "$root/benches/idle.c" -o "$out/idle" \
+	-I"$root/build/prefix/include/sctpudp" -L"$root/build/prefix/lib" -lsctpudp \
+	-Wl,-rpath,"$root/build/prefix/lib" || exit 1
+idle_fig() {
+	local port fifo app pid=
+	port=$(free_port)
+	fifo=$out/idle.in
+	rm -f "$fifo" && mkfifo "$fifo"
+	exec 3<>"$fifo"
+	SCTPUDP_UDP_PORT=$port timeout -k 2 $((IDLE_SECS + 300)) "$out/idle" "$IDLE_N" 7777 <&3 >"$out/idle.out" 2>>"$out/errors.log" &
+	app=$!
+	local base=
+	for _ in $(seq 1500); do
+		[ -n "$pid" ] || pid=$(pgrep -f "sctpudpd --instance $port " | head -1)
+		if [ -z "$base" ] && [ -n "$pid" ] && grep -q ONE "$out/idle.out" 2>/dev/null; then
+			base=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+			echo go >&3
+		fi
+		grep -q READY "$out/idle.out" 2>/dev/null && break
+		kill -0 $app 2>/dev/null || break
+		sleep 0.2
+	done
+	if [ -z "$pid" ] || ! grep -q READY "$out/idle.out"; then
+		say "idle associations: no figure (see $out/errors.log)"
+		echo x >&3; exec 3>&-; wait $app; return
+	fi
+	local rss t0 t1 up
+	up=$(awk '/^UP/ { print $3 }' "$out/idle.out")
+	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+	t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	sleep "$IDLE_SECS"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	echo x >&3
+	exec 3>&-
+	wait $app
+	IDLE_RES="$(awk -v r="$rss" -v b="$base" -v n="$IDLE_N" 'BEGIN { printf "%.2f KiB", (r - b) / (2 * n) }')|$(awk -v a="$t0" -v b="$t1" -v h="$(getconf CLK_TCK)" -v s="$IDLE_SECS" 'BEGIN { printf "%.2f %%", (b - a) / h / s * 100 }')|$(awk -v n="$IDLE_N" -v t="$up" 'BEGIN { printf "%.0f/s", n / t }')"
+}
+IDLE_RES=
+[ "${IDLE:-1}" != 0 ] && idle_fig
+
 med() { echo "${res[$1]:-}" | tr ' ' '\n' | grep . | median; }
 ratio() { awk -v a="$1" -v b="$2" -v inv="$3" 'BEGIN { if (a == "-" || b == "-" || a == 0 || b == 0) print "-"; else printf "%.2fx", inv ? b / a : a / b }'; }
 
@@ -140,6 +186,11 @@ for f in "${figures[@]}"; do
 done
 echo "| raw UDP, 1472-byte datagrams (sendmmsg/recvmmsg) | $(med udp-bulk) MB/s | | | | |"
 echo "| raw UDP 64-byte ping-pong, median (p99) | $(med udp-pp) us ($(med udp-pp/p99)) | | | | |"
+if [ -n "$IDLE_RES" ]; then
+	IFS='|' read -r mem cpu rate <<<"$IDLE_RES"
+	echo
+	echo "idle associations ($((2 * IDLE_N)) in one host stack: $IDLE_N from one-to-many clients to one one-to-many server): $mem of resident memory each; the stack's CPU over ${IDLE_SECS} s idle: $cpu of a core; set up at $rate (sequential sctp_connectx)"
+fi
 echo
 echo "ratio: throughput and setup rate host stack / 0.1.0; round trips 0.1.0 / host stack (above 1: the host stack is faster)"
 echo "sctpudp / usrsctp: the same, host stack against usrsctp (above 1: sctpudp is better)"

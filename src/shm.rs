@@ -159,12 +159,23 @@ fn map_fd(fd: &OwnedFd) -> io::Result<*mut u8> {
 
 static PID: AtomicU32 = AtomicU32::new(0);
 
-/// This process's pid, cached (reset in a forked child by `forget_pid`).
-fn my_pid() -> u32 {
+/// This process's pid, cached: getpid(2) is a system call, and the
+/// library needs the pid for every copy from or to application memory
+/// (`abi::mem`) and every ring lock. A child made by fork() forgets it
+/// (a pthread_atfork handler registered with the first use).
+pub fn my_pid() -> u32 {
     let p = PID.load(Ordering::Relaxed);
     if p != 0 {
         return p;
     }
+    static ATFORK: std::sync::Once = std::sync::Once::new();
+    ATFORK.call_once(|| {
+        extern "C" fn child() {
+            forget_pid();
+        }
+        // SAFETY: registering a plain extern "C" function with libc.
+        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+    });
     let p = std::process::id();
     PID.store(p, Ordering::Relaxed);
     p

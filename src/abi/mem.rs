@@ -28,7 +28,7 @@ fn vm(read: bool, local: *mut c_void, remote: *const c_void, len: usize) -> Resu
         let n = unsafe {
             libc::syscall(
                 nr,
-                libc::getpid(),
+                crate::shm::my_pid() as libc::pid_t,
                 &l as *const libc::iovec,
                 1usize,
                 &r as *const libc::iovec,
@@ -131,7 +131,7 @@ pub fn write_gather(
         let n = unsafe {
             libc::syscall(
                 libc::SYS_process_vm_writev,
-                libc::getpid(),
+                crate::shm::my_pid() as libc::pid_t,
                 local.as_ptr(),
                 local.len(),
                 rem.as_ptr(),
