@@ -578,6 +578,9 @@ fn fill(fd: c_int) {
 /// Waits until `fd` polls `events` or `deadline` passes (EAGAIN); a
 /// signal gives EINTR.
 fn wait(fd: c_int, events: i16, deadline: Option<Instant>) -> Result<()> {
+    if deadline.is_none() && (events == libc::POLLIN || events == libc::POLLOUT) {
+        return wait_restartable(fd, events);
+    }
     let ms = match deadline {
         None => -1,
         Some(d) => {
@@ -594,6 +597,51 @@ fn wait(fd: c_int, events: i16, deadline: Option<Instant>) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) => Err(e.raw_os_error().unwrap_or(libc::EINTR)),
     }
+}
+
+/// Waits with no timeout until `fd` is readable (POLLIN) or writable
+/// (POLLOUT) in a system call the kernel restarts after a signal handler
+/// installed with SA_RESTART, as it restarts a blocking recv, send or
+/// accept on a kernel socket with no SO_RCVTIMEO/SO_SNDTIMEO
+/// (sock_intr_errno: -ERESTARTSYS); poll(2) would give EINTR after any
+/// handler. Readable: a blocking MSG_PEEK of the doorbell byte (left in
+/// place). Writable: a blocking send of one more byte of filler, which
+/// the stack reads away with the rest. A hang-up (the stack gone) or any
+/// other error returns too: the next request says what it means.
+fn wait_restartable(fd: c_int, events: i16) -> Result<()> {
+    let mut b = [0u8; 1];
+    // SAFETY: `b` is valid for one byte in both directions; the address
+    // arguments are NULL.
+    let n = unsafe {
+        if events == libc::POLLIN {
+            libc::syscall(
+                libc::SYS_recvfrom,
+                fd,
+                b.as_mut_ptr(),
+                1usize,
+                libc::MSG_PEEK,
+                0usize,
+                0usize,
+            )
+        } else {
+            libc::syscall(
+                libc::SYS_sendto,
+                fd,
+                b.as_ptr(),
+                1usize,
+                libc::MSG_NOSIGNAL,
+                0usize,
+                0usize,
+            )
+        }
+    };
+    if n < 0 {
+        let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINTR);
+        if e == libc::EINTR {
+            return Err(libc::EINTR);
+        }
+    }
+    Ok(())
 }
 
 /// Repeats `op` while the stack answers EAGAIN and the caller may block

@@ -726,6 +726,7 @@ impl Server {
                 let optlen = r.u32()?;
                 let b = r.bytes()?;
                 let v = options::setsockopt(s, level, name, b, optlen)?;
+                s.options_changed();
                 self.stack.pump();
                 ok(i64::from(v))
             }

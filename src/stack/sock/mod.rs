@@ -602,6 +602,13 @@ impl Socket {
         }
     }
 
+    /// After a socket option changed: what the rings publish (buffer
+    /// sizes, defaults, SO_RCVTIMEO) and the readiness follow it.
+    pub fn options_changed(&self) {
+        let mut g = self.inner.lock();
+        self.refresh(&mut g);
+    }
+
     /// After a request: how many doorbell bytes the client must read back
     /// from its descriptor (the socket stopped being readable).
     pub fn take_drain(&self) -> u8 {
