@@ -50,6 +50,14 @@ pub struct Slot {
     owner: Mutex<Weak<dyn Owner>>,
     /// Next deadline in microseconds; u64::MAX for none.
     deadline: AtomicU64,
+    /// The deadline this association's entry in `Stack::timers` stands
+    /// for (u64::MAX: none). Changed only under that heap's lock. A
+    /// deadline that moves later keeps the earlier entry, which re-lists
+    /// the association when it comes up; one that moves earlier adds an
+    /// entry. So the heap holds about one entry per association, and a
+    /// busy association (whose retransmission timer moves later with
+    /// every SACK) pushes nothing.
+    listed: AtomicU64,
 }
 
 pub use crate::ipc::DEFAULT_UDP_PORT;
@@ -74,6 +82,12 @@ pub struct Stack {
     wake: OwnedFd,
     /// When the loop plans to wake next (µs); a new earlier deadline wakes it.
     loop_wake_at: AtomicU64,
+    /// Association deadlines, earliest first: (µs, id). An entry whose
+    /// deadline is no longer its slot's is stale and skipped when it comes
+    /// up, so moving a deadline costs one push and the loop never walks
+    /// every association (100,000 idle ones cost nothing between their
+    /// timers).
+    timers: Mutex<std::collections::BinaryHeap<std::cmp::Reverse<(u64, AssocId)>>>,
     epoch: std::time::Instant,
     stopped: AtomicBool,
     /// The receive side: batch buffers, held while a batch is handled so
@@ -201,6 +215,7 @@ impl Stack {
             ports: Mutex::new(HashMap::new()),
             wake,
             loop_wake_at: AtomicU64::new(0),
+            timers: Mutex::new(std::collections::BinaryHeap::new()),
             epoch: std::time::Instant::now(),
             stopped: AtomicBool::new(false),
             rx: Mutex::new(Rx { batch: RxBatch::new(), scratch: Vec::with_capacity(2048) }),
@@ -319,6 +334,7 @@ impl Stack {
             assoc: Mutex::new(a),
             owner: Mutex::new(owner),
             deadline: AtomicU64::new(NO_DEADLINE),
+            listed: AtomicU64::new(NO_DEADLINE),
         });
         self.assocs.write().insert(id, slot.clone());
         let mut g = slot.assoc.lock();
@@ -401,9 +417,58 @@ impl Stack {
         }
         let d = a.poll_timeout().map(|t| t.0).unwrap_or(NO_DEADLINE);
         slot.deadline.store(d, Ordering::Relaxed);
+        if d < slot.listed.load(Ordering::Relaxed) {
+            let mut h = self.timers.lock();
+            if d < slot.listed.load(Ordering::Relaxed) {
+                h.push(std::cmp::Reverse((d, id)));
+                slot.listed.store(d, Ordering::Relaxed);
+            }
+        }
         if d < self.loop_wake_at.load(Ordering::Relaxed) {
             let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
         }
+    }
+
+    /// Runs the timers of the associations whose deadline has come.
+    fn run_timers(&self, due: &mut Vec<(AssocId, Arc<Slot>)>) {
+        let now = self.now().0;
+        {
+            let mut h = self.timers.lock();
+            while let Some(std::cmp::Reverse((d, id))) = h.peek().copied() {
+                if d > now {
+                    break;
+                }
+                h.pop();
+                let Some(s) = self.slot(id) else { continue };
+                // An entry superseded by an earlier one.
+                if s.listed.load(Ordering::Relaxed) != d {
+                    continue;
+                }
+                let cur = s.deadline.load(Ordering::Relaxed);
+                if cur > now {
+                    // The deadline moved later: list it there.
+                    s.listed.store(cur, Ordering::Relaxed);
+                    if cur != NO_DEADLINE {
+                        h.push(std::cmp::Reverse((cur, id)));
+                    }
+                    continue;
+                }
+                s.listed.store(NO_DEADLINE, Ordering::Relaxed);
+                due.push((id, s));
+            }
+        }
+        for (id, s) in due.drain(..) {
+            let mut g = s.assoc.lock();
+            g.handle_timeout(self.now());
+            // drive lists the new deadline (nothing is listed now).
+            self.drive(id, &s, &mut g);
+        }
+    }
+
+    /// The earliest listed deadline (perhaps stale: waking early for it
+    /// only pops it).
+    fn next_deadline(&self) -> u64 {
+        self.timers.lock().peek().map(|r| r.0 .0).unwrap_or(NO_DEADLINE)
     }
 
     fn send_response(&self, buf: &[u8], t: &Transmit) {
@@ -697,37 +762,18 @@ fn run_loop(weak: Weak<Stack>) {
     let _ = sys::epoll_add(ep, st.wake.as_raw_fd(), libc::EPOLLIN as u32, WAKE_TOKEN);
     drop(st);
     let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
+    let mut due = Vec::new();
     loop {
         let Some(st) = weak.upgrade() else { break };
         if st.stopped.load(Ordering::Relaxed) {
             break;
         }
-        // Run due timers, and find the next deadline.
-        let now = st.now();
-        let slots: Vec<(AssocId, Arc<Slot>)> =
-            st.assocs.read().iter().map(|(k, v)| (*k, v.clone())).collect();
-        let mut next = NO_DEADLINE;
-        for (id, s) in &slots {
-            let d = s.deadline.load(Ordering::Relaxed);
-            if d <= now.0 {
-                let mut g = s.assoc.lock();
-                g.handle_timeout(st.now());
-                st.drive(*id, s, &mut g);
-            }
-            next = next.min(s.deadline.load(Ordering::Relaxed));
-        }
-        drop(slots);
-        // Timers may have sent to this stack itself; what that set off
-        // may have moved deadlines.
-        if st.pump() {
-            next = st
-                .assocs
-                .read()
-                .values()
-                .map(|s| s.deadline.load(Ordering::Relaxed))
-                .min()
-                .unwrap_or(NO_DEADLINE);
-        }
+        // Run due timers (a timer may set a new, also due, deadline: the
+        // next turn of the loop runs it).
+        st.run_timers(&mut due);
+        // Timers may have sent to this stack itself.
+        st.pump();
+        let next = st.next_deadline();
         st.loop_wake_at.store(next, Ordering::Relaxed);
         let timeout = if next == NO_DEADLINE {
             -1
@@ -931,6 +977,7 @@ fn on_datagram(
                         assoc: Mutex::new(*a),
                         owner: Mutex::new(owner.0),
                         deadline: AtomicU64::new(NO_DEADLINE),
+                        listed: AtomicU64::new(NO_DEADLINE),
                     });
                     st.assocs.write().insert(id, slot.clone());
                     let mut g = slot.assoc.lock();

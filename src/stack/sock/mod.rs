@@ -268,6 +268,12 @@ pub struct Inner {
     pub tx_broken: bool,
     /// Data bytes pushed into the receive ring, ever.
     pub rx_pushed: u64,
+    /// An association's send buffer grew (or SO_SNDBUF changed) since the
+    /// last refresh: a writable one-to-many socket may have become
+    /// unwritable. Without it, `refresh` does not sum the buffers of every
+    /// association (an idle server with 100,000 of them would on every
+    /// heartbeat).
+    pub buf_grew: bool,
     /// Readable once more for a waiting receiver that must now get an
     /// answer without data (its last association went: ENOTCONN).
     /// Cleared by the next receive that finds nothing.
@@ -527,6 +533,7 @@ impl Socket {
                 tx_taken: 0,
                 tx_broken: false,
                 rx_pushed: 0,
+                buf_grew: false,
                 wake: false,
                 stash: HashMap::new(),
             }),
@@ -591,7 +598,14 @@ impl Socket {
                 }
             }
         }
-        let writable = self.writable_now(g);
+        // Only more buffered data makes a writable socket unwritable; an
+        // unwritable one is checked every time.
+        let writable = if g.writable && !g.buf_grew && self.style == Style::OneToMany {
+            true
+        } else {
+            self.writable_now(g)
+        };
+        g.buf_grew = false;
         if writable != g.writable {
             g.writable = writable;
             if writable {
@@ -606,6 +620,7 @@ impl Socket {
     /// sizes, defaults, SO_RCVTIMEO) and the readiness follow it.
     pub fn options_changed(&self) {
         let mut g = self.inner.lock();
+        g.buf_grew = true;
         self.refresh(&mut g);
     }
 
@@ -1288,6 +1303,7 @@ impl Socket {
             if let Some(i) = g.assocs.get_mut(&id) {
                 i.buffered = i.buffered.max(sndbuf);
             }
+            g.buf_grew = true;
             self.refresh(&mut g);
         }
         r
@@ -2157,13 +2173,21 @@ impl Owner for Socket {
             established: false,
         });
         entry.state = a.state();
-        entry.buffered = a.buffered_amount();
+        let nb = a.buffered_amount();
+        let grew = nb > entry.buffered;
+        entry.buffered = nb;
         entry.outbound = a.outbound_streams();
         entry.inbound = a.inbound_streams();
         if let Some(p) = a.primary_addr() {
             entry.peer = SocketAddr::new(p, port);
         }
-        entry.peers = a.paths().iter().map(|p| p.addr).collect();
+        // (Rebuilt only when the paths changed: this runs for every packet.)
+        let paths = a.paths();
+        if entry.peers.len() != paths.len()
+            || entry.peers.iter().zip(paths).any(|(x, p)| *x != p.addr)
+        {
+            entry.peers = paths.iter().map(|p| p.addr).collect();
+        }
         let ctx = notify::Ctx {
             assoc_id: id.0 as i32,
             outbound: entry.outbound,
@@ -2172,6 +2196,7 @@ impl Owner for Socket {
             new_send_failed: g.opts.events.on(crate::abi::types::SCTP_SEND_FAILED_EVENT),
             frag_point: a.frag_point() as usize,
         };
+        g.buf_grew |= grew;
         // Events that precede the data they came with, then the data, then
         // the rest (so COMM_UP comes before data and SHUTDOWN after it).
         let mut late = Vec::new();
