@@ -170,6 +170,7 @@ impl Association {
                     if self.state == AssocState::CookieEchoed {
                         self.t1 = None;
                         self.state = AssocState::Established;
+                        self.forget_handshake();
                         self.assoc_errors = 0;
                         self.events.push_back(AssocEvent::CommUp { restart: false });
                         self.start_heartbeats(now);
@@ -602,6 +603,7 @@ impl Association {
             self.assoc_errors = 0;
             self.adopt_cookie(c, now);
             self.state = AssocState::Established;
+            self.forget_handshake();
             self.events.push_back(AssocEvent::CommUp { restart: true });
             self.start_heartbeats(now);
             ack(self);
@@ -628,6 +630,7 @@ impl Association {
             self.ctrl.retain(|x| x.vtag != 0);
             if !was_up {
                 self.state = AssocState::Established;
+                self.forget_handshake();
                 self.paths[pi].confirmed = true;
                 self.events.push_back(AssocEvent::CommUp { restart: false });
                 self.start_heartbeats(now);
@@ -641,6 +644,7 @@ impl Association {
             if matches!(self.state, AssocState::CookieWait | AssocState::CookieEchoed) {
                 self.t1 = None;
                 self.state = AssocState::Established;
+                self.forget_handshake();
                 self.paths[pi].confirmed = true;
                 self.events.push_back(AssocEvent::CommUp { restart: false });
                 self.start_heartbeats(now);

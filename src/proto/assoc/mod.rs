@@ -992,6 +992,14 @@ impl Association {
         self.t1 = Some(now + self.paths[self.primary].rto);
     }
 
+    /// Once established, the INIT and the cookie we kept for their
+    /// retransmission are not needed again: an idle association keeps
+    /// nothing of its handshake.
+    fn forget_handshake(&mut self) {
+        self.init_bytes = Vec::new();
+        self.cookie_echo = Bytes::new();
+    }
+
     fn send_cookie_echo(&mut self, now: Instant) {
         let dst = self.path_dst(self.primary);
         let mut b = Vec::with_capacity(self.cookie_echo.len() + 8);
