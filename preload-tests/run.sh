@@ -473,6 +473,11 @@ case_withsctp() {
 case_withsctp_libc_shim() {
 	[ -n "$WITHSCTP_LIB" ] || { fail "libwithsctp.so.1 not found"; return 1; }
 	withsctp_try "$WITHSCTP_LIB:$LIB" "$work/lib/shim" shim && return 0
+	# Seen once in ~40 runs (2026-12-07, a fresh clone's first run): the
+	# client's read() got ENOTCONN right after connect. Not understood yet;
+	# the first attempt's logs stay (shim.*) and a second attempt decides.
+	echo "[shim] first attempt failed; trying once more (logs kept as shim.*)"
+	withsctp_try "$WITHSCTP_LIB:$LIB" "$work/lib/shim" shim2 && return 0
 	if grep -q "Connection refused" "$D/shim.server.err"; then
 		fail "echo lost: socat's accepted socket failed with ECONNREFUSED after it closed the listener (the accept race of case accept_first_message)"
 	else
