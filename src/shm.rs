@@ -95,9 +95,10 @@ pub struct Ring {
     base: *mut u8,
 }
 
-// SAFETY: the mapping is plain shared memory; every access to it goes
-// through atomics or through copies into and out of ranges that the
-// protocol above gives to one side at a time.
+// The mapping is plain shared memory; every access to it goes through
+// atomics or through copies into and out of ranges that the protocol above
+// gives to one side at a time.
+// SAFETY: see above.
 unsafe impl Send for Ring {}
 // SAFETY: as above.
 unsafe impl Sync for Ring {}
@@ -233,9 +234,9 @@ impl Ring {
 
     fn a32(&self, off: usize) -> &AtomicU32 {
         debug_assert!(off % 4 == 0 && off + 4 <= DATA);
-        // SAFETY: `off` is a 4-aligned offset inside the header of a live
-        // mapping (page-aligned base), which is only ever accessed
-        // atomically.
+        // `off` is a 4-aligned offset inside the header of a live mapping
+        // (page-aligned base), which is only ever accessed atomically.
+        // SAFETY: see above.
         unsafe { AtomicU32::from_ptr(self.base.add(off) as *mut u32) }
     }
 
@@ -267,9 +268,10 @@ impl Ring {
     /// Copies from the records of the ring at `area`, offset `at`, into `dst`.
     fn get_in(&self, area: usize, at: usize, dst: &mut [u8]) {
         assert!((area == DATA || area == RX_DATA) && at <= CAP && dst.len() <= CAP - at);
-        // SAFETY: inside the mapping (checked above). The other side may
-        // write it (a misbehaving one); the bytes are then wrong, never
-        // out of bounds, and every use of them is checked.
+        // Inside the mapping (checked above). The other side may write it
+        // (a misbehaving one); the bytes are then wrong, never out of
+        // bounds, and every use of them is checked.
+        // SAFETY: see above.
         unsafe {
             std::ptr::copy_nonoverlapping(self.base.add(area + at), dst.as_mut_ptr(), dst.len())
         };
@@ -293,9 +295,9 @@ impl Ring {
             spins += 1;
             if spins % 128 == 0 {
                 let holder = l.load(Ordering::Relaxed);
-                // SAFETY: kill with signal 0 only checks that the process exists.
                 let gone = holder != 0
                     && holder != me
+                    // SAFETY: kill with signal 0 only checks that the process exists.
                     && unsafe { libc::kill(holder as libc::pid_t, 0) } != 0
                     && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
                 if gone
