@@ -1,10 +1,12 @@
 //! Access to application memory that never crashes the host program: a
 //! NULL or unmapped pointer gives EFAULT, as the kernel would.
 //!
-//! Copies go through process_vm_readv/process_vm_writev on our own
-//! process, which the kernel answers with EFAULT for bad addresses. Where
-//! those calls are forbidden (some seccomp profiles), NULL is still
-//! caught and other pointers are used directly.
+//! Copies are made by `guarded::copy`, a plain copy whose faults a signal
+//! handler turns into EFAULT (no system call). Where that is off, they go
+//! through process_vm_readv/process_vm_writev on our own process, which
+//! the kernel answers with EFAULT for bad addresses; where those calls are
+//! forbidden too (some seccomp profiles), NULL is still caught and other
+//! pointers are used directly.
 
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -18,6 +20,18 @@ fn vm(read: bool, local: *mut c_void, remote: *const c_void, len: usize) -> Resu
     }
     if remote.is_null() {
         return Err(libc::EFAULT);
+    }
+    let (dst, src) = if read {
+        (local as *mut u8, remote as *const u8)
+    } else {
+        (remote as *mut u8, local as *const u8)
+    };
+    // SAFETY: `local` is our own buffer of `len` bytes; faults on the
+    // application's side come back as `Some(false)`.
+    match unsafe { super::guarded::copy(dst, src, len) } {
+        Some(true) => return Ok(()),
+        Some(false) => return Err(libc::EFAULT),
+        None => {}
     }
     if VM_OK.load(Ordering::Relaxed) != 2 {
         let l = libc::iovec { iov_base: local, iov_len: len };
@@ -90,6 +104,41 @@ pub fn write_val<T: Copy>(p: *mut T, v: &T) -> Result<(), c_int> {
     vm(false, v as *const T as *mut c_void, p as *const c_void, std::mem::size_of::<T>())
 }
 
+/// `local` into `rem` (both the same total length) with guarded copies.
+/// Ok(false): no fast copy here.
+fn fast_gather(local: &[libc::iovec], rem: &[libc::iovec]) -> Result<bool, c_int> {
+    let (mut ri, mut roff) = (0, 0);
+    for l in local {
+        let mut off = 0;
+        while off < l.iov_len {
+            let r = &rem[ri];
+            let n = (r.iov_len - roff).min(l.iov_len - off);
+            // SAFETY: `l` is a live local slice; `r` is the application's,
+            // whose faults come back as `Some(false)`; both offsets stay
+            // inside their iovecs.
+            let ok = unsafe {
+                super::guarded::copy(
+                    (r.iov_base as *mut u8).add(roff),
+                    (l.iov_base as *const u8).add(off),
+                    n,
+                )
+            };
+            match ok {
+                Some(true) => {}
+                Some(false) => return Err(libc::EFAULT),
+                None => return Ok(false),
+            }
+            off += n;
+            roff += n;
+            if roff == r.iov_len {
+                ri += 1;
+                roff = 0;
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Writes `parts`, concatenated, into the application's `remote` iovecs
 /// (filled in order), with one process_vm_writev per 1024 parts.
 pub fn write_gather(
@@ -125,6 +174,9 @@ pub fn write_gather(
     }
     if left != 0 {
         return Err(libc::EFAULT);
+    }
+    if super::guarded::available() && fast_gather(&local, &rem)? {
+        return Ok(());
     }
     if VM_OK.load(Ordering::Relaxed) != 2 && local.len() <= 1024 && rem.len() <= 1024 {
         // SAFETY: `local` points at live slices; the kernel checks `rem`.

@@ -8,6 +8,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod ext;
+pub mod guarded;
 pub mod lksctp;
 pub mod mem;
 pub mod ops;

@@ -197,6 +197,53 @@ pub extern "C" fn close(fd: c_int) -> c_int {
     })
 }
 
+/// sigaction(2): passed on; a new SIGSEGV or SIGBUS handler turns off the
+/// fast guarded copy (`abi::guarded`), whose handler may no longer run.
+#[no_mangle]
+pub extern "C" fn sigaction(
+    sig: c_int,
+    act: *const libc::sigaction,
+    old: *mut libc::sigaction,
+) -> c_int {
+    if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && !act.is_null() {
+        abi::guarded::replaced();
+    }
+    match SIGACTION.get() {
+        // SAFETY: the address came from dlsym("sigaction").
+        Some(f) => unsafe {
+            std::mem::transmute::<
+                usize,
+                unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int,
+            >(f)(sig, act, old)
+        },
+        None => {
+            abi::set_errno(libc::ENOSYS);
+            -1
+        }
+    }
+}
+
+/// signal(3): as sigaction.
+#[no_mangle]
+pub extern "C" fn signal(sig: c_int, handler: libc::sighandler_t) -> libc::sighandler_t {
+    if sig == libc::SIGSEGV || sig == libc::SIGBUS {
+        abi::guarded::replaced();
+    }
+    match SIGNAL.get() {
+        // SAFETY: the address came from dlsym("signal").
+        Some(f) => unsafe {
+            std::mem::transmute::<
+                usize,
+                unsafe extern "C" fn(c_int, libc::sighandler_t) -> libc::sighandler_t,
+            >(f)(sig, handler)
+        },
+        None => {
+            abi::set_errno(libc::ENOSYS);
+            libc::SIG_ERR
+        }
+    }
+}
+
 #[no_mangle]
 pub extern "C" fn shutdown(fd: c_int, how: c_int) -> c_int {
     guard(-1, || {

@@ -58,6 +58,8 @@ real_fn!(LISTEN, "listen");
 real_fn!(ACCEPT, "accept");
 real_fn!(ACCEPT4, "accept4");
 real_fn!(CLOSE, "close");
+real_fn!(SIGACTION, "sigaction");
+real_fn!(SIGNAL, "signal");
 real_fn!(SHUTDOWN, "shutdown");
 real_fn!(SETSOCKOPT, "setsockopt");
 real_fn!(GETSOCKOPT, "getsockopt");
