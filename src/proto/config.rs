@@ -7,7 +7,7 @@ use core::time::Duration;
 /// Per-association parameters (the socket's `SCTP_RTOINFO`,
 /// `SCTP_ASSOCINFO`, `SCTP_INITMSG`, `SCTP_PEER_ADDR_PARAMS`,
 /// `SCTP_DELAYED_SACK`, ... map onto these).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// RTO.Initial (RFC 9260 16: 1 s; Linux: 3 s). We follow the RFC.
     pub rto_initial: Duration,

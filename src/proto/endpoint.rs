@@ -45,7 +45,7 @@ pub enum ConnectError {
 
 #[derive(Clone, Debug)]
 struct Listener {
-    cfg: Config,
+    cfg: Arc<Config>,
     local_addrs: Vec<IpAddr>,
 }
 
@@ -170,7 +170,7 @@ impl Endpoint {
     /// Accepts associations on SCTP port `port`, created with `cfg`, and
     /// announcing `local_addrs` when there are several.
     pub fn listen(&mut self, port: u16, cfg: Config, local_addrs: Vec<IpAddr>) {
-        self.listeners.insert(port, Listener { cfg, local_addrs });
+        self.listeners.insert(port, Listener { cfg: Arc::new(cfg), local_addrs });
     }
 
     /// Stops accepting new associations on `port`.
@@ -226,7 +226,7 @@ impl Endpoint {
     pub fn connect(
         &mut self,
         now: Instant,
-        cfg: Config,
+        cfg: impl Into<Arc<Config>>,
         local_port: u16,
         peer_port: u16,
         peers: &[SocketAddr],
@@ -243,7 +243,7 @@ impl Endpoint {
         let seed = self.seed();
         let a = Association::connect(
             id,
-            cfg,
+            cfg.into(),
             self.shared.clone(),
             seed,
             now,

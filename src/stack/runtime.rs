@@ -311,7 +311,7 @@ impl Stack {
     /// Starts an association. Errors: EADDRINUSE/EISCONN (exists), EINVAL.
     pub fn connect(
         &self,
-        cfg: Config,
+        cfg: Arc<Config>,
         local_port: u16,
         peer_port: u16,
         peers: &[SocketAddr],

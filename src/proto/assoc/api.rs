@@ -47,7 +47,7 @@ impl Association {
     /// `spp_pathmtu`). Returns false if `addr` is not a peer address.
     pub fn set_path_pmtu(&mut self, addr: Option<IpAddr>, pmtu: u32) -> bool {
         if addr.is_none() {
-            self.cfg.pmtu = pmtu;
+            std::sync::Arc::make_mut(&mut self.cfg).pmtu = pmtu;
         }
         let udp = self.cfg.udp_encaps;
         let mut found = false;

@@ -242,9 +242,11 @@ const MAX_SACK_GAPS: usize = 64;
 #[derive(Debug)]
 pub struct Association {
     id: AssocId,
-    cfg: Config,
+    /// Shared with the other associations of its listener or socket
+    /// while equal (copied on write: `config_mut`).
+    cfg: Arc<Config>,
     shared: Arc<Shared>,
-    rng: ChaCha20Rng,
+    rng: SmallRng,
     state: AssocState,
     local_port: u16,
     peer_port: u16,
@@ -334,7 +336,46 @@ pub struct Association {
     rc: reconf::ReconfState,
 }
 
-fn nonzero(rng: &mut ChaCha20Rng) -> u32 {
+/// The association's random numbers (tags, nonces, timer jitter): a
+/// ChaCha20 stream kept as its key and position (48 bytes instead of the
+/// generator's 320 with its buffered block; an idle association is
+/// mostly this struct). Each draw rebuilds the generator, which costs a
+/// block's computation: draws are rare (a handshake, a heartbeat).
+pub(crate) struct SmallRng {
+    seed: [u8; 32],
+    pos: u128,
+}
+
+impl std::fmt::Debug for SmallRng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("SmallRng").field("pos", &self.pos).finish_non_exhaustive()
+    }
+}
+
+impl SmallRng {
+    fn from_seed(seed: [u8; 32]) -> Self {
+        SmallRng { seed, pos: 0 }
+    }
+
+    fn draw<T>(&mut self, f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
+        let mut r = ChaCha20Rng::from_seed(self.seed);
+        r.set_word_pos(self.pos);
+        let v = f(&mut r);
+        self.pos = r.get_word_pos();
+        v
+    }
+
+    fn next_u32(&mut self) -> u32 {
+        self.draw(|r| r.next_u32())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.draw(|r| r.next_u64())
+    }
+}
+
+fn nonzero(rng: &mut SmallRng) -> u32 {
     loop {
         let v = rng.next_u32();
         if v != 0 {
@@ -347,14 +388,14 @@ impl Association {
     #[allow(clippy::too_many_arguments)]
     fn blank(
         id: AssocId,
-        cfg: Config,
+        cfg: Arc<Config>,
         shared: Arc<Shared>,
         seed: [u8; 32],
         local_port: u16,
         peer_port: u16,
         local_addrs: Vec<IpAddr>,
     ) -> Self {
-        let mut rng = ChaCha20Rng::from_seed(seed);
+        let mut rng = SmallRng::from_seed(seed);
         let local_tag = nonzero(&mut rng);
         let initial_tsn = rng.next_u32();
         let rcvbuf = cfg.rcvbuf;
@@ -440,7 +481,7 @@ impl Association {
     #[allow(clippy::too_many_arguments)]
     pub fn connect(
         id: AssocId,
-        cfg: Config,
+        cfg: Arc<Config>,
         shared: Arc<Shared>,
         seed: [u8; 32],
         now: Instant,
@@ -450,6 +491,7 @@ impl Association {
         local_addrs: Vec<IpAddr>,
     ) -> Self {
         let mut a = Self::blank(id, cfg, shared, seed, local_port, peer_port, local_addrs);
+        a.paths.reserve_exact(peers.len().min(cookie::MAX_PEER_ADDRS));
         for p in peers.iter().take(cookie::MAX_PEER_ADDRS) {
             if a.path_of(p.ip()).is_none() {
                 a.paths.push(Path::new(p.ip(), p.port(), &a.cfg, now));
@@ -487,7 +529,7 @@ impl Association {
     /// [`Association::handle`] on the same packet, which sends COOKIE ACK.
     pub fn from_cookie(
         id: AssocId,
-        cfg: Config,
+        cfg: Arc<Config>,
         shared: Arc<Shared>,
         seed: [u8; 32],
         now: Instant,
@@ -495,6 +537,7 @@ impl Association {
         local_addrs: Vec<IpAddr>,
     ) -> Self {
         let mut a = Self::blank(id, cfg, shared, seed, c.local_port, c.peer_port, local_addrs);
+        a.paths.reserve_exact(c.peer_addrs.len());
         for (i, ip) in c.peer_addrs.iter().enumerate() {
             if a.path_of(*ip).is_none() {
                 let mut p = Path::new(*ip, c.encap_port, &a.cfg, now);
@@ -558,7 +601,7 @@ impl Association {
         &self.cfg
     }
     pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.cfg
+        Arc::make_mut(&mut self.cfg)
     }
     pub fn local_port(&self) -> u16 {
         self.local_port
@@ -633,7 +676,7 @@ impl Association {
     }
     /// Changes the receive buffer (`SO_RCVBUF`).
     pub fn set_rcvbuf(&mut self, rcvbuf: u32) {
-        self.cfg.rcvbuf = rcvbuf;
+        Arc::make_mut(&mut self.cfg).rcvbuf = rcvbuf;
         self.rx.set_rcvbuf(rcvbuf);
     }
 
@@ -998,6 +1041,8 @@ impl Association {
     fn forget_handshake(&mut self) {
         self.init_bytes = Vec::new();
         self.cookie_echo = Bytes::new();
+        // Pushed one by one, the paths may have got room for four.
+        self.paths.shrink_to_fit();
     }
 
     fn send_cookie_echo(&mut self, now: Instant) {

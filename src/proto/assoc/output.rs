@@ -8,19 +8,19 @@ impl Association {
     /// The next user-visible event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<AssocEvent> {
-        self.events.pop_front()
+        pop_or_release(&mut self.events)
     }
 
     /// The next event of the protocol extensions (see [`ExtEvent`]).
     #[must_use]
     pub fn poll_ext_event(&mut self) -> Option<ExtEvent> {
-        self.ext_events.pop_front()
+        pop_or_release(&mut self.ext_events)
     }
 
     /// The next event for the endpoint's routing table.
     #[must_use]
     pub fn poll_endpoint_event(&mut self) -> Option<EndpointEvent> {
-        if let Some(e) = self.ep_events.pop_front() {
+        if let Some(e) = pop_or_release(&mut self.ep_events) {
             return Some(e);
         }
         if self.is_drained() && !self.drained_reported {
@@ -52,7 +52,7 @@ impl Association {
     /// Builds the next packet into `buf` (cleared first). Call until None.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
-        if let Some(front) = self.ctrl.pop_front() {
+        if let Some(front) = pop_or_release(&mut self.ctrl) {
             let (dst, vtag) = (front.dst, front.vtag);
             self.header(buf, vtag);
             buf.extend_from_slice(&front.bytes);
@@ -332,4 +332,17 @@ impl Association {
             }
         }
     }
+}
+
+/// The next item of an event or control queue; an emptied queue gives its
+/// buffer back. These queues carry a handful of items at a time, rarely
+/// (a handshake, a heartbeat, a notification), and an idle association
+/// would otherwise keep every one's buffer (about 350 bytes each for
+/// 100,000 associations).
+fn pop_or_release<T>(q: &mut std::collections::VecDeque<T>) -> Option<T> {
+    let v = q.pop_front();
+    if v.is_none() && q.capacity() > 0 {
+        *q = std::collections::VecDeque::new();
+    }
+    v
 }

@@ -125,8 +125,10 @@ pub(super) struct ReconfState {
     /// then `- 2`), with an SSN/TSN reset's TSNs: a retransmitted request
     /// gets the same answer (5.2.1).
     results: [(u32, Option<(u32, u32)>); 2],
-    out: Option<Outgoing>,
-    deferred: Option<Deferred>,
+    // Boxed: only while a request is under way (an idle association
+    // keeps only the sequence numbers).
+    out: Option<Box<Outgoing>>,
+    deferred: Option<Box<Deferred>>,
     /// Sequence number of our Incoming SSN Reset Request that the peer
     /// answered "Performed": its Outgoing SSN Reset Request carrying it
     /// is the reset we asked for.
@@ -339,11 +341,11 @@ impl Association {
             bytes: b.clone(),
         });
         self.rc.timer = Some(now + self.paths[p].rto);
-        self.rc.out = Some(Outgoing {
+        self.rc.out = Some(Box::new(Outgoing {
             reqs: params.into_iter().map(|p| (p, false)).collect(),
             bytes: b,
             in_progress: false,
-        });
+        }));
     }
 
     fn send_reconf(&mut self, params: &[ReconfParam]) {
@@ -499,7 +501,8 @@ impl Association {
             // here; answered "In progress" now and "Performed" then. Data
             // kept aside for our own SSN/TSN reset is not processed yet:
             // the reset waits for it too.
-            self.rc.deferred = Some(Deferred { req_seq, last_tsn, streams: streams.to_vec() });
+            self.rc.deferred =
+                Some(Box::new(Deferred { req_seq, last_tsn, streams: streams.to_vec() }));
             return Outcome::Reply(RESULT_IN_PROGRESS, None);
         }
         self.reset_incoming(streams);

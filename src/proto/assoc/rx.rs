@@ -82,9 +82,17 @@ pub struct Receiver {
     reasm: BTreeMap<u64, DataChunk>,
     /// Complete unordered messages (first, last ext TSN) held during PD.
     held_unordered: VecDeque<(u64, u64)>,
+    /// Per incoming stream, made when first needed (an idle association
+    /// or one with 65,535 streams it never uses has none): streams not
+    /// here expect SSN and MID 0 and hold nothing.
     streams: Vec<InStream>,
+    /// How many incoming streams there are.
+    in_count: u16,
     inbox: VecDeque<RecvData>,
     pd: Option<Partial>,
+    /// The last scan of `maybe_start_partial`: from the fragment at the
+    /// front, how far the message runs and its bytes so far.
+    pd_scan: Option<(u64, u64, u64)>,
     /// Bytes in `reasm` and `inbox`.
     buffered: u32,
     /// Of those, bytes still in `reasm` (not yet delivered).
@@ -126,9 +134,11 @@ impl Receiver {
             dups: Vec::new(),
             reasm: BTreeMap::new(),
             held_unordered: VecDeque::new(),
-            streams: vec![InStream::default(); usize::from(in_streams.max(1))],
+            streams: Vec::new(),
+            in_count: in_streams.max(1),
             inbox: VecDeque::new(),
             pd: None,
+            pd_scan: None,
             buffered: 0,
             reasm_bytes: 0,
             rcvbuf,
@@ -163,7 +173,24 @@ impl Receiver {
     }
 
     pub fn in_streams(&self) -> u16 {
-        self.streams.len() as u16
+        self.in_count
+    }
+
+    /// Stream `sid`'s state, made if it was not yet (`sid` must be below
+    /// `in_count`).
+    fn stream_mut(&mut self, sid: usize) -> &mut InStream {
+        if sid >= self.streams.len() {
+            self.streams.resize_with(sid + 1, InStream::default);
+        }
+        &mut self.streams[sid]
+    }
+
+    fn next_ssn(&self, sid: usize) -> u16 {
+        self.streams.get(sid).map_or(0, |s| s.next_ssn)
+    }
+
+    fn next_mid(&self, sid: usize) -> u32 {
+        self.streams.get(sid).map_or(0, |s| s.next_mid)
     }
 
     fn received(&self, t: u64) -> bool {
@@ -229,7 +256,7 @@ impl Receiver {
         if t <= self.cum || t - self.cum > MAX_TSN_AHEAD {
             return DataOutcome::Dropped;
         }
-        if usize::from(chunk.stream_id) >= self.streams.len() {
+        if chunk.stream_id >= self.in_count {
             // RFC 9260 6.5: acknowledge, report Invalid Stream, do not deliver.
             if !self.mark(t) {
                 return DataOutcome::Dropped;
@@ -390,6 +417,7 @@ impl Receiver {
             let (_, b, e) = self.streams[si].waiting.swap_remove(i);
             range = (b, e);
         }
+        self.pd_scan = None;
         for x in range.0..=range.1 {
             if let Some(c) = self.reasm.remove(&x) {
                 self.buffered = self.buffered.saturating_sub(c.payload.len() as u32);
@@ -428,18 +456,9 @@ impl Receiver {
 
     /// Finds the complete message containing ext TSN `t`, if any.
     fn complete_around(&self, t: u64) -> Option<(u64, u64)> {
-        let mut b = t;
-        loop {
-            let c = self.reasm.get(&b)?;
-            if c.begin() {
-                break;
-            }
-            let p = self.reasm.get(&(b - 1))?;
-            if !Self::same_msg(p, c) {
-                return None;
-            }
-            b -= 1;
-        }
+        // Forward first: fragments mostly arrive in order, and until the
+        // last one comes the walk ends at once (a walk back first made
+        // every fragment cost the length of its message so far).
         let mut e = t;
         loop {
             let c = self.reasm.get(&e)?;
@@ -451,6 +470,18 @@ impl Receiver {
                 return None;
             }
             e += 1;
+        }
+        let mut b = t;
+        loop {
+            let c = self.reasm.get(&b)?;
+            if c.begin() {
+                break;
+            }
+            let p = self.reasm.get(&(b - 1))?;
+            if !Self::same_msg(p, c) {
+                return None;
+            }
+            b -= 1;
         }
         Some((b, e))
     }
@@ -499,8 +530,8 @@ impl Receiver {
         if c.unordered() {
             self.held_unordered.push_back((b, e));
         } else {
-            let s = &mut self.streams[usize::from(c.stream_id)];
-            s.waiting.push((c.ssn, b, e));
+            let (sid, ssn) = (usize::from(c.stream_id), c.ssn);
+            self.stream_mut(sid).waiting.push((ssn, b, e));
         }
     }
 
@@ -558,8 +589,7 @@ impl Receiver {
             pd.next += 1;
             if end {
                 if !pd.unordered {
-                    let s = &mut self.streams[usize::from(pd.stream_id)];
-                    s.next_ssn = pd.ssn.wrapping_add(1);
+                    self.stream_mut(usize::from(pd.stream_id)).next_ssn = pd.ssn.wrapping_add(1);
                 }
                 self.pd = None;
                 self.drain_ready();
@@ -584,12 +614,17 @@ impl Receiver {
             return true;
         }
         let deliverable =
-            first.unordered() || self.streams[usize::from(first.stream_id)].next_ssn == first.ssn;
+            first.unordered() || self.next_ssn(usize::from(first.stream_id)) == first.ssn;
         if !deliverable {
             return true;
         }
-        let mut bytes = first.payload.len() as u64;
-        let mut e = b;
+        // Resume the scan where the last one ended, if it began at the
+        // same fragment (fragments leave `reasm` only from the front, or
+        // all at once, which clears the memo).
+        let (mut e, mut bytes) = match self.pd_scan {
+            Some((mb, me, mbytes)) if mb == b && self.reasm.contains_key(&me) => (me, mbytes),
+            _ => (b, first.payload.len() as u64),
+        };
         while let (Some(c), Some(n)) = (self.reasm.get(&e), self.reasm.get(&(e + 1))) {
             if !Self::same_msg(c, n) {
                 break;
@@ -597,6 +632,7 @@ impl Receiver {
             e += 1;
             bytes += n.payload.len() as u64;
         }
+        self.pd_scan = Some((b, e, bytes));
         // Full: another full-size chunk would not fit, and almost nothing
         // waits for the application to read (else its reading will open
         // the window, and splitting the message is needless).
@@ -608,7 +644,9 @@ impl Receiver {
         let (sid, ssn, unordered) = (first.stream_id, first.ssn, first.unordered());
         if !unordered {
             // It is being delivered now: no longer waiting.
-            self.streams[usize::from(sid)].waiting.retain(|w| w.0 != ssn);
+            if let Some(s) = self.streams.get_mut(usize::from(sid)) {
+                s.waiting.retain(|w| w.0 != ssn);
+            }
         }
         self.push_range(b, e, false);
         self.pd = Some(Partial { stream_id: sid, ssn, unordered, next: e + 1 });
@@ -705,6 +743,7 @@ impl Receiver {
     /// Drops everything (abort, restart).
     pub fn clear(&mut self) {
         self.reasm.clear();
+        self.pd_scan = None;
         self.inbox.clear();
         self.held_unordered.clear();
         self.imsgs.clear();
@@ -778,7 +817,7 @@ impl Receiver {
                 self.pd = None;
                 aborted.push((pd.stream_id, u32::from(pd.ssn), pd.unordered));
                 if !pd.unordered {
-                    let st = &mut self.streams[usize::from(pd.stream_id)];
+                    let st = self.stream_mut(usize::from(pd.stream_id));
                     if !lt16(pd.ssn, st.next_ssn) {
                         st.next_ssn = pd.ssn.wrapping_add(1);
                     }
@@ -801,6 +840,7 @@ impl Receiver {
         };
         let doomed: Vec<u64> =
             self.reasm.range(..=w).map(|(k, _)| *k).filter(|k| !parked(*k, self)).collect();
+        self.pd_scan = None;
         for k in doomed {
             if let Some(c) = self.reasm.remove(&k) {
                 let n = c.payload.len() as u32;
@@ -812,7 +852,8 @@ impl Receiver {
         for pair in pairs.chunks_exact(4) {
             let sid = usize::from(u16::from_be_bytes([pair[0], pair[1]]));
             let ssn = u16::from_be_bytes([pair[2], pair[3]]);
-            if let Some(st) = self.streams.get_mut(sid) {
+            if sid < usize::from(self.in_count) {
+                let st = self.stream_mut(sid);
                 if !lt16(ssn, st.next_ssn) {
                     st.next_ssn = ssn.wrapping_add(1);
                 }
@@ -941,8 +982,7 @@ impl Receiver {
     /// RFC 6525 5.2.5: `n` more incoming streams, expecting SSN 0. The
     /// caller keeps the total within 65535.
     pub fn add_in_streams(&mut self, n: u16) {
-        let len = (self.streams.len() + usize::from(n)).min(usize::from(u16::MAX));
-        self.streams.resize(len, InStream::default());
+        self.in_count = self.in_count.saturating_add(n);
     }
 
     /// Whether a partial delivery is in progress.

@@ -274,6 +274,10 @@ pub struct Inner {
     /// association (an idle server with 100,000 of them would on every
     /// heartbeat).
     pub buf_grew: bool,
+    /// The configuration the last association this socket started got:
+    /// the next one shares it while it is the same (an association's
+    /// `Config` is copied on write).
+    cfg_shared: Option<Arc<Config>>,
     /// Readable once more for a waiting receiver that must now get an
     /// answer without data (its last association went: ENOTCONN).
     /// Cleared by the next receive that finds nothing.
@@ -534,6 +538,7 @@ impl Socket {
                 tx_broken: false,
                 rx_pushed: 0,
                 buf_grew: false,
+                cfg_shared: None,
                 wake: false,
                 stash: HashMap::new(),
             }),
@@ -943,8 +948,16 @@ impl Socket {
 
     fn start_assoc(&self, peers: &[SocketAddr], init: Option<(u16, u16)>) -> Result<AssocId> {
         let lport = self.ensure_bound()?;
-        let g = self.inner.lock();
+        let mut g = self.inner.lock();
         let cfg = self.assoc_config(&g, init);
+        let cfg = match &g.cfg_shared {
+            Some(c) if **c == cfg => c.clone(),
+            _ => {
+                let c = Arc::new(cfg);
+                g.cfg_shared = Some(c.clone());
+                c
+            }
+        };
         let laddrs = g.laddrs.clone();
         let explicit = g.opts.encaps_port;
         drop(g);

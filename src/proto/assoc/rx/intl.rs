@@ -63,7 +63,7 @@ impl Receiver {
         if t <= self.cum || t - self.cum > MAX_TSN_AHEAD {
             return DataOutcome::Dropped;
         }
-        if usize::from(c.stream_id) >= self.streams.len() {
+        if c.stream_id >= self.in_count {
             if !self.mark(t) {
                 return DataOutcome::Dropped;
             }
@@ -102,7 +102,7 @@ impl Receiver {
         // A message that was (partly) delivered already, or a fragment
         // beyond its end: the peer is confused; acknowledge and drop.
         if !c.unordered()
-            && !crate::proto::serial::le32(self.streams[usize::from(c.stream_id)].next_mid, c.mid)
+            && !crate::proto::serial::le32(self.next_mid(usize::from(c.stream_id)), c.mid)
         {
             if replay {
                 unaccount(self);
@@ -173,12 +173,14 @@ impl Receiver {
     fn iservice_one(&mut self, sid: u16) {
         // Ordered: in MID order.
         loop {
-            let Some(st) = self.streams.get(usize::from(sid)) else { return };
-            let key = (sid, false, st.next_mid);
+            if sid >= self.in_count {
+                return;
+            }
+            let key = (sid, false, self.next_mid(usize::from(sid)));
             let Some(m) = self.imsgs.get(&key) else { break };
             if m.complete() {
                 self.ipush(key, true);
-                self.streams[usize::from(sid)].next_mid = key.2.wrapping_add(1);
+                self.stream_mut(usize::from(sid)).next_mid = key.2.wrapping_add(1);
                 continue;
             }
             let has_head = m.pd || m.frags.contains_key(&0);
@@ -294,15 +296,14 @@ impl Receiver {
     pub(super) fn iforward(&mut self, entries: &[(u16, bool, u32)]) -> Vec<(u16, u32, bool)> {
         let mut aborted = Vec::new();
         for &(sid, u, mid) in entries {
-            if usize::from(sid) >= self.streams.len() {
+            if sid >= self.in_count {
                 continue;
             }
+            let next_mid = self.next_mid(usize::from(sid));
             let mut keys: Vec<(bool, Key)> = self
                 .imsgs
                 .range((sid, u, 0)..=(sid, u, u32::MAX))
-                .filter(|(k, _)| {
-                    le32(k.2, mid) && (u || le32(self.streams[usize::from(sid)].next_mid, k.2))
-                })
+                .filter(|(k, _)| le32(k.2, mid) && (u || le32(next_mid, k.2)))
                 .map(|(k, m)| (m.pd, *k))
                 .collect();
             // The message being delivered in parts is cut first, so that
@@ -333,7 +334,7 @@ impl Receiver {
                 }
             }
             if !u {
-                let st = &mut self.streams[usize::from(sid)];
+                let st = self.stream_mut(usize::from(sid));
                 if le32(st.next_mid, mid) {
                     st.next_mid = mid.wrapping_add(1);
                 }
