@@ -19,7 +19,7 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests deps clippy clean
+.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests test-sanitize deps clippy clean
 
 all: build
 
@@ -58,7 +58,7 @@ demo: stage
 deps:
 	sh scripts/deps.sh
 
-test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel
+test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel test-sanitize
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -97,6 +97,11 @@ test-interop: stage
 # through the C API over real UDP, every case captured and checked by tshark
 # (kernel-tests/README.md; about a minute, installs qemu on first use);
 # kernel-tests/known-failures lists what does not pass yet.
+# The C tests and LD_PRELOAD C programs under ASan + UBSan, and the quick
+# C tests once under valgrind (scripts/sanitize.sh says what is left out).
+test-sanitize: stage
+	sh scripts/sanitize.sh
+
 .PHONY: test-kernel
 test-kernel: stage
 	bash kernel-tests/run.sh

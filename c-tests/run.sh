@@ -13,7 +13,10 @@
 #   SCTPUDP_TEST_FILTER   run only tests whose name contains this substring
 #   SCTPUDP_TEST_VERBOSE  1: print each failing test's log to stderr
 #   SCTPUDP_TEST_TIMEOUT  seconds per test (default 120)
-#   CC                    compiler (default cc)
+#   SCTPUDP_TEST_SKIP     names of tests not to run (space-separated)
+#   SCTPUDP_TEST_WRAP     a command each test runs under (valgrind ...)
+#   CC                    compiler (default cc; may carry flags, e.g.
+#                         "cc -fsanitize=address,undefined")
 #   SCTPUDP_LOG etc.      passed through to the tests
 set -u
 
@@ -39,6 +42,7 @@ failed=0
 for src in "$here"/t_*.c; do
 	name=$(basename "$src" .c)
 	case "$name" in *"$filter"*) ;; *) continue ;; esac
+	case " ${SCTPUDP_TEST_SKIP:-} " in *" $name "*) continue ;; esac
 	bin="$build/$name"
 	log="$build/$name.log"
 
@@ -51,7 +55,8 @@ for src in "$here"/t_*.c; do
 	fi
 
 	start=$(date +%s)
-	timeout -k 5 "$tmo" "$bin" >"$log" 2>&1
+	# shellcheck disable=SC2086 # a command and its arguments
+	timeout -k 5 "$tmo" ${SCTPUDP_TEST_WRAP:-} "$bin" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	if [ $rc -eq 0 ] && grep -q "^PASS $name\$" "$log"; then

@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 {
 	static t_sync ss, sc[N_CLIENTS];
 	pid_t ps, pc[N_CLIENTS];
-	char role[N_CLIENTS][16];
+	char role[N_CLIENTS][24];
 
 	t_init("t_1tomany_100", argc, argv, 100);
 	udp_port[0] = t_ports.udp_client;

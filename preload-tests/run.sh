@@ -18,6 +18,8 @@
 #                        first, so a rebuild during the run changes nothing.
 #   PT_WORK              logs and binaries (default ../build/preload-tests)
 #   PT_FILTER            run only cases whose name contains this string
+#   PT_ONLY_C            1: only the cases that run our C programs
+#   PT_CFLAGS            more flags for those (make test-sanitize)
 #   PT_VERBOSE=1         print the log of each failing case to stderr
 #   PT_NO_INSTALL=1      never call apt-get
 #
@@ -97,6 +99,9 @@ run_case() {
 	local name=$1
 	shift
 	case "$name" in *"$filter"*) ;; *) return 0 ;; esac
+	# PT_ONLY_C=1: only the cases that are our own C programs (built with
+	# PT_CFLAGS, e.g. under the sanitizers: make test-sanitize).
+	[ "${PT_ONLY_C:-}" = 1 ] && [ "$1" != case_c ] && return 0
 	CASE=$name
 	D=$work/$name
 	rm -rf "$D"
@@ -489,7 +494,7 @@ case_withsctp_libc_shim() {
 # ======================================================================
 # 5-8. C tests (system lksctp headers, -lsctp), run preloaded
 # ======================================================================
-CFLAGS_T="-Wall -Wextra -O1 -g"
+CFLAGS_T="-Wall -Wextra -O1 -g ${PT_CFLAGS:-}"
 build_c() {
 	local name=$1
 	shift

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages the tests need, if they are missing:
 # libsctp-dev (lksctp's <netinet/sctp.h>, for the ABI layout test),
-# pkg-config, and tshark (captures of the C tests' traffic). Does nothing
-# when everything is there.
+# pkg-config, tshark (captures of the C tests' traffic) and valgrind
+# (make test-sanitize). Does nothing when everything is there.
 set -e
 need=""
-for p in libsctp-dev pkg-config tshark; do
+for p in libsctp-dev pkg-config tshark valgrind; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 [ -z "$need" ] && exit 0

@@ -239,7 +239,7 @@ pub struct Inner {
     pub lport: u16,
     pub listening: bool,
     pub backlog: usize,
-    pub assocs: HashMap<AssocId, AssocInfo>,
+    pub assocs: super::IdMap<AssocInfo>,
     /// One-to-one listener: established associations waiting for accept().
     pub accept_q: VecDeque<AssocId>,
     pub rxq: VecDeque<RxItem>,
@@ -261,7 +261,7 @@ pub struct Inner {
     /// Option state Linux keeps on the socket and on each association
     /// beside what `opts` and the protocol core hold (`stack::options`).
     pub extra: SockExtra,
-    pub assoc_extra: HashMap<AssocId, AssocExtra>,
+    pub assoc_extra: super::IdMap<AssocExtra>,
     /// Message bytes taken from the send ring, ever.
     pub tx_taken: u64,
     /// The library wrote nonsense into the send ring: it stays closed.
@@ -519,7 +519,7 @@ impl Socket {
                 lport: 0,
                 listening: false,
                 backlog: 0,
-                assocs: HashMap::new(),
+                assocs: super::IdMap::default(),
                 accept_q: VecDeque::new(),
                 rxq: VecDeque::new(),
                 reading: None,
@@ -533,7 +533,7 @@ impl Socket {
                 writable: true,
                 bells: 0,
                 extra: SockExtra::default(),
-                assoc_extra: HashMap::new(),
+                assoc_extra: super::IdMap::default(),
                 tx_taken: 0,
                 tx_broken: false,
                 rx_pushed: 0,
@@ -1018,6 +1018,7 @@ impl Socket {
     /// connect() / sctp_connectx(): starts an association and returns
     /// its id; [`Socket::connect_status`] says when it is up.
     pub fn connect(&self, peers: &[SocketAddr]) -> Result<AssocId> {
+        let known = self.indexed(peers);
         {
             let mut g = self.inner.lock();
             // An association that failed or ended is forgotten: a
@@ -1044,12 +1045,19 @@ impl Socket {
                 // __sctp_connect: an association of this socket with the
                 // peer already exists: EISCONN once established, EALREADY
                 // while it is being set up.
+                // (From the endpoint's index: a scan of every association
+                // made each connect cost their number; and the one being
+                // set up meanwhile, not indexed yet.)
                 let port = peers.first().map(|p| p.port()).unwrap_or(0);
-                let existing = g.assocs.values().find(|a| {
-                    a.state != AssocState::Closed
-                        && a.peer.port() == port
-                        && peers.iter().any(|p| a.peers.contains(&unmap(p.ip())))
-                });
+                let existing = known
+                    .iter()
+                    .chain(std::iter::once(&AssocId(0)))
+                    .filter_map(|id| g.assocs.get(id))
+                    .find(|a| {
+                        a.state != AssocState::Closed
+                            && a.peer.port() == port
+                            && peers.iter().any(|p| a.peers.contains(&unmap(p.ip())))
+                    });
                 if let Some(a) = existing {
                     return Err(busy(a));
                 }
@@ -1084,7 +1092,37 @@ impl Socket {
     /// (sctp_endpoint_lookup_assoc), else by id (sctp_id2assoc: a one-to-
     /// one socket's association while ESTABLISHED or CLOSING; on a one-to-
     /// many socket an id of its own). `Err(None)`: none, create one.
-    fn lookup(&self, g: &Inner, p: &SendParams) -> std::result::Result<AssocId, Option<Errno>> {
+    /// The associations of this stack's endpoint with a path to one of
+    /// `peers` (perhaps another socket's). Taken before the socket's lock.
+    fn indexed(&self, peers: &[SocketAddr]) -> Vec<AssocId> {
+        if self.style != Style::OneToMany || peers.is_empty() {
+            return Vec::new();
+        }
+        let lport = self.inner.lock().lport;
+        peers.iter().filter_map(|p| self.stack.assoc_at(p.ip(), p.port(), lport)).collect()
+    }
+
+    /// `known`: [`Socket::indexed`] for `p.to`.
+    fn lookup(
+        &self,
+        g: &Inner,
+        p: &SendParams,
+        known: &[AssocId],
+    ) -> std::result::Result<AssocId, Option<Errno>> {
+        if let (Some(to), Style::OneToMany) = (p.to.first(), self.style) {
+            let ip = unmap(to.ip());
+            return known
+                .iter()
+                .copied()
+                .find(|id| {
+                    g.assocs.get(id).is_some_and(|a| {
+                        a.peer.port() == to.port()
+                            && (a.peers.contains(&ip) || a.peer.ip() == ip)
+                            && a.state != AssocState::Closed
+                    })
+                })
+                .ok_or(None);
+        }
         if let Some(to) = p.to.first() {
             let ip = unmap(to.ip());
             // A one-to-many socket forgets an association once it ended
@@ -1190,9 +1228,10 @@ impl Socket {
             }
             return Ok(len);
         }
+        let known = self.indexed(&p.to[..p.to.len().min(1)]);
         let found = {
             let g = self.inner.lock();
-            self.lookup(&g, p)
+            self.lookup(&g, p, &known)
         };
         let id = match found {
             Ok(id) => {
