@@ -15,7 +15,9 @@
 //! call `replaced()`) turns the fast copy off for the rest of the process;
 //! `abi::mem` then copies with process_vm_readv/writev as before.
 //! `SCTPUDP_FAULT_HANDLER=0` never installs it. Only x86-64 Linux has the
-//! fast copy; elsewhere `copy` always answers None.
+//! fast copy; elsewhere `copy` always answers None. (A thread that blocks
+//! SIGSEGV and passes a bad pointer dies, as it would faulting itself:
+//! the kernel does not deliver a blocked fault signal.)
 //!
 //! Why: process_vm_readv/writev pins the pages and costs about 1 us a call
 //! on the development machine, once or more per message on both sides of
@@ -88,7 +90,6 @@ fn ready() -> bool {
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod imp {
     use super::*;
-    use crate::preload::real::SIGACTION;
     use std::sync::OnceLock;
 
     // rdi = destination, rsi = source, rdx = length; eax = 0, or 1 after a
@@ -141,14 +142,10 @@ mod imp {
     /// What SIGSEGV (0) and SIGBUS (1) did before us.
     static OLD: [OnceLock<libc::sigaction>; 2] = [OnceLock::new(), OnceLock::new()];
 
-    type SigactionFn =
-        unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int;
-
-    fn real_sigaction() -> Option<SigactionFn> {
-        let f = SIGACTION.get()?;
-        // SAFETY: the address came from dlsym("sigaction"), whose C
-        // signature this is.
-        Some(unsafe { std::mem::transmute::<usize, SigactionFn>(f) })
+    /// The real sigaction (not our interposed one, which would count our
+    /// own handler as the application's).
+    fn sa(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
+        crate::preload::next_sigaction(sig, act, old)
     }
 
     fn handler() -> usize {
@@ -156,7 +153,6 @@ mod imp {
     }
 
     pub fn install() -> bool {
-        let Some(sa) = real_sigaction() else { return false };
         for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
             // SAFETY: zeroed sigaction structs are valid; the calls read
             // and write only the structs passed.
@@ -215,9 +211,7 @@ mod imp {
             unsafe {
                 let mut d: libc::sigaction = std::mem::zeroed();
                 d.sa_sigaction = libc::SIG_DFL;
-                if let Some(sa) = real_sigaction() {
-                    sa(sig, &d, std::ptr::null_mut());
-                }
+                sa(sig, &d, std::ptr::null_mut());
                 if info.is_null() || (*info).si_code <= 0 {
                     libc::raise(sig);
                 }

@@ -820,8 +820,18 @@ pub fn send(fd: c_int, h: &Handle, req: &ipc::SendReq, data: &[u8], flags: c_int
     let mut w = W::new();
     req.encode(&mut w);
     let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    let r = blocking(fd, dontwait, libc::POLLOUT, || call(fd, h, Op::Send, &w.0, data))
-        .and_then(|r| status(&r).map(|n| n as usize));
+    let mut tries = 0;
+    let mut r = blocking(fd, dontwait, libc::POLLOUT, || {
+        tries += 1;
+        call(fd, h, Op::Send, &w.0, data)
+    })
+    .and_then(|r| status(&r).map(|n| n as usize));
+    // A sender that waited for room and was woken by the association
+    // shutting down gets EPIPE (sctp_wait_for_sndbuf); one that did not
+    // wait gets the SEND primitive's ESHUTDOWN.
+    if tries > 1 && r == Err(libc::ESHUTDOWN) {
+        r = Err(libc::EPIPE);
+    }
     if r == Err(libc::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
         // SAFETY: raise() sends a signal to the calling thread.
         unsafe { libc::raise(libc::SIGPIPE) };

@@ -208,6 +208,20 @@ pub extern "C" fn sigaction(
     if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && !act.is_null() {
         abi::guarded::replaced();
     }
+    next_sigaction(sig, act, old)
+}
+
+extern "C" {
+    /// glibc's and musl's other name for their sigaction.
+    fn __sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int;
+    /// signal(3) under another name (glibc, musl).
+    fn bsd_signal(sig: c_int, handler: libc::sighandler_t) -> libc::sighandler_t;
+}
+
+/// The next sigaction (another preloaded library's, or libc's); libc's
+/// own under its other name while that cannot be looked up (during the
+/// lookup, or at thread exit).
+pub fn next_sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
     match SIGACTION.get() {
         // SAFETY: the address came from dlsym("sigaction").
         Some(f) => unsafe {
@@ -216,10 +230,8 @@ pub extern "C" fn sigaction(
                 unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int,
             >(f)(sig, act, old)
         },
-        None => {
-            abi::set_errno(libc::ENOSYS);
-            -1
-        }
+        // SAFETY: the same function and arguments.
+        None => unsafe { __sigaction(sig, act, old) },
     }
 }
 
@@ -237,10 +249,8 @@ pub extern "C" fn signal(sig: c_int, handler: libc::sighandler_t) -> libc::sigha
                 unsafe extern "C" fn(c_int, libc::sighandler_t) -> libc::sighandler_t,
             >(f)(sig, handler)
         },
-        None => {
-            abi::set_errno(libc::ENOSYS);
-            libc::SIG_ERR
-        }
+        // SAFETY: the same function and arguments.
+        None => unsafe { bsd_signal(sig, handler) },
     }
 }
 
