@@ -397,7 +397,7 @@ impl Association {
         self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
         self.peer_reconf = crate::proto::endpoint::offers_reconf(&ia.params);
         self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
-        self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
+        self.size_out_mid();
         self.rx.set_intl(self.intl_enabled());
         self.paths[pi].confirmed = true;
         // Move the primary to the address that answered.
@@ -618,7 +618,7 @@ impl Association {
             self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.resize(usize::from(self.out_streams), 0);
-            self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
+            self.size_out_mid();
             self.rx = Receiver::new(
                 c.peer_initial_tsn,
                 c.in_streams.max(1),

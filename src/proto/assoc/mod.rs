@@ -285,8 +285,6 @@ pub struct Association {
     sack_timer: Option<Instant>,
     /// When an idle association closes itself (`Config::autoclose`).
     autoclose_at: Option<Instant>,
-    gaps_scratch: Vec<(u16, u16)>,
-    dups_scratch: Vec<u32>,
     // Handshake and shutdown.
     init_bytes: Vec<u8>,
     cookie_echo: Bytes,
@@ -314,7 +312,6 @@ pub struct Association {
     pr_timer: Option<Instant>,
     /// A FORWARD TSN should go out with the next packet.
     fwd_due: bool,
-    fwd_scratch: Vec<(u16, u16)>,
     ext_events: VecDeque<ExtEvent>,
     // I-DATA (RFC 8260) and stream scheduling (sched.rs).
     /// The peer offered I-DATA.
@@ -329,7 +326,6 @@ pub struct Association {
     /// Without I-DATA, the message being sent, which is finished before
     /// the scheduler picks another.
     cur_msg: Option<u64>,
-    ifwd_scratch: Vec<(u16, bool, u32)>,
     // Stream reconfiguration (RFC 6525, reconf.rs).
     /// The peer offered RE-CONFIG.
     peer_reconf: bool,
@@ -372,6 +368,53 @@ impl SmallRng {
 
     fn next_u64(&mut self) -> u64 {
         self.draw(|r| r.next_u64())
+    }
+}
+
+/// Buffers for building SACKs and FORWARD TSNs, one set per thread
+/// rather than per association (an idle association kept four vectors,
+/// and what they had grown to). Taken and given back around each use; a
+/// nested use simply gets a new one.
+pub(crate) mod scratch {
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Bufs {
+        pairs: Vec<(u16, u16)>,
+        dups: Vec<u32>,
+        ientries: Vec<(u16, bool, u32)>,
+    }
+
+    thread_local! {
+        static BUFS: RefCell<Bufs> = RefCell::default();
+    }
+
+    fn take<T>(f: impl FnOnce(&mut Bufs) -> &mut Vec<T>) -> Vec<T> {
+        BUFS.try_with(|b| std::mem::take(f(&mut b.borrow_mut()))).unwrap_or_default()
+    }
+
+    fn give<T>(mut v: Vec<T>, f: impl FnOnce(&mut Bufs) -> &mut Vec<T>) {
+        v.clear();
+        let _ = BUFS.try_with(|b| *f(&mut b.borrow_mut()) = v);
+    }
+
+    pub fn pairs() -> Vec<(u16, u16)> {
+        take(|b| &mut b.pairs)
+    }
+    pub fn give_pairs(v: Vec<(u16, u16)>) {
+        give(v, |b| &mut b.pairs)
+    }
+    pub fn dups() -> Vec<u32> {
+        take(|b| &mut b.dups)
+    }
+    pub fn give_dups(v: Vec<u32>) {
+        give(v, |b| &mut b.dups)
+    }
+    pub fn ientries() -> Vec<(u16, bool, u32)> {
+        take(|b| &mut b.ientries)
+    }
+    pub fn give_ientries(v: Vec<(u16, bool, u32)>) {
+        give(v, |b| &mut b.ientries)
     }
 }
 
@@ -439,8 +482,6 @@ impl Association {
             pkts_since_sack: u32::MAX / 2,
             sack_timer: None,
             autoclose_at: None,
-            gaps_scratch: Vec::new(),
-            dups_scratch: Vec::new(),
             init_bytes: Vec::new(),
             cookie_echo: Bytes::new(),
             t1: None,
@@ -461,15 +502,13 @@ impl Association {
             stream_pr: Vec::new(),
             pr_timer: None,
             fwd_due: false,
-            fwd_scratch: Vec::new(),
             ext_events: VecDeque::new(),
             peer_intl: false,
-            out_mid: vec![[0; 2]; usize::from(os)],
+            out_mid: Vec::new(),
             sched: Scheduler::Fcfs,
             stream_prio: Vec::new(),
             rr_next: 0,
             cur_msg: None,
-            ifwd_scratch: Vec::new(),
             peer_reconf: false,
             rc: reconf::ReconfState::default(),
             cfg,
@@ -573,7 +612,7 @@ impl Association {
         self.peer_intl = c.peer_intl;
         self.peer_reconf = c.peer_reconf;
         self.rc = reconf::ReconfState::new(c.local_initial_tsn, c.peer_initial_tsn);
-        self.out_mid = vec![[0; 2]; usize::from(self.out_streams)];
+        self.size_out_mid();
         self.rx.set_intl(self.intl_enabled());
         for p in &mut self.paths {
             p.reset_cwnd();

@@ -157,8 +157,8 @@ impl Association {
     fn write_sack(&mut self, buf: &mut Vec<u8>, mtu: usize, has_shutdown: bool) {
         let room = mtu.saturating_sub(buf.len() + 16);
         let max_gaps = (room / 4).min(MAX_SACK_GAPS);
-        let mut gaps = std::mem::take(&mut self.gaps_scratch);
-        let mut dups = std::mem::take(&mut self.dups_scratch);
+        let mut gaps = super::scratch::pairs();
+        let mut dups = super::scratch::dups();
         self.rx.sack_fields(&mut gaps, &mut dups, max_gaps);
         let dup_room = room.saturating_sub(gaps.len() * 4) / 4;
         dups.truncate(dup_room);
@@ -167,8 +167,8 @@ impl Association {
         self.stats.osacks += 1;
         self.stats.octrlchunks += 1;
         self.rx.last_adv_rwnd = rwnd;
-        self.gaps_scratch = gaps;
-        self.dups_scratch = dups;
+        super::scratch::give_pairs(gaps);
+        super::scratch::give_dups(dups);
         self.sack_due = false;
         self.sack_now = false;
         self.pkts_since_sack = 0;

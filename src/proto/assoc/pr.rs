@@ -341,7 +341,7 @@ impl Association {
         }
         let room = mtu.saturating_sub(buf.len() + 8);
         let max_pairs = room / 4;
-        let mut pairs = std::mem::take(&mut self.fwd_scratch);
+        let mut pairs = super::scratch::pairs();
         pairs.clear();
         let mut adv = self.cum_ack;
         for c in self.out.q.iter() {
@@ -363,7 +363,7 @@ impl Association {
             self.stats.octrlchunks += 1;
             self.arm_fwd_timer(now);
         }
-        self.fwd_scratch = pairs;
+        super::scratch::give_pairs(pairs);
         self.fwd_due = false;
         wrote
     }
@@ -372,7 +372,7 @@ impl Association {
     /// per stream, for ordered and for unordered messages.
     fn write_iforward_tsn(&mut self, now: Instant, buf: &mut Vec<u8>, mtu: usize) -> bool {
         let max = mtu.saturating_sub(buf.len() + 8) / 8;
-        let mut e = std::mem::take(&mut self.ifwd_scratch);
+        let mut e = super::scratch::ientries();
         e.clear();
         let mut adv = self.cum_ack;
         for c in self.out.q.iter() {
@@ -393,7 +393,7 @@ impl Association {
             self.stats.octrlchunks += 1;
             self.arm_fwd_timer(now);
         }
-        self.ifwd_scratch = e;
+        super::scratch::give_ientries(e);
         self.fwd_due = false;
         wrote
     }
@@ -463,11 +463,11 @@ impl Association {
 
     /// An I-FORWARD-TSN arrived (RFC 8260 2.3.1).
     pub(super) fn on_iforward_tsn(&mut self, f: &wire::IForwardTsn) -> bool {
-        let mut e = std::mem::take(&mut self.ifwd_scratch);
+        let mut e = super::scratch::ientries();
         e.clear();
         e.extend(f.entries());
         let r = self.rx.forward_tsn_any(f.new_cum_tsn, &[], &e);
-        self.ifwd_scratch = e;
+        super::scratch::give_ientries(e);
         self.fwd_result(r)
     }
 

@@ -748,12 +748,12 @@ impl Association {
                 if result == RESULT_PERFORMED {
                     // H4: the streams restart at SSN 0 (and MID 0, RFC
                     // 8260 2.3.2).
-                    for (i, (ssn, mid)) in
-                        self.out_ssn.iter_mut().zip(self.out_mid.iter_mut()).enumerate()
-                    {
+                    for (i, ssn) in self.out_ssn.iter_mut().enumerate() {
                         if streams.is_empty() || streams.contains(&(i as u16)) {
                             *ssn = 0;
-                            *mid = [0; 2];
+                            if let Some(mid) = self.out_mid.get_mut(i) {
+                                *mid = [0; 2];
+                            }
                         }
                     }
                 } else {
@@ -773,7 +773,7 @@ impl Association {
                     let n = (u32::from(self.out_streams) + u32::from(count)).min(65535) as u16;
                     self.out_streams = n;
                     self.out_ssn.resize(usize::from(n), 0);
-                    self.out_mid.resize(usize::from(n), [0; 2]);
+                    self.size_out_mid();
                     self.stream_change_event(0);
                 } else {
                     let f =

@@ -25,6 +25,16 @@ impl Association {
         self.cfg.intl_supported && self.peer_intl
     }
 
+    /// The outgoing MID counters: one pair per stream with I-DATA, none
+    /// without (80 bytes an association that never uses them is spared).
+    pub(super) fn size_out_mid(&mut self) {
+        if self.intl_enabled() {
+            self.out_mid.resize(usize::from(self.out_streams), [0; 2]);
+        } else {
+            self.out_mid = Vec::new();
+        }
+    }
+
     /// Chooses the stream scheduler (`SCTP_STREAM_SCHEDULER`).
     pub fn set_scheduler(&mut self, s: Scheduler) {
         self.sched = s;
