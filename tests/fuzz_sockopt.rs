@@ -67,19 +67,27 @@ struct Fixture {
     fds: Vec<c_int>,
 }
 
+/// A listening one-to-one socket on `port` and a connected pair through
+/// it: (listener, client, accepted).
+fn one_to_one(port: u16) -> (c_int, c_int, c_int) {
+    let a = addr(port);
+    let sa = &a as *const libc::sockaddr_in as *const libc::sockaddr;
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let l = sctp_socket(libc::SOCK_STREAM);
+    assert_eq!(preload::bind(l, sa, len), 0, "bind {port}: errno {}", errno());
+    assert_eq!(preload::listen(l, 8), 0);
+    let c = sctp_socket(libc::SOCK_STREAM);
+    assert_eq!(preload::connect(c, sa, len), 0, "connect {port}: errno {}", errno());
+    wait(l, libc::POLLIN);
+    let s = preload::accept(l, std::ptr::null_mut(), std::ptr::null_mut());
+    assert!(s >= 0, "accept {port}: errno {}", errno());
+    (l, c, s)
+}
+
 impl Fixture {
     fn new(port: u16) -> Fixture {
-        let a = addr(port);
-        let sa = &a as *const libc::sockaddr_in as *const libc::sockaddr;
         let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        let l = sctp_socket(libc::SOCK_STREAM);
-        assert_eq!(preload::bind(l, sa, len), 0, "bind: errno {}", errno());
-        assert_eq!(preload::listen(l, 8), 0);
-        let c = sctp_socket(libc::SOCK_STREAM);
-        assert_eq!(preload::connect(c, sa, len), 0, "connect: errno {}", errno());
-        wait(l, libc::POLLIN);
-        let s = preload::accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert!(s >= 0);
+        let (l, c, s) = one_to_one(port);
         let m = sctp_socket(libc::SOCK_SEQPACKET);
         let b = addr(port + 1);
         let sb = &b as *const libc::sockaddr_in as *const libc::sockaddr;
@@ -94,17 +102,7 @@ impl Fixture {
 
     /// The stack still works: a new association carries a message.
     fn check_alive(&self, port: u16) {
-        let a = addr(port);
-        let sa = &a as *const libc::sockaddr_in as *const libc::sockaddr;
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        let l = sctp_socket(libc::SOCK_STREAM);
-        assert_eq!(preload::bind(l, sa, len), 0, "bind after a batch: errno {}", errno());
-        assert_eq!(preload::listen(l, 1), 0);
-        let c = sctp_socket(libc::SOCK_STREAM);
-        assert_eq!(preload::connect(c, sa, len), 0, "connect after a batch: errno {}", errno());
-        wait(l, libc::POLLIN);
-        let s = preload::accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert!(s >= 0, "accept after a batch: errno {}", errno());
+        let (l, c, s) = one_to_one(port);
         assert_eq!(preload::send(c, b"ping".as_ptr() as *const c_void, 4, 0), 4);
         wait(s, libc::POLLIN);
         let mut buf = [0u8; 16];
