@@ -17,7 +17,10 @@
 //! `SCTPUDP_FAULT_HANDLER=0` never installs it. Only x86-64 Linux has the
 //! fast copy; elsewhere `copy` always answers None. (A thread that blocks
 //! SIGSEGV and passes a bad pointer dies, as it would faulting itself:
-//! the kernel does not deliver a blocked fault signal.)
+//! the kernel does not deliver a blocked fault signal. A handler set
+//! through a raw rt_sigaction system call or the legacy sigset,
+//! sysv_signal and bsd_signal goes unnoticed: a bad pointer then meets
+//! that handler, as the program's own bad access would.)
 //!
 //! Why: process_vm_readv/writev pins the pages and costs about 1 us a call
 //! on the development machine, once or more per message on both sides of
@@ -139,6 +142,10 @@ mod imp {
         Some(unsafe { sctpudp_guarded_copy(dst, src, n) } == 0)
     }
 
+    /// `BUS_MCEERR_AO` (asm-generic/siginfo.h): a memory error reported
+    /// in passing, not raised by the instruction.
+    const BUS_MCEERR_AO: c_int = 5;
+
     /// What SIGSEGV (0) and SIGBUS (1) did before us.
     static OLD: [OnceLock<libc::sigaction>; 2] = [OnceLock::new(), OnceLock::new()];
 
@@ -185,7 +192,13 @@ mod imp {
 
     extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
         let uc = ctx as *mut libc::ucontext_t;
-        if !uc.is_null() {
+        // Only a fault the instruction itself raised: not a signal sent
+        // with kill() or sigqueue() (si_code <= 0) that happens to land
+        // while it runs, nor a machine check reported in passing.
+        // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo.
+        let code = if info.is_null() { 0 } else { unsafe { (*info).si_code } };
+        let fault = code > 0 && !(sig == libc::SIGBUS && code == BUS_MCEERR_AO);
+        if fault && !uc.is_null() {
             // SAFETY: with SA_SIGINFO the kernel passes the interrupted
             // context, which a handler may change before it returns.
             unsafe {
@@ -203,20 +216,37 @@ mod imp {
     fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
         let old = OLD[usize::from(sig == libc::SIGBUS)].get();
         let h = old.map_or(libc::SIG_DFL, |o| o.sa_sigaction);
+        // SAFETY: a plain value read from the siginfo the kernel passed.
+        let sent = info.is_null() || unsafe { (*info).si_code } <= 0;
         if h == libc::SIG_DFL || h == libc::SIG_IGN {
-            // Back to the default: a fault happens again on return and
-            // takes the default action; a signal sent with kill() is
-            // raised again (blocked until this handler returns).
-            // SAFETY: sigaction and raise are async-signal-safe.
+            // What was there goes back, and ours is no longer trusted: a
+            // fault happens again on return and meets it (an ignored
+            // fault signal kills too: the kernel forces the default); a
+            // signal sent with kill() is raised again under the default
+            // (blocked until this handler returns), or stays ignored.
+            // SAFETY: sigaction (libc's own, resolved without dlsym) and
+            // raise are async-signal-safe; zeroed is a valid sigaction.
             unsafe {
                 let mut d: libc::sigaction = std::mem::zeroed();
-                d.sa_sigaction = libc::SIG_DFL;
-                sa(sig, &d, std::ptr::null_mut());
-                if info.is_null() || (*info).si_code <= 0 {
+                d.sa_sigaction = h;
+                crate::preload::__sigaction(sig, &d, std::ptr::null_mut());
+                super::replaced();
+                if sent && h == libc::SIG_DFL {
                     libc::raise(sig);
                 }
             }
             return;
+        }
+        if old.is_some_and(|o| o.sa_flags & libc::SA_RESETHAND != 0) {
+            // A one-shot handler: the default is back once it has run, as
+            // the kernel would have made it.
+            // SAFETY: as above.
+            unsafe {
+                let mut d: libc::sigaction = std::mem::zeroed();
+                d.sa_sigaction = libc::SIG_DFL;
+                crate::preload::__sigaction(sig, &d, std::ptr::null_mut());
+            }
+            super::replaced();
         }
         let siginfo = old.is_some_and(|o| o.sa_flags & libc::SA_SIGINFO != 0);
         // SAFETY: `h` is the handler the application installed, called
@@ -238,10 +268,6 @@ mod imp {
 mod imp {
     pub unsafe fn copy(_dst: *mut u8, _src: *const u8, _n: usize) -> Option<bool> {
         None
-    }
-
-    fn handler() -> usize {
-        on_fault as *const () as usize
     }
 
     pub fn install() -> bool {

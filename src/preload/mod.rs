@@ -213,7 +213,8 @@ pub extern "C" fn sigaction(
 
 extern "C" {
     /// glibc's and musl's other name for their sigaction.
-    fn __sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int;
+    pub fn __sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction)
+        -> c_int;
     /// signal(3) under another name (glibc, musl).
     fn bsd_signal(sig: c_int, handler: libc::sighandler_t) -> libc::sighandler_t;
 }

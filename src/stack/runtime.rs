@@ -444,9 +444,12 @@ impl Stack {
                 h.push(std::cmp::Reverse((d, id)));
                 slot.listed.store(d, Ordering::Relaxed);
             }
-        }
-        if slack(d) < self.loop_wake_at.load(Ordering::Relaxed) {
-            let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+            // Under the heap's lock, as the loop plans its wake-up
+            // (`plan_wake`): either it sees this entry or this sees its
+            // plan.
+            if slack(d) < self.loop_wake_at.load(Ordering::Relaxed) {
+                let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+            }
         }
     }
 
@@ -486,10 +489,15 @@ impl Stack {
         }
     }
 
-    /// The earliest listed deadline (perhaps stale: waking early for it
-    /// only pops it). The loop wakes for it at `slack(deadline)`.
-    fn next_deadline(&self) -> u64 {
-        self.timers.lock().peek().map(|r| r.0 .0).unwrap_or(NO_DEADLINE)
+    /// When the loop is to wake next: for the earliest listed deadline
+    /// (perhaps stale: waking early for it only pops it), at
+    /// `slack(deadline)`. Recorded under the heap's lock, which `drive`
+    /// holds when it lists an earlier one and compares.
+    fn plan_wake(&self) -> u64 {
+        let h = self.timers.lock();
+        let next = slack(h.peek().map(|r| r.0 .0).unwrap_or(NO_DEADLINE));
+        self.loop_wake_at.store(next, Ordering::Relaxed);
+        next
     }
 
     fn send_response(&self, buf: &[u8], t: &Transmit) {
@@ -794,8 +802,7 @@ fn run_loop(weak: Weak<Stack>) {
         st.run_timers(&mut due);
         // Timers may have sent to this stack itself.
         st.pump();
-        let next = slack(st.next_deadline());
-        st.loop_wake_at.store(next, Ordering::Relaxed);
+        let next = st.plan_wake();
         let timeout = if next == NO_DEADLINE {
             -1
         } else {

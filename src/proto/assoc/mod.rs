@@ -612,6 +612,8 @@ impl Association {
         self.peer_intl = c.peer_intl;
         self.peer_reconf = c.peer_reconf;
         self.rc = reconf::ReconfState::new(c.local_initial_tsn, c.peer_initial_tsn);
+        // (A restart starts the MIDs again, as the SSNs.)
+        self.out_mid = Vec::new();
         self.size_out_mid();
         self.rx.set_intl(self.intl_enabled());
         for p in &mut self.paths {

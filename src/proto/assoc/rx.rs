@@ -965,6 +965,7 @@ impl Receiver {
                     self.push_range(b, e, true);
                 }
             }
+            self.pd_scan = None;
             for (_, c) in std::mem::take(&mut self.reasm) {
                 let n = c.payload.len() as u32;
                 self.buffered = self.buffered.saturating_sub(n);

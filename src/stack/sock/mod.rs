@@ -1048,16 +1048,22 @@ impl Socket {
                 // (From the endpoint's index: a scan of every association
                 // made each connect cost their number; and the one being
                 // set up meanwhile, not indexed yet.)
+                // An address indexed to another socket's or an ended
+                // association (one owner per address): look through ours.
                 let port = peers.first().map(|p| p.port()).unwrap_or(0);
-                let existing = known
+                let same = |a: &&AssocInfo| {
+                    a.state != AssocState::Closed
+                        && a.peer.port() == port
+                        && peers.iter().any(|p| a.peers.contains(&unmap(p.ip())))
+                };
+                let mut existing = known
                     .iter()
                     .chain(std::iter::once(&AssocId(0)))
                     .filter_map(|id| g.assocs.get(id))
-                    .find(|a| {
-                        a.state != AssocState::Closed
-                            && a.peer.port() == port
-                            && peers.iter().any(|p| a.peers.contains(&unmap(p.ip())))
-                    });
+                    .find(same);
+                if existing.is_none() && !known.is_empty() {
+                    existing = g.assocs.values().find(same);
+                }
                 if let Some(a) = existing {
                     return Err(busy(a));
                 }
@@ -1099,7 +1105,9 @@ impl Socket {
             return Vec::new();
         }
         let lport = self.inner.lock().lport;
-        peers.iter().filter_map(|p| self.stack.assoc_at(p.ip(), p.port(), lport)).collect()
+        // The first address's port is the association's (start_assoc).
+        let port = peers[0].port();
+        peers.iter().filter_map(|p| self.stack.assoc_at(p.ip(), port, lport)).collect()
     }
 
     /// `known`: [`Socket::indexed`] for `p.to`.
@@ -1109,19 +1117,23 @@ impl Socket {
         p: &SendParams,
         known: &[AssocId],
     ) -> std::result::Result<AssocId, Option<Errno>> {
-        if let (Some(to), Style::OneToMany) = (p.to.first(), self.style) {
+        if let (Some(to), Style::OneToMany, false) = (p.to.first(), self.style, known.is_empty()) {
             let ip = unmap(to.ip());
-            return known
-                .iter()
-                .copied()
-                .find(|id| {
-                    g.assocs.get(id).is_some_and(|a| {
-                        a.peer.port() == to.port()
-                            && (a.peers.contains(&ip) || a.peer.ip() == ip)
-                            && a.state != AssocState::Closed
-                    })
+            let ours = known.iter().copied().find(|id| {
+                g.assocs.get(id).is_some_and(|a| {
+                    a.peer.port() == to.port()
+                        && (a.peers.contains(&ip) || a.peer.ip() == ip)
+                        && a.state != AssocState::Closed
                 })
-                .ok_or(None);
+            });
+            // The index names another socket's or an ended association
+            // (it keeps one owner per address): look through ours after
+            // all. Not indexed at all, the address is nobody's.
+            if let Some(id) = ours {
+                return Ok(id);
+            }
+        } else if let (Some(_), Style::OneToMany) = (p.to.first(), self.style) {
+            return Err(None);
         }
         if let Some(to) = p.to.first() {
             let ip = unmap(to.ip());
