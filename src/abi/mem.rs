@@ -104,41 +104,6 @@ pub fn write_val<T: Copy>(p: *mut T, v: &T) -> Result<(), c_int> {
     vm(false, v as *const T as *mut c_void, p as *const c_void, std::mem::size_of::<T>())
 }
 
-/// `local` into `rem` (both the same total length) with guarded copies.
-/// Ok(false): no fast copy here.
-fn fast_gather(local: &[libc::iovec], rem: &[libc::iovec]) -> Result<bool, c_int> {
-    let (mut ri, mut roff) = (0, 0);
-    for l in local {
-        let mut off = 0;
-        while off < l.iov_len {
-            let r = &rem[ri];
-            let n = (r.iov_len - roff).min(l.iov_len - off);
-            // SAFETY: `l` is a live local slice; `r` is the application's,
-            // whose faults come back as `Some(false)`; both offsets stay
-            // inside their iovecs.
-            let ok = unsafe {
-                super::guarded::copy(
-                    (r.iov_base as *mut u8).add(roff),
-                    (l.iov_base as *const u8).add(off),
-                    n,
-                )
-            };
-            match ok {
-                Some(true) => {}
-                Some(false) => return Err(libc::EFAULT),
-                None => return Ok(false),
-            }
-            off += n;
-            roff += n;
-            if roff == r.iov_len {
-                ri += 1;
-                roff = 0;
-            }
-        }
-    }
-    Ok(true)
-}
-
 /// Writes `parts`, concatenated, into the application's `remote` iovecs
 /// (filled in order), with one process_vm_writev per 1024 parts.
 pub fn write_gather(
@@ -175,10 +140,13 @@ pub fn write_gather(
     if left != 0 {
         return Err(libc::EFAULT);
     }
-    if super::guarded::available() && fast_gather(&local, &rem)? {
-        return Ok(());
-    }
-    if VM_OK.load(Ordering::Relaxed) != 2 && local.len() <= 1024 && rem.len() <= 1024 {
+    // With the guarded copy, the part-by-part copy below needs no system
+    // call; without it, one process_vm_writev does it all.
+    if !super::guarded::available()
+        && VM_OK.load(Ordering::Relaxed) != 2
+        && local.len() <= 1024
+        && rem.len() <= 1024
+    {
         // SAFETY: `local` points at live slices; the kernel checks `rem`.
         let n = unsafe {
             libc::syscall(
@@ -203,7 +171,8 @@ pub fn write_gather(
             return Err(e);
         }
     }
-    // Fallback: part by part.
+    // Part by part (each `write_bytes` a guarded copy, or a system call
+    // where that is off and process_vm_writev is refused).
     let mut ri = 0;
     let mut roff = 0;
     for l in &local {

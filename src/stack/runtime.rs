@@ -251,13 +251,25 @@ impl Stack {
         Ok(st)
     }
 
-    /// The local UDP encapsulation port.
+    /// Lists a new association, owned by `owner`, with no deadline yet.
+    fn register(&self, id: AssocId, a: Association, owner: Weak<dyn Owner>) -> Arc<Slot> {
+        let slot = Arc::new(Slot {
+            assoc: Mutex::new(a),
+            owner: Mutex::new(owner),
+            deadline: AtomicU64::new(NO_DEADLINE),
+            listed: AtomicU64::new(NO_DEADLINE),
+        });
+        self.assocs.write().insert(id, slot.clone());
+        slot
+    }
+
     /// The association (of any socket on `local_port`) with a path to
     /// `peer` at `peer_port`, from the endpoint's index.
     pub fn assoc_at(&self, peer: IpAddr, peer_port: u16, local_port: u16) -> Option<AssocId> {
         self.ep.lock().lookup(sys::unmap(peer), peer_port, local_port)
     }
 
+    /// The local UDP encapsulation port.
     pub fn udp_port(&self) -> u16 {
         self.port
     }
@@ -351,13 +363,7 @@ impl Stack {
                     ConnectError::NoAddress => libc::EINVAL,
                 },
             )?;
-        let slot = Arc::new(Slot {
-            assoc: Mutex::new(a),
-            owner: Mutex::new(owner),
-            deadline: AtomicU64::new(NO_DEADLINE),
-            listed: AtomicU64::new(NO_DEADLINE),
-        });
-        self.assocs.write().insert(id, slot.clone());
+        let slot = self.register(id, a, owner);
         let mut g = slot.assoc.lock();
         self.drive(id, &slot, &mut g);
         Ok(id)
@@ -1001,13 +1007,7 @@ fn on_datagram(
             let admit = owner.as_ref().map_or(Admit::No, |o| o.1.on_accept(id));
             match (admit, owner) {
                 (Admit::Yes, Some(owner)) => {
-                    let slot = Arc::new(Slot {
-                        assoc: Mutex::new(*a),
-                        owner: Mutex::new(owner.0),
-                        deadline: AtomicU64::new(NO_DEADLINE),
-                        listed: AtomicU64::new(NO_DEADLINE),
-                    });
-                    st.assocs.write().insert(id, slot.clone());
+                    let slot = st.register(id, *a, owner.0);
                     let mut g = slot.assoc.lock();
                     g.handle(now, inc);
                     st.drive(id, &slot, &mut g);

@@ -619,8 +619,8 @@ impl Receiver {
             return true;
         }
         // Resume the scan where the last one ended, if it began at the
-        // same fragment (fragments leave `reasm` only from the front, or
-        // all at once, which clears the memo).
+        // same fragment (delivery takes fragments from the front; every
+        // other removal from `reasm` clears the memo).
         let (mut e, mut bytes) = match self.pd_scan {
             Some((mb, me, mbytes)) if mb == b && self.reasm.contains_key(&me) => (me, mbytes),
             _ => (b, first.payload.len() as u64),

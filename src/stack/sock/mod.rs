@@ -1045,11 +1045,11 @@ impl Socket {
                 // __sctp_connect: an association of this socket with the
                 // peer already exists: EISCONN once established, EALREADY
                 // while it is being set up.
-                // (From the endpoint's index: a scan of every association
-                // made each connect cost their number; and the one being
-                // set up meanwhile, not indexed yet.)
-                // An address indexed to another socket's or an ended
-                // association (one owner per address): look through ours.
+                // From the endpoint's index (a scan of every association
+                // made each connect cost their number), and the one being
+                // set up meanwhile, not indexed yet; an address indexed to
+                // another socket's or an ended association (one owner per
+                // address) is looked for among ours after all.
                 let port = peers.first().map(|p| p.port()).unwrap_or(0);
                 let same = |a: &&AssocInfo| {
                     a.state != AssocState::Closed
@@ -1094,10 +1094,6 @@ impl Socket {
 
     // ----- sending ---------------------------------------------------------
 
-    /// The association a send names (sctp_sendmsg): by address
-    /// (sctp_endpoint_lookup_assoc), else by id (sctp_id2assoc: a one-to-
-    /// one socket's association while ESTABLISHED or CLOSING; on a one-to-
-    /// many socket an id of its own). `Err(None)`: none, create one.
     /// The associations of this stack's endpoint with a path to one of
     /// `peers` (perhaps another socket's). Taken before the socket's lock.
     fn indexed(&self, peers: &[SocketAddr]) -> Vec<AssocId> {
@@ -1110,6 +1106,10 @@ impl Socket {
         peers.iter().filter_map(|p| self.stack.assoc_at(p.ip(), port, lport)).collect()
     }
 
+    /// The association a send names (sctp_sendmsg): by address
+    /// (sctp_endpoint_lookup_assoc), else by id (sctp_id2assoc: a one-to-
+    /// one socket's association while ESTABLISHED or CLOSING; on a one-to-
+    /// many socket an id of its own). `Err(None)`: none, create one.
     /// `known`: [`Socket::indexed`] for `p.to`.
     fn lookup(
         &self,
@@ -1117,38 +1117,31 @@ impl Socket {
         p: &SendParams,
         known: &[AssocId],
     ) -> std::result::Result<AssocId, Option<Errno>> {
-        if let (Some(to), Style::OneToMany, false) = (p.to.first(), self.style, known.is_empty()) {
-            let ip = unmap(to.ip());
-            let ours = known.iter().copied().find(|id| {
-                g.assocs.get(id).is_some_and(|a| {
-                    a.peer.port() == to.port()
-                        && (a.peers.contains(&ip) || a.peer.ip() == ip)
-                        && a.state != AssocState::Closed
-                })
-            });
-            // The index names another socket's or an ended association
-            // (it keeps one owner per address): look through ours after
-            // all. Not indexed at all, the address is nobody's.
-            if let Some(id) = ours {
-                return Ok(id);
-            }
-        } else if let (Some(_), Style::OneToMany) = (p.to.first(), self.style) {
-            return Err(None);
-        }
         if let Some(to) = p.to.first() {
             let ip = unmap(to.ip());
             // A one-to-many socket forgets an association once it ended
             // (Linux frees it); a one-to-one socket keeps its CLOSED one.
-            return g
-                .assocs
-                .iter()
-                .find(|(_, a)| {
-                    a.peer.port() == to.port()
-                        && (a.peers.contains(&ip) || a.peer.ip() == ip)
-                        && (self.style == Style::OneToOne || a.state != AssocState::Closed)
-                })
-                .map(|(id, _)| *id)
-                .ok_or(None);
+            let to_it = |a: &AssocInfo| {
+                a.peer.port() == to.port()
+                    && (a.peers.contains(&ip) || a.peer.ip() == ip)
+                    && (self.style == Style::OneToOne || a.state != AssocState::Closed)
+            };
+            if self.style == Style::OneToMany {
+                // From the endpoint's index (a scan of every association
+                // made each send by address cost their number). An
+                // address it does not know is nobody's; one it gives to
+                // another socket's or an ended association (it keeps one
+                // owner per address) is looked for among ours after all.
+                if known.is_empty() {
+                    return Err(None);
+                }
+                if let Some(id) =
+                    known.iter().copied().find(|id| g.assocs.get(id).is_some_and(to_it))
+                {
+                    return Ok(id);
+                }
+            }
+            return g.assocs.iter().find(|(_, a)| to_it(a)).map(|(id, _)| *id).ok_or(None);
         }
         match self.style {
             Style::OneToOne => g
