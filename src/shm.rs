@@ -192,7 +192,11 @@ impl Ring {
     pub fn create() -> io::Result<(Ring, OwnedFd)> {
         // SAFETY: memfd_create with a NUL-terminated name.
         let fd = unsafe {
-            libc::syscall(libc::SYS_memfd_create, c"sctpudp-tx".as_ptr(), libc::MFD_CLOEXEC)
+            libc::syscall(
+                libc::SYS_memfd_create,
+                c"sctpudp-tx".as_ptr(),
+                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+            )
         };
         if fd < 0 {
             return Err(io::Error::last_os_error());
@@ -201,6 +205,14 @@ impl Ring {
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
         // SAFETY: plain system call on our descriptor.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), SIZE as libc::off_t) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Every process that maps the ring holds this descriptor: without
+        // the seals one of them could ftruncate it and the stack would
+        // die of SIGBUS on its next look (every process's SCTP with it).
+        let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+        // SAFETY: fcntl on our own descriptor.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
             return Err(io::Error::last_os_error());
         }
         let r = Ring { base: map_fd(&fd)? };
