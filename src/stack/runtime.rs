@@ -42,6 +42,37 @@ pub enum Admit {
     /// Not now (the accept queue is full): the COOKIE ECHO is dropped as
     /// if lost, and the peer's retransmission of it tries again.
     Later,
+    /// No room (the socket's association bound, [`Limits`]): aborted with
+    /// an Out of Resource cause.
+    Full,
+}
+
+/// Bounds on the number of associations, read from the environment of
+/// the process that starts the stack (the host stack inherits the first
+/// application's): `SCTPUDP_MAX_ASSOCS` for the whole stack and
+/// `SCTPUDP_MAX_ASSOCS_PER_SOCKET` for one socket (a one-to-many socket's
+/// associations, a one-to-one listener's accept queue). An association
+/// over a bound is refused as memory exhaustion is on Linux: connect()
+/// and an implicit setup by sendmsg() fail with ENOMEM, and a peer's
+/// handshake is answered with an ABORT carrying Out of Resource (RFC 9260
+/// 3.3.10.4) where Linux would find no memory for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub total: usize,
+    pub per_socket: usize,
+}
+
+/// Default bound of the whole stack: ~0.5 GiB of idle associations.
+pub const DEFAULT_MAX_ASSOCS: usize = 1 << 18;
+
+impl Limits {
+    pub fn from_env() -> Limits {
+        let get = |name: &str| {
+            std::env::var(name).ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0)
+        };
+        let total = get("SCTPUDP_MAX_ASSOCS").unwrap_or(DEFAULT_MAX_ASSOCS);
+        Limits { total, per_socket: get("SCTPUDP_MAX_ASSOCS_PER_SOCKET").unwrap_or(total) }
+    }
 }
 
 /// One association and who receives its output.
@@ -103,6 +134,9 @@ pub struct Stack {
     /// Held while `lo` is drained, so packets are handled in the order
     /// they were sent; holds the scratch buffer for responses.
     lo_drain: Mutex<Vec<u8>>,
+    /// Sends nothing to the network, only to itself ([`Stack::contain`]).
+    contained: AtomicBool,
+    limits: Limits,
 }
 
 /// Timers fire at most this late (µs): the loop wakes for a deadline at
@@ -233,6 +267,8 @@ impl Stack {
             timers: Mutex::new(std::collections::BinaryHeap::new()),
             epoch: std::time::Instant::now(),
             stopped: AtomicBool::new(false),
+            contained: AtomicBool::new(false),
+            limits: Limits::from_env(),
             rx: Mutex::new(Rx { batch: RxBatch::new(), scratch: Vec::with_capacity(2048) }),
             local: Mutex::new((std::time::Instant::now(), interface_addrs())),
             lo: Mutex::new(LoopQueue {
@@ -351,6 +387,9 @@ impl Stack {
         local_addrs: Vec<IpAddr>,
         owner: Weak<dyn Owner>,
     ) -> Result<AssocId, c_int> {
+        if self.assoc_count() >= self.limits.total {
+            return Err(libc::ENOMEM);
+        }
         let now = self.now();
         let (id, a) =
             self.ep.lock().connect(now, cfg, local_port, peer_port, peers, local_addrs).map_err(
@@ -367,6 +406,15 @@ impl Stack {
         let mut g = slot.assoc.lock();
         self.drive(id, &slot, &mut g);
         Ok(id)
+    }
+
+    /// How many associations the stack holds.
+    pub fn assoc_count(&self) -> usize {
+        self.assocs.read().len()
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Hands an association's output to another owner (accept, peeloff).
@@ -511,6 +559,9 @@ impl Stack {
             self.loop_push(t.src_ip, t.dst, buf);
             return;
         }
+        if self.contained.load(Ordering::Relaxed) {
+            return;
+        }
         let dst = self.map_dst(t.dst);
         let (mut ss, len) = sys::sockaddr_from(&dst);
         let mut control = [0u64; CONTROL_WORDS];
@@ -550,6 +601,13 @@ impl Stack {
     }
 
     /// Stops the loop thread (tests, exit).
+    /// From now on packets to anywhere but this stack itself are dropped
+    /// (as if the network lost them): for the fuzz harness
+    /// ([`super::server::Harness`]), whose input names arbitrary peers.
+    pub fn contain(&self) {
+        self.contained.store(true, Ordering::Relaxed);
+    }
+
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
         let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
@@ -687,6 +745,7 @@ fn send_all(st: &Stack, a: &mut Association, now: Instant) {
 
 fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
     {
+        let contained = st.contained.load(Ordering::Relaxed);
         let mut n = 0;
         loop {
             if tx.bufs.len() <= n {
@@ -698,6 +757,9 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
             let Some(t) = a.poll_transmit(now, &mut tx.bufs[n]) else { break };
             if st.is_self(t.dst) {
                 st.loop_push(t.src_ip, t.dst, &tx.bufs[n][..t.len]);
+                continue;
+            }
+            if contained {
                 continue;
             }
             tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
@@ -1004,7 +1066,11 @@ fn on_datagram(
             let port = a.local_port();
             let owner = st.listeners.lock().get(&port).cloned();
             let owner = owner.and_then(|w| w.upgrade().map(|o| (w, o)));
-            let admit = owner.as_ref().map_or(Admit::No, |o| o.1.on_accept(id));
+            let admit = if st.assoc_count() >= st.limits.total {
+                Admit::Full
+            } else {
+                owner.as_ref().map_or(Admit::No, |o| o.1.on_accept(id))
+            };
             match (admit, owner) {
                 (Admit::Yes, Some(owner)) => {
                     let slot = st.register(id, *a, owner.0);
@@ -1015,9 +1081,14 @@ fn on_datagram(
                 (Admit::Later, _) => {
                     st.ep.lock().handle_event(id, EndpointEvent::Drained);
                 }
-                _ => {
+                (admit, _) => {
                     let mut a = *a;
-                    a.abort(now, Bytes::new());
+                    if admit == Admit::Full {
+                        debug!("no room for association {} from {src}", id.0);
+                        a.abort_for(now, crate::proto::wire::Cause::OutOfResource);
+                    } else {
+                        a.abort(now, Bytes::new());
+                    }
                     send_all(st, &mut a, now);
                     while let Some(ev) = a.poll_endpoint_event() {
                         st.ep.lock().handle_event(id, ev);

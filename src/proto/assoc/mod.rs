@@ -971,13 +971,20 @@ impl Association {
     /// Aborts the association (RFC 9260 9.1), sending ABORT with a
     /// User-Initiated Abort cause carrying `reason`.
     pub fn abort(&mut self, now: Instant, reason: Bytes) {
+        self.abort_for(now, Cause::UserInitiatedAbort(reason));
+    }
+
+    /// Aborts the association with `cause` in the ABORT (say, Out of
+    /// Resource, RFC 9260 3.3.10.4, for an association the stack has no
+    /// room for).
+    pub fn abort_for(&mut self, now: Instant, cause: Cause) {
         let _ = now;
         if self.state == AssocState::Closed {
             return;
         }
         if self.state != AssocState::CookieWait || !self.paths.is_empty() {
             let mut causes = Vec::new();
-            Cause::UserInitiatedAbort(reason).emit(&mut causes);
+            cause.emit(&mut causes);
             let vtag = if self.state == AssocState::CookieWait { 0 } else { self.peer_tag };
             if self.state != AssocState::CookieWait {
                 let mut b = Vec::new();

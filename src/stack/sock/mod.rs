@@ -958,6 +958,11 @@ impl Socket {
                 c
             }
         };
+        // The socket's association bound (runtime::Limits): as Linux
+        // failing to allocate one.
+        if g.assocs.len() >= self.stack.limits().per_socket {
+            return Err(libc::ENOMEM);
+        }
         let laddrs = g.laddrs.clone();
         let explicit = g.opts.encaps_port;
         drop(g);
@@ -2153,6 +2158,9 @@ impl Owner for Socket {
         // that ended before accept() count) is answered with an ABORT.
         if self.style == Style::OneToOne && g.accept_q.len() > g.backlog {
             return Admit::No;
+        }
+        if g.assocs.len() >= self.stack.limits().per_socket {
+            return Admit::Full;
         }
         g.assocs.insert(
             id,

@@ -1,0 +1,158 @@
+/*
+ * t_limits: the association bounds of the host stack
+ * (SCTPUDP_MAX_ASSOCS for the whole stack, SCTPUDP_MAX_ASSOCS_PER_SOCKET
+ * for one socket), which a stack reads from the environment it starts
+ * with. Over a bound, an association is refused as Linux refuses one it
+ * has no memory for: connect() and sendmsg()'s implicit setup fail with
+ * ENOMEM; a peer's handshake is answered with ABORT (Out of Resource), so
+ * the peer's connect() fails with ECONNREFUSED.
+ *
+ * Two children, each with a stack of its own (its own UDP port) started
+ * with its own bounds; this process opens no SCTP socket.
+ *
+ *  total (SCTPUDP_MAX_ASSOCS=4): a one-to-many server and two one-to-one
+ *    clients on this host make four associations (each end is one);
+ *    a third connect() gets ENOMEM, so does a one-to-many sendmsg() to a
+ *    new peer; once a client closes (its two associations end), connect()
+ *    works again and carries data.
+ *  per-socket (SCTPUDP_MAX_ASSOCS_PER_SOCKET=2): the one-to-many server
+ *    takes two associations; the third client's connect() gets
+ *    ECONNREFUSED and the first two still carry data; a one-to-many
+ *    client with two associations gets ENOMEM for a third.
+ */
+#include "common.h"
+
+static struct sockaddr_in srv_addr(int k) { return t_addr4("127.0.0.1", (uint16_t)(t_ports.sctp + k)); }
+
+static int connect_to(int fd, int k)
+{
+	struct sockaddr_in a = srv_addr(k);
+
+	return connect(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+static int server_on(int k)
+{
+	int fd = t_sctp_socket(SOCK_SEQPACKET);
+
+	t_bind4(fd, "127.0.0.1", (uint16_t)(t_ports.sctp + k));
+	CHECK_SYS(listen(fd, 16));
+	return fd;
+}
+
+/* One message from client `c` arrives at one-to-many server `srv`. */
+static void carries(int c, int srv)
+{
+	char buf[64];
+	struct sctp_sndrcvinfo si;
+	int flags = 0;
+	ssize_t n;
+
+	CHECK_EQ(sctp_sendmsg(c, "ping", 4, NULL, 0, 0, 0, 0, 0, 0), 4);
+	t_wait_fd(srv, POLLIN, 5000);
+	n = sctp_recvmsg(srv, buf, sizeof(buf), NULL, NULL, &si, &flags);
+	CHECK_EQ(n, 4);
+	CHECK(memcmp(buf, "ping", 4) == 0);
+}
+
+static int total_case(t_sync *s, void *arg)
+{
+	uint16_t port;
+	int srv, c1, c2, c3, m, i;
+	struct sockaddr_in a = srv_addr(0);
+
+	(void)s;
+	(void)arg;
+	t_pick_udp_ports(&port, 1);
+	setenv("SCTPUDP_MAX_ASSOCS", "4", 1);
+	unsetenv("SCTPUDP_MAX_ASSOCS_PER_SOCKET");
+	t_use_udp(port, port);
+
+	STEP("total: two associations fill a bound of four");
+	srv = server_on(0);
+	c1 = t_sctp_socket(SOCK_STREAM);
+	CHECK_SYS(connect_to(c1, 0));
+	c2 = t_sctp_socket(SOCK_STREAM);
+	CHECK_SYS(connect_to(c2, 0));
+	carries(c2, srv);
+
+	STEP("total: connect() over the bound");
+	c3 = t_sctp_socket(SOCK_STREAM);
+	CHECK_ERRNO(connect_to(c3, 0), ENOMEM);
+	STEP("total: sendmsg() setting up over the bound");
+	m = t_sctp_socket(SOCK_SEQPACKET);
+	CHECK_ERRNO(sctp_sendmsg(m, "x", 1, (struct sockaddr *)&a, sizeof(a), 0, 0, 0, 0, 0),
+		    ENOMEM);
+
+	STEP("total: room again once a client closed");
+	CHECK_SYS(close(c1));
+	for (i = 0;; i++) {
+		if (connect_to(c3, 0) == 0)
+			break;
+		if (errno != ENOMEM)
+			DIE("connect after close");
+		if (i == 500)
+			FAIL("no room 5 s after a client closed");
+		usleep(10000);
+	}
+	carries(c3, srv);
+	close(c2);
+	close(c3);
+	close(m);
+	close(srv);
+	return 0;
+}
+
+static int per_socket_case(t_sync *s, void *arg)
+{
+	uint16_t port;
+	int srv, l1, l2, c1, c2, c3, m;
+
+	(void)s;
+	(void)arg;
+	t_pick_udp_ports(&port, 1);
+	setenv("SCTPUDP_MAX_ASSOCS_PER_SOCKET", "2", 1);
+	unsetenv("SCTPUDP_MAX_ASSOCS");
+	t_use_udp(port, port);
+
+	STEP("per-socket: a server takes two associations");
+	srv = server_on(1);
+	c1 = t_sctp_socket(SOCK_STREAM);
+	CHECK_SYS(connect_to(c1, 1));
+	c2 = t_sctp_socket(SOCK_STREAM);
+	CHECK_SYS(connect_to(c2, 1));
+
+	STEP("per-socket: the third is refused by the peer's ABORT");
+	c3 = t_sctp_socket(SOCK_STREAM);
+	CHECK_ERRNO(connect_to(c3, 1), ECONNREFUSED);
+	carries(c1, srv);
+	carries(c2, srv);
+
+	STEP("per-socket: a one-to-many client's own bound");
+	l1 = server_on(2);
+	l2 = server_on(3);
+	m = t_sctp_socket(SOCK_SEQPACKET);
+	CHECK_SYS(connect_to(m, 2));
+	CHECK_SYS(connect_to(m, 3));
+	CHECK_ERRNO(connect_to(m, 1), ENOMEM);
+	close(m);
+	close(l1);
+	close(l2);
+	close(c1);
+	close(c2);
+	close(c3);
+	close(srv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	pid_t a, b;
+
+	t_init("t_limits", argc, argv, 60);
+	a = t_fork("total", NULL, total_case, NULL);
+	b = t_fork("per-socket", NULL, per_socket_case, NULL);
+	t_wait_child(a, "total", 50);
+	t_wait_child(b, "per-socket", 50);
+	t_pass();
+}
