@@ -19,7 +19,7 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests test-sanitize deps clippy clean
+.PHONY: fuzz bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests test-sanitize deps clippy clean
 
 all: build
 
@@ -59,6 +59,12 @@ deps:
 	sh scripts/deps.sh
 
 test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel test-sanitize
+
+# The cargo-fuzz targets (fuzz/README.md), FUZZ_SECS seconds each
+# (default 60; FUZZ_TARGETS picks some), on the nightly toolchain; the
+# grown corpus is minimized in place and replayed by `cargo test`.
+fuzz:
+	sh scripts/fuzz.sh
 
 test-rust:
 	$(CARGO) test --all-targets

@@ -18,11 +18,8 @@
 //! buffers stay within their limits; the cumulative TSN never goes back;
 //! what A (which only hears from the real B) reads is intact and in order;
 //! at the end both associations can be aborted and leave their endpoints.
-#![no_main]
-
-use arbitrary::Arbitrary;
+use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use libfuzzer_sys::fuzz_target;
 use sctpudp::proto::assoc::{AssocEvent, AssocId, AssocState, Association, SendOptions};
 use sctpudp::proto::endpoint::{DatagramEvent, Endpoint};
 use sctpudp::proto::serial::ge32;
@@ -657,11 +654,25 @@ fn vt_of(vt: &Vt, a: &Association) -> u32 {
     }
 }
 
-fuzz_target!(|ops: Vec<Op>| {
+/// One input as libfuzzer-sys decodes it for a `Vec<Op>` target (too
+/// short for the type, or undecodable: nothing to run).
+pub fn run(data: &[u8]) {
+    if data.len() < <Vec<Op> as Arbitrary>::size_hint(0).0 {
+        return;
+    }
+    if let Ok(ops) = <Vec<Op> as Arbitrary>::arbitrary_take_rest(Unstructured::new(data)) {
+        if std::env::var_os("SCTPUDP_FUZZ_DEBUG").is_some() {
+            eprintln!("{ops:#?}");
+        }
+        run_ops(&ops);
+    }
+}
+
+fn run_ops(ops: &[Op]) {
     let mut w = World::new();
     w.check();
     for op in ops.iter().take(MAX_OPS) {
         w.run(op);
     }
     w.finish();
-});
+}

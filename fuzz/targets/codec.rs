@@ -8,11 +8,8 @@
 //! again and compared: the value must survive the round trip. The last
 //! part builds a State Cookie from the input, signs, verifies and decodes
 //! it, and checks that a cookie with any byte changed is refused.
-#![no_main]
-
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use libfuzzer_sys::fuzz_target;
 use sctpudp::proto::assoc::{Cookie, CookieError};
 use sctpudp::proto::wire::chunk::{
     emit_forward_tsn, emit_heartbeat, emit_raw, emit_shutdown, FLAG_T,
@@ -25,7 +22,7 @@ use sctpudp::proto::wire::{
 use sctpudp::proto::Instant;
 use std::net::IpAddr;
 
-fuzz_target!(|data: &[u8]| {
+pub fn run(data: &[u8]) {
     check_packet(Bytes::copy_from_slice(data));
     if data.len() >= wire::COMMON_HEADER_LEN {
         let mut v = data.to_vec();
@@ -43,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         data.len(),
     );
     cookie(data);
-});
+}
 
 fn check_packet(pkt: Bytes) {
     let Ok((hdr, chunks)) = wire::parse_packet(&pkt) else { return };
@@ -221,6 +218,8 @@ struct CookieSeed {
     ports: [u16; 2],
     encap_port: u16,
     forward_tsn: bool,
+    intl: bool,
+    reconf: bool,
     adaptation: Option<u32>,
     addrs: Vec<([u8; 16], bool)>,
     flip_at: u16,
@@ -244,6 +243,8 @@ impl CookieSeed {
             local_port: self.ports[0],
             peer_port: self.ports[1],
             peer_forward_tsn: self.forward_tsn,
+            peer_intl: self.intl,
+            peer_reconf: self.reconf,
             peer_adaptation: self.adaptation,
             peer_addrs: self
                 .addrs

@@ -819,3 +819,197 @@ fn reply_frames(mut head: ReplyHead, body: &[u8], data: &[u8]) -> Vec<Frame> {
     }
     frames
 }
+
+/// A host stack server inside the calling process, for the fuzz targets
+/// (`fuzz/targets/ipc.rs`, `sockopt.rs`) and their corpus replay in
+/// `cargo test`: requests go in as the bytes a client would send on its
+/// channel, replies come back as the frames it would receive. The stack
+/// is contained ([`Stack::contain`]): it delivers packets to itself and
+/// sends nothing to the network, whatever addresses the input names.
+#[doc(hidden)]
+pub struct Harness {
+    srv: Server,
+    /// The application ends of the sockets made so far, by id.
+    fds: HashMap<u64, OwnedFd>,
+}
+
+/// One reply frame: what a client would read, and the descriptor riding
+/// on it.
+#[doc(hidden)]
+pub struct Reply {
+    pub bytes: Vec<u8>,
+    pub fd: Option<OwnedFd>,
+}
+
+const HARNESS_CHAN: u64 = CHAN_BIT;
+
+impl Harness {
+    /// A contained stack on an ephemeral UDP port, with one channel from
+    /// this process.
+    pub fn new() -> Result<Harness, c_int> {
+        let err = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+        let stack = Stack::start(0)?;
+        stack.contain();
+        // SAFETY: fresh descriptors from socket/socketpair, owned here.
+        let listen = unsafe {
+            OwnedFd::from_raw_fd(
+                sys::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0)
+                    .map_err(err)?,
+            )
+        };
+        let (a, b) = sys::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)
+            .map_err(err)?;
+        // SAFETY: both ends are fresh from socketpair; `b` is not used.
+        let (chan, _) = unsafe { (OwnedFd::from_raw_fd(a), OwnedFd::from_raw_fd(b)) };
+        let epfd = sys::epoll_create().map_err(err)?;
+        // SAFETY: getpid/getuid cannot fail.
+        let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
+        let caller = Caller { pid, uid, net_bind: true, net_admin: false };
+        let mut chans = HashMap::new();
+        chans.insert(
+            HARNESS_CHAN,
+            Chan {
+                fd: chan,
+                caller,
+                proven: HashSet::new(),
+                part: Vec::new(),
+                out: VecDeque::new(),
+                want_out: false,
+            },
+        );
+        let srv = Server {
+            cfg: Config {
+                instance: format!("harness-{pid}"),
+                port: 0,
+                idle_exit: Duration::MAX,
+                status_fd: None,
+            },
+            stack,
+            boot: 1,
+            epfd,
+            listen,
+            socks: HashMap::new(),
+            by_ino: HashMap::new(),
+            next_id: 1,
+            chans,
+            next_chan: 1,
+            buf: Vec::new(),
+            lingering: HashMap::new(),
+        };
+        Ok(Harness { srv, fds: HashMap::new() })
+    }
+
+    /// One request, with the descriptor passed beside it; the replies.
+    /// The application end of every socket a reply hands over is kept
+    /// (see [`Harness::fd`]).
+    pub fn request(&mut self, req: &[u8], fd: Option<OwnedFd>) -> Vec<Reply> {
+        let frames = self.srv.request(HARNESS_CHAN, req, fd.into_iter().collect());
+        let mut out = Vec::with_capacity(frames.len());
+        for f in frames {
+            let mut fd = f.fd;
+            // A new socket's id is the first field of the body.
+            if let (Some(d), Some(id)) =
+                (fd.as_ref(), f.bytes.get(ipc::REPLY_HEAD..ipc::REPLY_HEAD + 8))
+            {
+                let id = u64::from_le_bytes(id.try_into().unwrap_or([0; 8]));
+                if self
+                    .srv
+                    .socks
+                    .get(&id)
+                    .is_some_and(|s| sys::inode(d.as_raw_fd()).ok() == Some(s.app_ino))
+                {
+                    if let Some(d) = fd.take() {
+                        self.fds.insert(id, d);
+                    }
+                }
+            }
+            out.push(Reply { bytes: f.bytes, fd });
+        }
+        out
+    }
+
+    /// Request `op` about socket `id` with `body`, proven by the socket's
+    /// descriptor as a client's first request is: the reply's status (a
+    /// negative errno for an error), body (continuations appended) and
+    /// the descriptor it carried, unless it is a new socket's (kept).
+    pub fn call(&mut self, op: Op, id: u64, body: &[u8]) -> (i64, Vec<u8>, Option<OwnedFd>) {
+        let mut w = W::new();
+        ipc::req_head(&mut w, op, id);
+        w.0.extend_from_slice(body);
+        let fd = self.fd(id);
+        let mut replies = self.request(&w.0, fd);
+        if replies.is_empty() {
+            return (0, Vec::new(), None);
+        }
+        let first = replies.remove(0);
+        let mut r = R::new(&first.bytes);
+        let Ok(head) = ReplyHead::decode(&mut r) else {
+            return (-i64::from(libc::EPROTO), Vec::new(), None);
+        };
+        let mut body = r.rest().to_vec();
+        for c in &replies {
+            body.extend_from_slice(c.bytes.get(1..).unwrap_or(&[]));
+        }
+        (head.status, body, first.fd)
+    }
+
+    /// Drops the harness's descriptor of socket `id` (the application
+    /// closed it); a `Closed` request then closes the socket.
+    pub fn drop_fd(&mut self, id: u64) {
+        self.fds.remove(&id);
+    }
+
+    /// A duplicate of socket `id`'s application descriptor (to prove a
+    /// request's right to the socket).
+    pub fn fd(&self, id: u64) -> Option<OwnedFd> {
+        self.fds.get(&id).and_then(|d| d.try_clone().ok())
+    }
+
+    /// The ids of the sockets open now, in order.
+    pub fn sockets(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.srv.socks.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Socket `id` itself (the option decoders take it directly).
+    pub fn socket(&self, id: u64) -> Option<Arc<Socket>> {
+        self.srv.socks.get(&id).cloned()
+    }
+
+    pub fn stack(&self) -> &Arc<Stack> {
+        &self.srv.stack
+    }
+
+    /// Closes every socket as its last descriptor's close() would, after
+    /// SO_LINGER {1, 0} (so each association ends at once with an ABORT),
+    /// and forgets the channel's state. Afterwards the stack holds no
+    /// association: what remains is a leak.
+    pub fn close_all(&mut self) {
+        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        let mut b = [0u8; std::mem::size_of::<libc::linger>()];
+        b[..4].copy_from_slice(&linger.l_onoff.to_ne_bytes());
+        b[4..].copy_from_slice(&linger.l_linger.to_ne_bytes());
+        for id in self.sockets() {
+            let s = self.srv.socks[&id].clone();
+            let _ = options::setsockopt(&s, libc::SOL_SOCKET, libc::SO_LINGER, &b, b.len() as u32);
+            self.fds.remove(&id);
+            self.srv.close_sock(&s);
+        }
+        self.fds.clear();
+        self.srv.lingering.clear();
+        if let Some(c) = self.srv.chans.get_mut(&HARNESS_CHAN) {
+            c.proven.clear();
+            c.part = Vec::new();
+        }
+        self.srv.stack.pump();
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.close_all();
+        self.srv.stack.stop();
+        let _ = sys::close(self.srv.epfd);
+    }
+}
