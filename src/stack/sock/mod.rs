@@ -2336,8 +2336,10 @@ impl Owner for Socket {
                 e.state = AssocState::Closed;
             }
             // A receiver waiting on a socket whose last association went
-            // gets its answer (ENOTCONN) now.
-            if !g.assocs.values().any(|x| x.state != AssocState::Closed) {
+            // gets its answer (ENOTCONN) now. A listening socket has none
+            // to give (sctp_wait_for_packet waits on) and shows nothing:
+            // poll() on a server whose client left says not readable.
+            if !g.listening && !g.assocs.values().any(|x| x.state != AssocState::Closed) {
                 g.wake = true;
             }
             if self.style == Style::OneToMany {
