@@ -19,7 +19,7 @@ NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-.PHONY: fuzz bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests test-sanitize deps clippy clean
+.PHONY: deb test-deb fuzz bench all build install stage demo test test-rust test-c test-preload test-interop test-host test-functests test-sanitize deps clippy clean
 
 all: build
 
@@ -29,24 +29,44 @@ build:
 	$(CC) -c -fPIC -O2 -o $(BUILD)/link/symver.o link/symver.c
 	$(CC) -shared -o $(LIB) -Wl,-soname,libsctpudp.so.0 -Wl,--version-script=link/sctpudp.map \
 		$(BUILD)/link/symver.o -Wl,--whole-archive target/release/libsctpudp.a -Wl,--no-whole-archive \
-		$(NATIVE_LIBS)
+		$(NATIVE_LIBS) $(LDFLAGS)
 
-# Installs the library, the host stack (libexec/sctpudp/sctpudpd, which the
-# library starts on demand), sctpudp-stat, <sctpudp.h>, an lksctp-compatible
-# <netinet/sctp.h> (under include/sctpudp/, found through pkg-config's
-# Cflags) and sctpudp.pc.
+# Installs the library (shared and static), the host stack
+# (LIBEXECDIR/sctpudpd, which the library starts on demand: next to the
+# library, LIBDIR/../libexec/sctpudp, or /usr/libexec/sctpudp, or
+# /usr/local/libexec/sctpudp), sctpudp-stat, <sctpudp.h>, an
+# lksctp-compatible <netinet/sctp.h> (under include/sctpudp/, found through
+# pkg-config's Cflags), sctpudp.pc and the man pages.
+LIBDIR ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec/sctpudp
+MANDIR ?= $(PREFIX)/share/man
 install: build
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/sctpudp/netinet \
-		$(DESTDIR)$(PREFIX)/libexec/sctpudp $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.$(VERSION)
-	install -m 0755 target/release/sctpudpd $(DESTDIR)$(PREFIX)/libexec/sctpudp/sctpudpd
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/sctpudp/netinet \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libsctpudp.so.$(VERSION)
+	install -m 0644 target/release/libsctpudp.a $(DESTDIR)$(LIBDIR)/libsctpudp.a
+	install -m 0755 target/release/sctpudpd $(DESTDIR)$(LIBEXECDIR)/sctpudpd
 	install -m 0755 target/release/sctpudp-stat $(DESTDIR)$(PREFIX)/bin/sctpudp-stat
-	ln -sf libsctpudp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsctpudp.so.0
-	ln -sf libsctpudp.so.0 $(DESTDIR)$(PREFIX)/lib/libsctpudp.so
+	ln -sf libsctpudp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsctpudp.so.0
+	ln -sf libsctpudp.so.0 $(DESTDIR)$(LIBDIR)/libsctpudp.so
 	install -m 0644 include/sctpudp.h $(DESTDIR)$(PREFIX)/include/sctpudp.h
 	install -m 0644 include/netinet/sctp.h $(DESTDIR)$(PREFIX)/include/sctpudp/netinet/sctp.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' pkgconfig/sctpudp.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sctpudp.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@NATIVE_LIBS@|$(NATIVE_LIBS)|' pkgconfig/sctpudp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/sctpudp.pc
+	install -m 0644 man/sctpudp-stat.1 $(DESTDIR)$(MANDIR)/man1/sctpudp-stat.1
+	install -m 0644 man/sctpudp.7 $(DESTDIR)$(MANDIR)/man7/sctpudp.7
+	install -m 0644 man/sctpudpd.8 $(DESTDIR)$(MANDIR)/man8/sctpudpd.8
+
+# Debian packages (debian/): libsctpudp0, libsctpudp-dev, sctpudp-tools,
+# in build/deb/. Needs a Rust toolchain as for `make build` (rustup's:
+# Debian 12's rustc is older than rust-version).
+deb:
+	sh scripts/deb.sh
+
+# The packages built, lintian-clean of errors, and tried from a scratch
+# root (scripts/deb.sh; DEB_INSTALL=1 also installs them with apt).
+test-deb: deb
 
 # A private install under build/prefix, used by the demo and the C tests.
 stage:
@@ -58,7 +78,7 @@ demo: stage
 deps:
 	sh scripts/deps.sh
 
-test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel test-sanitize
+test: deps test-rust test-c test-preload test-interop test-host test-functests test-kernel test-sanitize test-deb
 
 # The cargo-fuzz targets (fuzz/README.md), FUZZ_SECS seconds each
 # (default 60; FUZZ_TARGETS picks some), on the nightly toolchain; the
