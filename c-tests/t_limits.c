@@ -19,8 +19,15 @@
  *    takes two associations; the third client's connect() gets
  *    ECONNREFUSED and the first two still carry data; a one-to-many
  *    client with two associations gets ENOMEM for a third.
+ *  buffers: a receiver that never reads, with SO_RCVBUF 64 KiB, and a
+ *    non-blocking sender with SO_SNDBUF 64 KiB that sends until EAGAIN
+ *    (and again after pauses): what the sender could get rid of stays
+ *    within the two buffers (as getsockopt reports them, doubled as on
+ *    Linux), and all of it arrives once the receiver reads.
  */
 #include "common.h"
+
+#include <fcntl.h>
 
 static struct sockaddr_in srv_addr(int k) { return t_addr4("127.0.0.1", (uint16_t)(t_ports.sctp + k)); }
 
@@ -145,14 +152,76 @@ static int per_socket_case(t_sync *s, void *arg)
 	return 0;
 }
 
+static int buffers_case(t_sync *s, void *arg)
+{
+	static char msg[1000];
+	uint16_t port;
+	int l, c, r, sent = 0, held, rcvbuf, sndbuf;
+	struct sockaddr_in a = srv_addr(4);
+
+	(void)s;
+	(void)arg;
+	t_pick_udp_ports(&port, 1);
+	unsetenv("SCTPUDP_MAX_ASSOCS");
+	unsetenv("SCTPUDP_MAX_ASSOCS_PER_SOCKET");
+	t_use_udp(port, port);
+	STEP("buffers: a receiver that never reads");
+	l = t_sctp_socket(SOCK_STREAM);
+	t_bind4(l, "127.0.0.1", (uint16_t)(t_ports.sctp + 4));
+	t_set_int(l, SOL_SOCKET, SO_RCVBUF, 65536);
+	CHECK_SYS(listen(l, 4));
+	c = t_sctp_socket(SOCK_STREAM);
+	t_set_int(c, SOL_SOCKET, SO_SNDBUF, 65536);
+	CHECK_SYS(connect(c, (struct sockaddr *)&a, sizeof(a)));
+	r = accept(l, NULL, NULL);
+	CHECK_SYS(r);
+	rcvbuf = t_get_int(r, SOL_SOCKET, SO_RCVBUF);
+	sndbuf = t_get_int(c, SOL_SOCKET, SO_SNDBUF);
+	CHECK_SYS(fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
+	for (int round = 0; round < 3; round++) {
+		for (;;) {
+			ssize_t n = sctp_sendmsg(c, msg, sizeof(msg), NULL, 0, 0, 0, 0, 0, 0);
+
+			if (n < 0) {
+				CHECK_EQ(errno, EAGAIN);
+				break;
+			}
+			sent += (int)n;
+			if (sent > 64 << 20)
+				FAIL("64 MiB taken by a peer that does not read");
+		}
+		usleep(300000);
+	}
+	printf("buffers: %d bytes taken by the sender before the receiver read anything "
+	       "(SO_SNDBUF %d, receiver's SO_RCVBUF %d)\n", sent, sndbuf, rcvbuf);
+	CHECK(sent <= rcvbuf + sndbuf);
+	STEP("buffers: all of it arrives once read");
+	for (held = 0; held < sent;) {
+		static char buf[4096];
+		ssize_t n;
+
+		t_wait_fd(r, POLLIN, 5000);
+		n = recv(r, buf, sizeof(buf), 0);
+		CHECK(n > 0);
+		held += (int)n;
+	}
+	CHECK_EQ(held, sent);
+	close(c);
+	close(r);
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	pid_t a, b;
+	pid_t a, b, c;
 
 	t_init("t_limits", argc, argv, 60);
 	a = t_fork("total", NULL, total_case, NULL);
 	b = t_fork("per-socket", NULL, per_socket_case, NULL);
+	c = t_fork("buffers", NULL, buffers_case, NULL);
 	t_wait_child(a, "total", 50);
 	t_wait_child(b, "per-socket", 50);
+	t_wait_child(c, "buffers", 50);
 	t_pass();
 }
