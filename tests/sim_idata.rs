@@ -229,3 +229,77 @@ fn loss_seed(seed: u64) -> usize {
         abandoned
     }
 }
+
+/// Bytes delivered per stream (0, 1, 2) once `total` bytes arrived, with
+/// every stream backlogged all along: 300 KB queued on each, in messages
+/// of 1,000, 300 and 3,000 bytes, over a 2 MB/s link.
+fn shares(sched: Scheduler, weights: [u16; 3], seed: u64) -> [f64; 3] {
+    let mut net = up(intl(), intl(), seed);
+    net.links[0].bandwidth = 2_000_000;
+    let a = net.nodes[0].assoc();
+    a.set_scheduler(sched);
+    for (sid, w) in weights.iter().enumerate() {
+        assert!(a.set_stream_value(sid as u16, *w));
+    }
+    let now = net.now;
+    let sizes = [1000usize, 300, 3000];
+    let mut ppid = 0u32;
+    for (sid, size) in sizes.iter().enumerate() {
+        for _ in 0..300_000 / size {
+            ppid += 1;
+            let b = body(seed, u64::from(ppid), *size);
+            net.nodes[0].assoc().send(now, b, opts(sid as u16, false, ppid)).unwrap();
+        }
+    }
+    let total = 300_000usize;
+    let got = |n: &Net| n.nodes[1].msgs.iter().map(|m| m.4.len()).sum::<usize>();
+    assert!(net.run_until(Duration::from_secs(60), |n| got(n) >= total));
+    let mut b = [0usize; 3];
+    for m in &net.nodes[1].msgs {
+        b[usize::from(m.1)] += m.4.len();
+    }
+    let sum = b.iter().sum::<usize>() as f64;
+    for (sid, size) in sizes.iter().enumerate() {
+        assert!(b[sid] < 300_000 / size * size, "stream {sid} ran dry: not a fair measurement");
+    }
+    [b[0] as f64 / sum, b[1] as f64 / sum, b[2] as f64 / sum]
+}
+
+/// RFC 8260 3.5 and 3.6 (Linux SCTP_SS_FC, SCTP_SS_WFQ): backlogged
+/// streams share the bytes equally (FC, whatever their message sizes) or
+/// in proportion to their weights (WFQ), within 5 % of the share, over
+/// several seeds.
+#[test]
+fn fair_capacity_and_weighted_fair_queueing_share_by_bytes() {
+    for seed in 10..13 {
+        let fc = shares(Scheduler::Fc, [7, 0, 9], seed);
+        for s in fc {
+            assert!((s - 1.0 / 3.0).abs() < 0.05 / 3.0, "FC seed {seed}: shares {fc:?}");
+        }
+        let wfq = shares(Scheduler::Wfq, [1, 2, 4], seed);
+        for (s, w) in wfq.iter().zip([1.0, 2.0, 4.0]) {
+            let want = w / 7.0;
+            assert!((s - want).abs() < 0.05 * want, "WFQ seed {seed}: shares {wfq:?}");
+        }
+    }
+}
+
+/// The stream values each scheduler takes (Linux's set/get_value): PRIO a
+/// priority, WFQ a weight that may not be 0 (default 1), the others
+/// anything, read back as 0; changing the scheduler drops them.
+#[test]
+fn scheduler_values() {
+    let mut net = up(intl(), intl(), 20);
+    let a = net.nodes[0].assoc();
+    a.set_scheduler(Scheduler::Wfq);
+    assert_eq!(a.stream_value(1), Some(1));
+    assert!(!a.set_stream_value(1, 0));
+    assert!(a.set_stream_value(1, 9) && a.stream_value(1) == Some(9));
+    assert!(!a.set_stream_value(999, 2));
+    a.set_scheduler(Scheduler::Prio);
+    assert_eq!(a.stream_value(1), Some(0));
+    assert!(a.set_stream_value(1, 0));
+    a.set_scheduler(Scheduler::Fc);
+    assert!(a.set_stream_value(1, 5) && a.stream_value(1) == Some(0));
+    assert_eq!(a.stream_value(999), None);
+}

@@ -86,6 +86,9 @@ pub struct Config {
     /// for our Incoming one, Add Outgoing Streams for our Add Incoming
     /// Streams) is always performed.
     pub enable_stream_reset: u8,
+    /// The stream scheduler of new associations (`SCTP_STREAM_SCHEDULER`
+    /// with `SCTP_FUTURE_ASSOC`).
+    pub scheduler: crate::proto::assoc::Scheduler,
 }
 
 impl Default for Config {
@@ -117,6 +120,7 @@ impl Default for Config {
             intl_supported: false,
             reconf_supported: false,
             enable_stream_reset: 0,
+            scheduler: crate::proto::assoc::Scheduler::Fcfs,
         }
     }
 }

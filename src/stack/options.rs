@@ -35,7 +35,7 @@
 use super::sock::{AssocExtra, Events, SndDefaults, SockExtra, Socket, Style};
 use crate::abi::sockaddr_bytes;
 use crate::abi::types as t;
-use crate::proto::assoc::{AssocEvent, AssocId, AssocState, Association, PathState};
+use crate::proto::assoc::{AssocEvent, AssocId, AssocState, Association, PathState, Scheduler};
 use crate::proto::time::Instant;
 use crate::proto::Config;
 use core::mem::{offset_of, size_of};
@@ -534,6 +534,23 @@ impl Sack {
     }
 }
 
+/// `SCTP_SS_*` for a scheduler, and back (None past `SCTP_SS_MAX`).
+fn sched_value(s: Scheduler) -> u32 {
+    match s {
+        Scheduler::Fcfs => t::SCTP_SS_FCFS,
+        Scheduler::Prio => t::SCTP_SS_PRIO,
+        Scheduler::Rr => t::SCTP_SS_RR,
+        Scheduler::Fc => t::SCTP_SS_FC,
+        Scheduler::Wfq => t::SCTP_SS_WFQ,
+    }
+}
+
+fn sched_of(v: u32) -> Option<Scheduler> {
+    [Scheduler::Fcfs, Scheduler::Prio, Scheduler::Rr, Scheduler::Fc, Scheduler::Wfq]
+        .into_iter()
+        .find(|s| sched_value(*s) == v)
+}
+
 fn hb_flag(cfg: &Config) -> u32 {
     if cfg.hb_enabled {
         t::SPP_HB_ENABLE
@@ -905,6 +922,31 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
                 }
             };
             p32(&mut b, 4, v);
+            g.reply(&b)
+        }
+        t::SCTP_STREAM_SCHEDULER => {
+            // sctp_getsockopt_scheduler: an association's scheduler, or
+            // the socket's for associations to come.
+            let n = size_of::<t::sctp_assoc_value>();
+            g.need(n)?;
+            let mut b = g.read(n)?;
+            let v = match get_target(s, gi32(&b, 0))? {
+                Some(a) => inspect(s, a, |x| x.scheduler())?,
+                None => s.inner.lock().opts.cfg.scheduler,
+            };
+            p32(&mut b, 4, sched_value(v));
+            g.reply(&b)
+        }
+        t::SCTP_STREAM_SCHEDULER_VALUE => {
+            // sctp_getsockopt_scheduler_value: needs an association and
+            // one of its outbound streams.
+            let n = size_of::<t::sctp_stream_value>();
+            g.need(n)?;
+            let mut b = g.read(n)?;
+            let a = id2assoc(s, gi32(&b, 0)).ok_or(libc::EINVAL)?;
+            let sid = g16(&b, off!(sctp_stream_value, stream_id));
+            let v = inspect(s, a, |x| x.stream_value(sid))?.ok_or(libc::EINVAL)?;
+            p16(&mut b, off!(sctp_stream_value, stream_value), v);
             g.reply(&b)
         }
         t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED | t::SCTP_ECN_SUPPORTED => {
@@ -1677,6 +1719,45 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 return Err(libc::EINVAL);
             }
             Ok(0)
+        }
+        t::SCTP_STREAM_SCHEDULER => {
+            // sctp_setsockopt_scheduler: a value past SCTP_SS_MAX is
+            // EINVAL; an association, and/or the socket's default and
+            // every association now (SCTP_FUTURE/CURRENT/ALL_ASSOC).
+            need_ge(size_of::<t::sctp_assoc_value>())?;
+            let sched = sched_of(g32(b, 4)).ok_or(libc::EINVAL)?;
+            let sc = scope_all(s, gi32(b, 0))?;
+            if sc.sock {
+                s.inner.lock().opts.cfg.scheduler = sched;
+            }
+            for a in sc.assocs {
+                let _ = with_assoc(s, a, |x, _| x.set_scheduler(sched));
+            }
+            Ok(0)
+        }
+        t::SCTP_STREAM_SCHEDULER_VALUE => {
+            // sctp_setsockopt_scheduler_value: an association, or with
+            // SCTP_CURRENT_ASSOC every one (the first error is returned);
+            // a stream it does not have, or a WFQ weight of 0, is EINVAL.
+            need_ge(size_of::<t::sctp_stream_value>())?;
+            let id = gi32(b, 0);
+            let sid = g16(b, off!(sctp_stream_value, stream_id));
+            let value = g16(b, off!(sctp_stream_value, stream_value));
+            let assocs = match id2assoc(s, id) {
+                Some(a) => vec![a],
+                None if id != t::SCTP_CURRENT_ASSOC && s.style == Style::OneToMany => {
+                    return Err(libc::EINVAL)
+                }
+                None => current_assocs(s),
+            };
+            let mut first = Ok(0);
+            for a in assocs {
+                let ok = with_assoc(s, a, |x, _| x.set_stream_value(sid, value)).unwrap_or(true);
+                if !ok && first.is_ok() {
+                    first = Err(libc::EINVAL);
+                }
+            }
+            first
         }
         t::SCTP_INTERLEAVING_SUPPORTED => {
             // sctp_setsockopt_interleaving_supported: I-DATA (RFC 8260)

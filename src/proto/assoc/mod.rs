@@ -319,8 +319,13 @@ pub struct Association {
     /// Next MID per outbound stream: [ordered, unordered].
     out_mid: Vec<[u32; 2]>,
     sched: Scheduler,
-    /// Per outbound stream priority for [`Scheduler::Prio`] (lower first).
+    /// Per outbound stream priority for [`Scheduler::Prio`] (lower first),
+    /// or weight for [`Scheduler::Wfq`] (0 standing for the default, 1):
+    /// the scheduler's stream value. Made on first use.
     stream_prio: Vec<u16>,
+    /// Per outbound stream, the bytes of DATA chunks sent, for
+    /// [`Scheduler::Fc`] and [`Scheduler::Wfq`]. Made on first use.
+    fc_len: Vec<u32>,
     /// Round-robin position: the stream served next.
     rr_next: u16,
     /// Without I-DATA, the message being sent, which is finished before
@@ -505,8 +510,9 @@ impl Association {
             ext_events: VecDeque::new(),
             peer_intl: false,
             out_mid: Vec::new(),
-            sched: Scheduler::Fcfs,
+            sched: cfg.scheduler,
             stream_prio: Vec::new(),
+            fc_len: Vec::new(),
             rr_next: 0,
             cur_msg: None,
             peer_reconf: false,

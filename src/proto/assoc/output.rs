@@ -252,7 +252,7 @@ impl Association {
                     break;
                 };
                 first = false;
-                self.sched_sent(c.stream_id, c.msg, c.flags & DATA_FLAG_END != 0);
+                self.sched_sent(c.stream_id, c.msg, c.flags & DATA_FLAG_END != 0, hdr + len);
                 let mut mid = 0;
                 let u = usize::from(c.flags & DATA_FLAG_UNORDERED != 0);
                 if intl {
