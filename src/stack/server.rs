@@ -86,8 +86,9 @@ struct Chan {
     caller: Caller,
     /// Sockets whose descriptor this channel has shown.
     proven: HashSet<u64>,
-    /// Data of a send arriving in parts.
+    /// Data of a send arriving in parts, and the socket it is for.
     part: Vec<u8>,
+    part_sock: u64,
     /// Replies the client has not taken yet.
     out: VecDeque<Frame>,
     /// Whether EPOLLOUT is in the channel's epoll mask now.
@@ -259,6 +260,7 @@ impl Server {
                     caller,
                     proven: HashSet::new(),
                     part: Vec::new(),
+                    part_sock: 0,
                     out: VecDeque::new(),
                     want_out: false,
                 },
@@ -411,6 +413,17 @@ impl Server {
             Err(e) => return vec![reply_frame(ReplyHead::err(e), &[], None)],
         };
         let Some(caller) = self.chans.get(&token).map(|c| c.caller) else { return Vec::new() };
+        // A client sends a send's parts and then the send itself, nothing
+        // in between: parts followed by anything else (a client that gave
+        // up midway, or a hostile one) are dropped, never prepended to a
+        // later send.
+        if op != Op::SendPart && op != Op::Send {
+            if let Some(c) = self.chans.get_mut(&token) {
+                if !c.part.is_empty() {
+                    c.part = Vec::new();
+                }
+            }
+        }
         options::set_caller_net_admin(caller.net_admin);
         // A descriptor passed with the request proves that the caller holds
         // socket `id`.
@@ -648,11 +661,13 @@ impl Server {
             Op::SendPart => {
                 let data = r.rest();
                 if let Some(c) = self.chans.get_mut(&token) {
-                    if c.part.len() + data.len() > MAX_SEND {
+                    // Parts belong to one socket's next send: parts for
+                    // another socket start afresh.
+                    if c.part_sock != s.id || c.part.len() + data.len() > MAX_SEND {
                         c.part.clear();
-                    } else {
-                        c.part.extend_from_slice(data);
                     }
+                    c.part_sock = s.id;
+                    c.part.extend_from_slice(data);
                 }
                 Ok(Vec::new())
             }
@@ -660,7 +675,7 @@ impl Server {
                 let req = SendReq::decode(r)?;
                 let rest = r.rest();
                 let data = match self.chans.get_mut(&token) {
-                    Some(c) if !c.part.is_empty() => {
+                    Some(c) if !c.part.is_empty() && c.part_sock == s.id => {
                         let mut d = std::mem::take(&mut c.part);
                         d.extend_from_slice(rest);
                         Bytes::from(d)
@@ -873,6 +888,7 @@ impl Harness {
                 caller,
                 proven: HashSet::new(),
                 part: Vec::new(),
+                part_sock: 0,
                 out: VecDeque::new(),
                 want_out: false,
             },
