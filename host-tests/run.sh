@@ -51,7 +51,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 for p in lksctp-tools:/usr/bin/checksctp libsctp-dev:/usr/include/netinet/sctp.h socat:/usr/bin/socat \
-	libusrsctp-dev:/usr/include/usrsctp.h iproute2:/usr/sbin/ip; do
+	libusrsctp-dev:/usr/include/usrsctp.h iproute2:/usr/sbin/ip tshark:/usr/bin/tshark; do
 	[ -e "${p#*:}" ] || need="${need:-} ${p%%:*}"
 done
 if [ -n "${need:-}" ]; then
@@ -394,7 +394,67 @@ assert abs(a[1]["data_chunks_out"] - a[0]["data_chunks_in"]) <= 64, a
 EOF
 }
 
-for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat; do
+# Path MTU from ICMP (draft-ietf-sigtran-sctptunnel 5.1.2): host a reaches
+# host b through router r; during an echo of 8,000-byte messages (so a's
+# packets are full-sized) the r-b link's MTU drops from 1500 to 1280. r
+# answers a's next large packet with "fragmentation needed"; a's stack
+# reads it from its UDP socket's error queue, builds smaller packets from
+# then on and resends at once what the link refused: no packet over 1280
+# bytes leaves a later than one RTO (1 s) after the first ICMP, its log
+# says so, and the echo completes intact.
+case_pmtu() {
+	local a r b
+	ns_new a && ns_new r && ns_new b || { fail "no namespaces"; return 1; }
+	ip link add "ar$$" netns "$a" type veth peer name "ra$$" netns "$r"
+	ip link add "rb$$" netns "$r" type veth peer name "br$$" netns "$b"
+	ip -n "$a" addr add 10.78.1.1/24 dev "ar$$"
+	ip -n "$r" addr add 10.78.1.2/24 dev "ra$$"
+	ip -n "$r" addr add 10.78.2.2/24 dev "rb$$"
+	ip -n "$b" addr add 10.78.2.1/24 dev "br$$"
+	local i
+	for i in "$a ar$$" "$r ra$$" "$r rb$$" "$b br$$"; do
+		set -- $i
+		ip -n "$1" link set "$2" up
+	done
+	ip -n "$a" route add default via 10.78.1.2
+	ip -n "$b" route add default via 10.78.2.2
+	nsx_plain "$r" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$b" "$HOSTC" echo-server 7800 >"$D/server.out" 2>"$D/server.err" &
+	wait_line "$D/server.out" READY 10 || { fail "server did not start: $(cat "$D/server.err")"; return 1; }
+	# (ip netns exec execs tshark: $! is tshark itself.)
+	ip netns exec "$r" tshark -q -i "ra$$" -f "udp port 9899 or icmp" -w "$D/ra.pcapng" >"$D/tshark.log" 2>&1 &
+	local tsh=$!
+	sleep 2
+	SCTPUDP_LOG=debug SCTPUDP_DAEMON_LOG="$D/stack-a.log" nsx "$a" "$HOSTC" echo 7800 10.78.2.1 6000 8000 \
+		>"$D/client.log" 2>&1 &
+	local cl=$!
+	sleep 1
+	local t_drop
+	t_drop=$(date +%s.%N)
+	# Both ends of the link (a veth drops what exceeds its receiver's MTU).
+	ip -n "$r" link set "rb$$" mtu 1280
+	ip -n "$b" link set "br$$" mtu 1280
+	wait "$cl" || { kill $tsh; fail "echo across the lowered MTU failed: $(tail -3 "$D/client.log")"; return 1; }
+	sleep 0.5
+	kill -INT $tsh
+	wait $tsh
+	grep -q "path MTU to 10.78.2.1 is now 1280 (ICMP)" "$D/stack-a.log" ||
+		{ fail "a's stack did not take the ICMP report (see $D/stack-a.log)"; return 1; }
+	# The first "fragmentation needed" r sent a, a's last packet over 1280
+	# bytes, and a's first smaller full packet after the ICMP.
+	local icmp last first_small n_small
+	icmp=$(tshark -r "$D/ra.pcapng" -Y "icmp.type == 3 && icmp.code == 4" -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	last=$(tshark -r "$D/ra.pcapng" -Y "ip.src == 10.78.1.1 && ip.len > 1280 && !icmp" -T fields -e frame.time_epoch 2>/dev/null | tail -1)
+	first_small=$(tshark -r "$D/ra.pcapng" -Y "ip.src == 10.78.1.1 && ip.len <= 1280 && ip.len > 1000 && frame.time_epoch > ${icmp:-0}" -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	n_small=$(tshark -r "$D/ra.pcapng" -Y "ip.src == 10.78.1.1 && ip.len <= 1280 && ip.len > 1000" 2>/dev/null | wc -l)
+	[ -n "$icmp" ] && [ -n "$last" ] && [ -n "$first_small" ] || { fail "capture: ICMP '$icmp', last large '$last', first small '$first_small'"; return 1; }
+	echo "MTU dropped at $t_drop; first ICMP at $icmp; a's last packet over 1280 bytes at $last; first smaller at $first_small; $n_small of 1001-1280 bytes"
+	python3 -c "import sys; i, l, f = map(float, sys.argv[1:]); print('after the ICMP: large packets for %.3f s, the first smaller one after %.3f s' % (l - i, f - i)); sys.exit(0 if l - i < 1.0 else 1)" "$icmp" "$last" "$first_small" ||
+		{ fail "large packets went on more than one RTO after the ICMP"; return 1; }
+	[ "$n_small" -gt 100 ] || { fail "a did not go on with smaller packets"; return 1; }
+}
+
+for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat pmtu; do
 	run_case "$c"
 done
 echo "$passed passed, $failed failed"

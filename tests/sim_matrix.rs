@@ -43,6 +43,7 @@ fn link(rng: &mut Rng, heavy: bool) -> LinkCfg {
         delay: Duration::from_millis(1 + rng.below(50)),
         reorder_extra: Duration::from_millis(1 + rng.below(40)),
         bandwidth: if rng.chance(0.5) { 0 } else { 1_000_000 + rng.below(50_000_000) },
+        mtu: 0,
     }
 }
 

@@ -2071,10 +2071,11 @@ fn set_paddrparams_assoc(s: &Socket, a: AssocId, path: Option<IpAddr>, spp: &Spp
                 x.request_heartbeat(now, ip);
             }
         }
+        let target = path.and_then(|ip| x.paths().iter().map(|p| p.addr).find(|p| unmap(*p) == ip));
         if let Some(m) = spp.pmtu {
-            let target =
-                path.and_then(|ip| x.paths().iter().map(|p| p.addr).find(|p| unmap(*p) == ip));
             x.set_path_pmtu(target, m);
+        } else if spp.pmtud_change == t::SPP_PMTUD_ENABLE {
+            x.enable_pmtud(target);
         }
         let mut cfg = x.config().clone();
         let mut sack = Sack::read(old_flags, &cfg, e.sackfreq);

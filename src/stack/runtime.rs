@@ -1007,6 +1007,9 @@ fn drain_errors(st: &Stack, fd: c_int) {
         }
         let n = n as usize;
         let mut refused = false;
+        // "Fragmentation needed" / "packet too big" (or the kernel's own
+        // EMSGSIZE): the path's IP MTU.
+        let mut too_big: Option<u32> = None;
         // SAFETY: CMSG_* walk the control buffer the kernel just filled,
         // bounded by msg_controllen.
         unsafe {
@@ -1020,12 +1023,15 @@ fn drain_errors(st: &Stack, fd: c_int) {
                     let ee = libc::CMSG_DATA(c) as *const libc::sock_extended_err;
                     let ee = std::ptr::read_unaligned(ee);
                     refused |= ee.ee_errno == libc::ECONNREFUSED as u32;
+                    if ee.ee_errno == libc::EMSGSIZE as u32 && ee.ee_info > 0 {
+                        too_big = Some(ee.ee_info);
+                    }
                 }
                 c = libc::CMSG_NXTHDR(&m, c);
             }
         }
         let Some(dst) = sys::sockaddr_to(&name) else { continue };
-        if !refused || n < 12 {
+        if (!refused && too_big.is_none()) || n < 12 {
             continue;
         }
         let pkt = &data[..n.min(data.len())];
@@ -1036,7 +1042,17 @@ fn drain_errors(st: &Stack, fd: c_int) {
         let init_tag = (pkt.len() >= 20 && pkt[12] == crate::proto::wire::CHUNK_INIT)
             .then(|| u32::from_be_bytes([pkt[16], pkt[17], pkt[18], pkt[19]]));
         let id = st.ep.lock().lookup(dst.ip(), dport, sport);
-        if let Some(id) = id {
+        let Some(id) = id else { continue };
+        if let Some(mtu) = too_big {
+            // RFC 9260 10: only a report quoting the association's own
+            // tag (blind ones cannot shrink its packets).
+            let peer = sys::unmap(dst.ip());
+            st.with_assoc(id, |a, _| {
+                if vtag == a.peer_tag() && a.pmtu_report(peer, mtu) {
+                    debug!("path MTU to {peer} is now {mtu} (ICMP)");
+                }
+            });
+        } else {
             st.with_assoc(id, |a, now| a.handle_unreachable(now, vtag, init_tag));
         }
     }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use sctpudp::proto::assoc::{AssocEvent, AssocId, Association, ExtEvent, RecvData, SendOptions};
 use sctpudp::proto::endpoint::{DatagramEvent, Endpoint};
 use sctpudp::proto::{Config, EndpointConfig, Instant};
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -55,6 +55,12 @@ pub struct LinkCfg {
     pub reorder_extra: Duration,
     /// Bytes per second; 0 is unlimited.
     pub bandwidth: u64,
+    /// IP MTU (SCTP packet + 28 bytes of IPv4 and UDP headers); 0 is
+    /// unlimited. A larger packet is dropped and reported in
+    /// [`Net::too_big`] (an ICMP "fragmentation needed"), unless its
+    /// sender was told this MTU already: then "the kernel fragments it"
+    /// and it passes.
+    pub mtu: usize,
 }
 
 impl Default for LinkCfg {
@@ -67,6 +73,7 @@ impl Default for LinkCfg {
             delay: Duration::from_millis(10),
             reorder_extra: Duration::from_millis(30),
             bandwidth: 0,
+            mtu: 0,
         }
     }
 }
@@ -174,6 +181,17 @@ pub struct Net {
     /// Targeted loss: (sending node, chunk type, count): the next `count`
     /// packets of that node carrying a chunk of that type are lost.
     pub drop_chunks: Vec<(usize, u8, u32)>,
+    /// ICMP "fragmentation needed" reports not yet taken: (sending node,
+    /// destination, IP MTU). [`Net::report_mtu`] gives them to the sender.
+    pub too_big: Vec<(usize, IpAddr, usize)>,
+    /// Per (node, destination), the MTU its "kernel" learnt.
+    known_mtu: HashMap<(usize, IpAddr), usize>,
+    /// Largest IP packet each node sent, since [`Net::reset_max_sent`].
+    pub max_sent: Vec<usize>,
+    /// When a packet larger than its link's MTU last passed ("fragmented
+    /// by the kernel"), and when the first report was delivered.
+    pub last_fragmented: Option<Instant>,
+    pub first_report: Option<Instant>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -206,7 +224,28 @@ impl Net {
             chunks_sent: BTreeMap::new(),
             count_chunks: false,
             drop_chunks: Vec::new(),
+            too_big: Vec::new(),
+            known_mtu: HashMap::new(),
+            max_sent: vec![0; n],
+            last_fragmented: None,
+            first_report: None,
         }
+    }
+
+    /// Delivers the pending "fragmentation needed" reports to their
+    /// senders' associations (as the stack does from its error queue).
+    pub fn report_mtu(&mut self) {
+        for (from, dst, mtu) in std::mem::take(&mut self.too_big) {
+            self.first_report.get_or_insert(self.now);
+            self.known_mtu.insert((from, dst), mtu);
+            for a in self.nodes[from].assocs.values_mut() {
+                a.pmtu_report(dst, mtu as u32);
+            }
+        }
+    }
+
+    pub fn reset_max_sent(&mut self) {
+        self.max_sent.iter_mut().for_each(|m| *m = 0);
     }
 
     fn node_of(&self, ip: IpAddr) -> Option<usize> {
@@ -276,6 +315,18 @@ impl Net {
                     }
                 }
             }
+        }
+        let ip_len = len + 28;
+        if link.mtu > 0 && ip_len > link.mtu {
+            let known = self.known_mtu.get(&(from, dst.ip())).is_some_and(|m| *m <= link.mtu);
+            if !known {
+                self.too_big.push((from, dst.ip(), link.mtu));
+                self.stats.lost += 1;
+                return;
+            }
+            self.last_fragmented = Some(self.now);
+        } else {
+            self.max_sent[from] = self.max_sent[from].max(ip_len);
         }
         if targeted
             || self.dark.contains(&src.ip())

@@ -54,10 +54,70 @@ impl Association {
         for p in &mut self.paths {
             if addr.is_none_or(|a| a == p.addr) {
                 p.mtu = pmtu.saturating_sub(header_overhead(&p.addr, udp)).max(508);
+                p.pmtud = false;
                 found = true;
             }
         }
         found
+    }
+
+    /// Lets ICMP reports lower the path MTU of one peer address, or of all
+    /// (`SPP_PMTUD_ENABLE`).
+    pub fn enable_pmtud(&mut self, addr: Option<IpAddr>) {
+        for p in &mut self.paths {
+            if addr.is_none_or(|a| a == p.addr) {
+                p.pmtud = true;
+            }
+        }
+    }
+
+    /// An ICMP "fragmentation needed" / "packet too big" for a packet of
+    /// this association to `addr` (or the kernel's own EMSGSIZE, which it
+    /// reports the same way) says the path carries IP packets of at most
+    /// `ip_mtu` bytes. The SCTP packet size becomes that less the IP and
+    /// the UDP header (RFC 9260 7.3; draft-ietf-sigtran-sctptunnel 5.1.2:
+    /// the UDP header comes off the reported MTU). Only lowers, never
+    /// below 512 bytes of IP packet (Linux's SCTP_DEFAULT_MINSEGMENT,
+    /// against forged reports), and not where the user fixed the MTU.
+    /// Packets built from now on are smaller; the DATA in flight on that
+    /// path in packets too large for it (lost at the link that reported)
+    /// is retransmitted at once, without waiting for T3-rtx and outside
+    /// the congestion window, as Linux's SCTP_RTXR_PMTUD does (alone in
+    /// its packet, which the kernel fragments). Returns whether the path
+    /// MTU changed.
+    pub fn pmtu_report(&mut self, addr: IpAddr, ip_mtu: u32) -> bool {
+        let udp = self.cfg.udp_encaps;
+        let Some(pi) = self.paths.iter().position(|p| p.addr == addr) else { return false };
+        let p = &mut self.paths[pi];
+        let mtu = ip_mtu.max(512).saturating_sub(header_overhead(&p.addr, udp));
+        if !p.pmtud || mtu >= p.mtu {
+            return false;
+        }
+        p.mtu = mtu;
+        let hdr = if self.intl_enabled() {
+            crate::proto::wire::chunk::IDATA_HEADER_LEN
+        } else {
+            crate::proto::wire::DATA_HEADER_LEN
+        } as u32;
+        let mut marked = false;
+        for c in self.out.q.iter_mut() {
+            if c.path != pi || !c.in_flight || c.gap_acked || c.abandoned || c.rtx.is_some() {
+                continue;
+            }
+            if crate::proto::wire::COMMON_HEADER_LEN as u32 + hdr + c.len() <= mtu {
+                continue;
+            }
+            c.in_flight = false;
+            let p = &mut self.paths[pi];
+            p.flight_size = p.flight_size.saturating_sub(c.len());
+            c.rtx = Some(pi);
+            self.rtx_marked += 1;
+            marked = true;
+        }
+        if marked {
+            self.rtx_bypass = true;
+        }
+        true
     }
 
     /// Re-arms the heartbeat timers after the heartbeat interval or the

@@ -199,7 +199,7 @@ impl Association {
                 }
                 let plen = self.out.q[idx].payload.len();
                 let need = hdr + plen + wire::pad4(plen);
-                if buf.len() + need > mtu {
+                if buf.len() + need > mtu && !alone_oversize(buf) {
                     break;
                 }
                 let c = &mut self.out.q[idx];
@@ -245,7 +245,7 @@ impl Association {
                 if (self.peer_rwnd as usize) < len && !self.out.q.is_empty() {
                     break;
                 }
-                if buf.len() + hdr + len + wire::pad4(len) > mtu {
+                if buf.len() + hdr + len + wire::pad4(len) > mtu && !alone_oversize(buf) {
                     break;
                 }
                 let Some(mut c) = self.pending.remove(idx) else {
@@ -345,4 +345,16 @@ fn pop_or_release<T>(q: &mut std::collections::VecDeque<T>) -> Option<T> {
         *q = std::collections::VecDeque::new();
     }
     v
+}
+
+/// Whether a DATA chunk larger than the path MTU may go in this packet
+/// anyway: when it would be alone in it. Chunks are cut to the path MTU
+/// when a message is queued; after the MTU went down (an ICMP report)
+/// the ones cut before would never fit again. Like Linux
+/// (`sctp_packet_will_fit`, `ipfragok`), such a chunk goes alone and IP
+/// fragments it (RFC 4960 7.3: a datagram that appears too large for the
+/// path MTU is retransmitted without DF; the kernel fragments a UDP
+/// datagram larger than the MTU it learnt, with IP_PMTUDISC_WANT).
+fn alone_oversize(buf: &[u8]) -> bool {
+    buf.len() <= wire::COMMON_HEADER_LEN
 }

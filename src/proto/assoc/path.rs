@@ -42,6 +42,9 @@ pub struct Path {
     pub fast_recovery_exit: Option<u32>,
     /// Largest SCTP packet (common header and chunks) for this path.
     pub mtu: u32,
+    /// Whether ICMP reports may lower `mtu` (off once the user fixed it,
+    /// `SPP_PMTUD_DISABLE` with `spp_pathmtu`).
+    pub pmtud: bool,
     // Timers
     pub t3_rtx: Option<Instant>,
     pub hb_timer: Option<Instant>,
@@ -85,6 +88,7 @@ impl Path {
             flight_size: 0,
             fast_recovery_exit: None,
             mtu,
+            pmtud: true,
             t3_rtx: None,
             hb_timer: None,
             hb_outstanding: None,
