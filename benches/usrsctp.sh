@@ -11,6 +11,7 @@
 #   bash benches/usrsctp.sh describe              one line: version and flags
 #   bash benches/usrsctp.sh bulk SIZE SECONDS [nodelay]
 #   bash benches/usrsctp.sh pingpong SIZE COUNT
+#   bash benches/usrsctp.sh setup COUNT
 #
 # bulk is usrsctp's own tsctp (programs/tsctp.c), two processes on
 # loopback, each its own stack on its own UDP encapsulation port:
@@ -40,6 +41,7 @@ CONFIGURE_ARGS=(--disable-debug --disable-invariants --disable-shared --enable-s
 src=$dir/usrsctp-$VERSION
 tsctp=$src/programs/tsctp
 pp=$dir/usrsctp_pingpong
+su=$dir/usrsctp_setup
 SCTP_PORT=5001
 
 build() {
@@ -73,6 +75,11 @@ build() {
 		cc -O2 -Wall "$here/usrsctp_pingpong.c" -o "$pp" -I"$src/usrsctplib" \
 			"$src/usrsctplib/.libs/libusrsctp.a" -lpthread >"$dir/pingpong-build.log" 2>&1 ||
 			{ say "usrsctp_pingpong did not build (see $dir/pingpong-build.log)"; return 1; }
+	fi
+	if [ ! -x "$su" ] || [ "$here/usrsctp_setup.c" -nt "$su" ] || [ "$src/usrsctplib/.libs/libusrsctp.a" -nt "$su" ]; then
+		cc -O2 -Wall "$here/usrsctp_setup.c" -o "$su" -I"$src/usrsctplib" \
+			"$src/usrsctplib/.libs/libusrsctp.a" -lpthread >"$dir/setup-build.log" 2>&1 ||
+			{ say "usrsctp_setup did not build (see $dir/setup-build.log)"; return 1; }
 	fi
 }
 
@@ -116,6 +123,12 @@ bulk() {
 	rm -f "$log" "$dir/sender.$$.out"
 }
 
+setup() {
+	two_ports
+	echo "usrsctp_setup $1 $pc $ps" >>"$dir/commands.log"
+	timeout -k 2 120 "$su" "$1" "$pc" "$ps"
+}
+
 pingpong() {
 	two_ports
 	echo "usrsctp_pingpong $1 $2 $pc $ps" >>"$dir/commands.log"
@@ -129,5 +142,6 @@ build) build ;;
 describe) echo "usrsctp $VERSION (Debian trixie libusrsctp $DEBVER source), ./configure ${CONFIGURE_ARGS[*]} CFLAGS='$CFLAGS_USED'" ;;
 bulk) [ -x "$tsctp" ] && bulk "$@" ;;
 pingpong) [ -x "$pp" ] && pingpong "$@" ;;
+setup) [ -x "$su" ] && setup "$@" ;;
 *) exit 0 ;;
 esac

@@ -16,8 +16,8 @@
 #
 # The peer is usrsctp 0.9.5.0 from source (Debian trixie's, SHA-256
 # checked) at -O2 -DNDEBUG without debug output, its tsctp for bulk and
-# benches/usrsctp_pingpong.c for round trips (benches/usrsctp.sh says how);
-# it has no setup figure. Its column is "-" when it cannot be fetched or
+# benches/usrsctp_pingpong.c for round trips, benches/usrsctp_setup.c for
+# set-up (benches/usrsctp.sh says how). Its column is "-" when it cannot be fetched or
 # built (USRSCTP=0 leaves it out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,7 +101,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for f in "${figures[@]}"; do
 		IFS='|' read -r name args unit <<<"$f"
 		for s in "${stacks[@]}"; do
-			[ "$s" = usrsctp ] && [ "$name" = setup ] && continue
 			# shellcheck disable=SC2086
 			v=$(run "$s" $args)
 			res[$name/$s]+="${v%% *} "
@@ -195,7 +194,7 @@ echo
 echo "ratio: throughput and setup rate host stack / 0.1.0; round trips 0.1.0 / host stack (above 1: the host stack is faster)"
 echo "sctpudp / usrsctp: the same, host stack against usrsctp (above 1: sctpudp is better)"
 if [ -n "$usr" ]; then
-	echo "usrsctp: $(bash "$root/benches/usrsctp.sh" describe); bulk: its tsctp (sink: tsctp -E <udp port> -p 5001; sender: tsctp -E <udp port> -U <sink's udp port> -p 5001 -T $SECS -l SIZE [-D] 127.0.0.1); round trips: benches/usrsctp_pingpong.c; no setup figure"
+	echo "usrsctp: $(bash "$root/benches/usrsctp.sh" describe); bulk: its tsctp (sink: tsctp -E <udp port> -p 5001; sender: tsctp -E <udp port> -U <sink's udp port> -p 5001 -T $SECS -l SIZE [-D] 127.0.0.1); round trips: benches/usrsctp_pingpong.c; setup: benches/usrsctp_setup.c"
 elif [ "${USRSCTP:-1}" = 0 ]; then
 	echo "usrsctp: left out (USRSCTP=0)"
 else

@@ -9,7 +9,10 @@
 # With DEB_INSTALL=1 the packages are also installed on this machine with
 # apt (what a user does: `apt install ./build/deb/*.deb`) and the example
 # is built against the system's pkg-config and run; they are removed
-# afterwards.
+# afterwards. With DEB_CHROOT=DIR they are installed with dpkg into a
+# clean Debian root at DIR, made first if it does not exist
+# (debootstrap --variant=minbase --include=gcc,libc6-dev,pkgconf
+# bookworm DIR), where the example is built with pkg-config and run.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/deb
@@ -92,5 +95,34 @@ if [ "${DEB_INSTALL:-0}" = 1 ]; then
 	sctpudp-stat --port "$sport" >/dev/null 2>&1 || true
 	DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq sctpudp-tools libsctpudp-dev libsctpudp0 >/dev/null
 	[ $rc -eq 0 ] || { echo "the installed packages failed the echo" >&2; exit 1; }
+fi
+if [ -n "${DEB_CHROOT:-}" ]; then
+	echo "== a clean Debian root: $DEB_CHROOT"
+	c=$DEB_CHROOT
+	if [ ! -x "$c/usr/bin/cc" ]; then
+		dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+		debootstrap --variant=minbase --include=gcc,libc6-dev,pkgconf bookworm "$c" http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 ||
+			{ echo "debootstrap failed (see $out/debootstrap.log)" >&2; exit 1; }
+	fi
+	rm -rf "$c/tmp/sctpudp-deb"
+	mkdir -p "$c/tmp/sctpudp-deb"
+	cp "$out"/libsctpudp0_*.deb "$out"/libsctpudp-dev_*.deb "$out"/sctpudp-tools_*.deb "$ex"/echo_server.c "$ex"/echo_client.c "$c/tmp/sctpudp-deb/"
+	mount -t proc proc "$c/proc"
+	rc=0
+	chroot "$c" sh -ec '
+		cat /etc/debian_version
+		cd /tmp/sctpudp-deb
+		dpkg -i ./*.deb >dpkg.log 2>&1 || { cat dpkg.log; exit 1; }
+		cc -O2 $(pkg-config --cflags sctpudp) -o echo_server echo_server.c $(pkg-config --libs sctpudp)
+		cc -O2 $(pkg-config --cflags sctpudp) -o echo_client echo_client.c $(pkg-config --libs sctpudp)
+		SCTPUDP_UDP_PORT='"$sport"' ./echo_server 127.0.0.1 5997 1 &
+		sleep 1
+		SCTPUDP_UDP_PORT='"$cport"' SCTPUDP_REMOTE_UDP_PORT='"$sport"' ./echo_client 127.0.0.1 5997 100
+		wait
+		man -w sctpudp sctpudpd sctpudp-stat >/dev/null 2>&1 || ls /usr/share/man/man7/sctpudp.7.gz /usr/share/man/man8/sctpudpd.8.gz /usr/share/man/man1/sctpudp-stat.1.gz
+		dpkg -r sctpudp-tools libsctpudp-dev libsctpudp0 >/dev/null
+	' || rc=1
+	umount "$c/proc"
+	[ $rc -eq 0 ] || { echo "the packages failed in the clean root" >&2; exit 1; }
 fi
 echo "== packages OK"

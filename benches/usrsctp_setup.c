@@ -1,0 +1,159 @@
+/*
+ * usrsctp_setup: sctpbench's "setup COUNT" figure on usrsctp, for
+ * scripts/bench.sh (usrsctp's own programs have no set-up mode).
+ *
+ *   usrsctp_setup COUNT CLIENT_UDP_PORT SERVER_UDP_PORT
+ *
+ * Two processes on loopback, each with its own usrsctp stack on its own
+ * UDP encapsulation port (RFC 6951), as in usrsctp_pingpong. The client
+ * makes COUNT associations one at a time: a one-to-one socket, a blocking
+ * connect, close (which starts the SHUTDOWN); the server accepts each and
+ * reads until the client's SHUTDOWN, then closes it. 20 warm-up
+ * associations first. Prints, as sctpbench does:
+ *
+ *   RESULT setup <associations per second> assoc/s
+ *
+ * Build: cc -O2 usrsctp_setup.c -I<usrsctp>/usrsctplib <usrsctp>/usrsctplib/.libs/libusrsctp.a -lpthread
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <usrsctp.h>
+
+#define SCTP_PORT 5001
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void stack(int udp_port)
+{
+	usrsctp_init((uint16_t)udp_port, NULL, NULL); /* no debug output */
+	usrsctp_sysctl_set_sctp_blackhole(2);
+	usrsctp_sysctl_set_sctp_no_csum_on_loopback(0);
+	usrsctp_sysctl_set_sctp_enable_sack_immediately(1);
+}
+
+static struct socket *sock(void)
+{
+	struct socket *s = usrsctp_socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
+	int one = 1;
+	if (!s)
+		die("usrsctp_socket");
+	if (usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof one) < 0)
+		die("SCTP_NODELAY");
+	return s;
+}
+
+static struct sockaddr_in lo(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return a;
+}
+
+/* Reads one message of up to len bytes; returns its length (0: EOF). */
+static ssize_t recv_msg(struct socket *s, char *buf, size_t len)
+{
+	struct sockaddr_in from;
+	socklen_t fromlen = sizeof from;
+	struct sctp_rcvinfo info;
+	socklen_t infolen = sizeof info;
+	unsigned int infotype = 0;
+	int flags = 0;
+	return usrsctp_recvv(s, buf, len, (struct sockaddr *)&from, &fromlen, &info, &infolen, &infotype, &flags);
+}
+
+static void acceptor(int udp_port, int ready)
+{
+	stack(udp_port);
+	struct socket *l = sock();
+	struct sockaddr_in a = lo(SCTP_PORT);
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (usrsctp_bind(l, (struct sockaddr *)&a, sizeof a) < 0 || usrsctp_listen(l, 128) < 0)
+		die("server");
+	if (write(ready, "L", 1) != 1)
+		_exit(1);
+	close(ready);
+	static char buf[256];
+	for (;;) {
+		struct socket *c = usrsctp_accept(l, NULL, NULL);
+		if (!c)
+			die("usrsctp_accept");
+		/* Until the client's SHUTDOWN. */
+		while (recv_msg(c, buf, sizeof buf) > 0)
+			;
+		usrsctp_close(c);
+	}
+}
+
+static void one(int sport)
+{
+	struct socket *s = sock();
+	struct sctp_udpencaps encaps;
+	memset(&encaps, 0, sizeof encaps);
+	encaps.sue_address.ss_family = AF_INET;
+	encaps.sue_port = htons(sport);
+	if (usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps) < 0)
+		die("SCTP_REMOTE_UDP_ENCAPS_PORT");
+	struct sockaddr_in a = lo(SCTP_PORT);
+	if (usrsctp_connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+		die("usrsctp_connect");
+	usrsctp_close(s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: usrsctp_setup COUNT CLIENT_UDP_PORT SERVER_UDP_PORT\n");
+		return 2;
+	}
+	int count = atoi(argv[1]), cport = atoi(argv[2]), sport = atoi(argv[3]);
+	if (count <= 0)
+		return 2;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	alarm(300);
+	int sync[2];
+	if (pipe(sync))
+		die("pipe");
+	pid_t p = fork();
+	if (p < 0)
+		die("fork");
+	if (p == 0) {
+		close(sync[0]);
+		acceptor(sport, sync[1]);
+	}
+	close(sync[1]);
+	char ch;
+	if (read(sync[0], &ch, 1) != 1)
+		die("server did not start");
+	close(sync[0]);
+	stack(cport);
+	for (int i = 0; i < 20; i++)
+		one(sport);
+	double t = now();
+	for (int i = 0; i < count; i++)
+		one(sport);
+	double dt = now() - t;
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	printf("RESULT setup %.0f assoc/s\n", count / dt);
+	_exit(0);
+}
