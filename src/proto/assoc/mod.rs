@@ -31,6 +31,11 @@ pub use rx::RecvData;
 pub use sched::Scheduler;
 pub use stats::AssocStats;
 
+/// The longest User-Initiated Abort reason an ABORT chunk can carry: its
+/// chunk header, cause header and reason, padded, within the 16-bit chunk
+/// length (Linux's SCTP_MAX_CHUNK_LEN check in `_sctp_make_chunk`).
+pub const MAX_ABORT_REASON: usize = 65535 - 4 - 4 - 3;
+
 use crate::proto::config::Config;
 use crate::proto::serial::{ge32, gt32, le32, lt32};
 use crate::proto::time::Instant;
@@ -976,7 +981,10 @@ impl Association {
 
     /// Aborts the association (RFC 9260 9.1), sending ABORT with a
     /// User-Initiated Abort cause carrying `reason`.
-    pub fn abort(&mut self, now: Instant, reason: Bytes) {
+    /// A reason longer than [`MAX_ABORT_REASON`] is cut to it (the chunk
+    /// length is 16 bits).
+    pub fn abort(&mut self, now: Instant, mut reason: Bytes) {
+        reason.truncate(MAX_ABORT_REASON);
         self.abort_for(now, Cause::UserInitiatedAbort(reason));
     }
 

@@ -1256,6 +1256,13 @@ impl Socket {
                     return Ok(0);
                 }
                 if sflags & SCTP_ABORT != 0 {
+                    // sctp_make_abort_user: the data is the User-Initiated
+                    // Abort cause's reason; an ABORT chunk past
+                    // SCTP_MAX_CHUNK_LEN cannot be made (ENOMEM there,
+                    // and the association lives on).
+                    if data.len() > crate::proto::assoc::MAX_ABORT_REASON {
+                        return Err(libc::ENOMEM);
+                    }
                     self.stack.with_assoc(id, |a, now| a.abort(now, data.clone()));
                     return Ok(0);
                 }
