@@ -160,7 +160,7 @@ static size_t make_packet(uint8_t *p, uint16_t sport, int kind, long i)
 	case 4: put32(b, rnd()); n += chunk(p + n, 0, 3, b, 16); break; /* DATA */
 	case 5: put32(b, rnd()); put32(b + 4, 1 << 20); n += chunk(p + n, 3, 0, b, 12); break;
 	case 6: put16(b, 1); put16(b + 2, 8); n += chunk(p + n, 4, 0, b, 8); break; /* HB */
-	case 7: put16(b, 1); put16(b + 2, 4); n += chunk(p + n, 9, 0, b, 4); break; /* ERROR */
+	case 7: put16(b, 1); put16(b + 2, 8); n += chunk(p + n, 9, 0, b, 8); break; /* ERROR */
 	case 8: n += chunk(p + n, 11, 0, NULL, 0); break;           /* COOKIE ACK */
 	default: return make_init(p, victim_cport, t_ports.sctp, rnd() | 1);
 	}
