@@ -91,7 +91,7 @@ static pid_t server(int type, void (*fn)(int))
 		server_env();
 		int l = socket(AF_INET, type, IPPROTO_SCTP);
 		struct sockaddr_in a = lo(sport);
-		if (l < 0 || bind(l, (void *)&a, sizeof a) || listen(l, 128))
+		if (l < 0 || bind(l, (void *)&a, sizeof a) || listen(l, 4096))
 			die("server");
 		int one = 1;
 		setsockopt(l, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof one);

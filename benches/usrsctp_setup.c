@@ -87,7 +87,7 @@ static void acceptor(int udp_port, int ready)
 	struct socket *l = sock();
 	struct sockaddr_in a = lo(SCTP_PORT);
 	a.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (usrsctp_bind(l, (struct sockaddr *)&a, sizeof a) < 0 || usrsctp_listen(l, 128) < 0)
+	if (usrsctp_bind(l, (struct sockaddr *)&a, sizeof a) < 0 || usrsctp_listen(l, 4096) < 0)
 		die("server");
 	if (write(ready, "L", 1) != 1)
 		_exit(1);
