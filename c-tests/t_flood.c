@@ -138,7 +138,9 @@ static size_t make_packet(uint8_t *p, uint16_t sport, int kind, long i)
 		return make_init(p, sport, t_ports.sctp, 0);
 	if (kind == 2) {
 		if (i % 2 && stale_len) {
-			n = header(p, sport, t_ports.sctp, stale_tag);
+			/* From the port of the INIT that got the cookie, so only
+			 * its staleness can refuse it. */
+			n = header(p, 9999, t_ports.sctp, stale_tag);
 			n += chunk(p + n, 10, 0, stale_cookie, stale_len);
 		} else {
 			for (size_t k = 0; k < 200; k++)
@@ -433,6 +435,8 @@ static double legit(const char *what, double secs, int count)
 		CHECK_SYS(close(fd));
 		usleep(20000);
 	}
+	if (n == 0)
+		FAIL("%s: no connect in %.1f s", what, secs);
 	qsort(t, (size_t)n, sizeof(t[0]), cmp_d);
 	printf("%s: %d connects, median %.2f ms, worst %.2f ms\n", what, n, t[n / 2], t[n - 1]);
 	return t[n / 2];

@@ -135,6 +135,34 @@ static int per_socket_case(t_sync *s, void *arg)
 	carries(c1, srv);
 	carries(c2, srv);
 
+	STEP("per-socket: an abort reason too long for an ABORT chunk");
+	{
+		/* sctp_make_abort_user: ENOMEM past SCTP_MAX_CHUNK_LEN, and
+		 * the association lives on. */
+		static char reason[65525];
+		int m1 = t_sctp_socket(SOCK_SEQPACKET);
+		struct sctp_sndrcvinfo si;
+		sctp_assoc_t id = 0;
+		struct sockaddr_in to = srv_addr(1);
+
+		CHECK_SYS(close(c1)); /* room on the server for m1 */
+		for (int i = 0; sctp_connectx(m1, (struct sockaddr *)&to, 1, &id) != 0; i++) {
+			CHECK(errno == ECONNREFUSED && i < 200);
+			usleep(20000);
+		}
+		memset(&si, 0, sizeof(si));
+		si.sinfo_assoc_id = id;
+		si.sinfo_flags = SCTP_ABORT;
+		CHECK_ERRNO(sctp_send(m1, reason, sizeof(reason), &si, 0), ENOMEM);
+		CHECK_EQ(t_get_int(m1, IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER), 1);
+		CHECK_SYS(sctp_send(m1, reason, sizeof(reason) - 1, &si, 0));
+		for (int i = 0; t_get_int(m1, IPPROTO_SCTP, SCTP_GET_ASSOC_NUMBER) != 0; i++) {
+			CHECK(i < 200);
+			usleep(10000);
+		}
+		close(m1);
+	}
+
 	STEP("per-socket: a one-to-many client's own bound");
 	l1 = server_on(2);
 	l2 = server_on(3);
@@ -145,7 +173,6 @@ static int per_socket_case(t_sync *s, void *arg)
 	close(m);
 	close(l1);
 	close(l2);
-	close(c1);
 	close(c2);
 	close(c3);
 	close(srv);

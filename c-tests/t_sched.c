@@ -6,7 +6,8 @@
  *  1. The options: a new socket says FCFS; a value past SCTP_SS_MAX, a
  *     short length, a stream the association does not have, a WFQ weight
  *     of 0 and a value read without an association are EINVAL; the
- *     socket's scheduler (SCTP_FUTURE_ASSOC) is the new association's;
+ *     socket's scheduler (SCTP_FUTURE_ASSOC) is the new association's,
+ *     a listener's its accepted ones';
  *     values read back; changing the scheduler resets them.
  *  2. WFQ over UDP: the client queues 400 messages of 1,000 bytes on
  *     stream 0 (weight 1) and 400 on stream 1 (weight 3) while the server
@@ -109,11 +110,18 @@ int main(int argc, char **argv)
 	memset(&sv, 0, sizeof(sv));
 	CHECK_ERRNO(getsockopt(l, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER_VALUE, &sv, &len), EINVAL);
 
+	/* The listener's scheduler is its accepted associations'. */
+	av.assoc_id = SCTP_FUTURE_ASSOC;
+	av.assoc_value = SCTP_SS_RR;
+	CHECK_SYS(setsockopt(l, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER, &av, sizeof(av)));
 	c = connect_pair(l, &a, &s, 4 /* SCTP_SS_WFQ */);
 	len = sizeof(av);
 	av.assoc_id = 0;
 	CHECK_SYS(getsockopt(c, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER, &av, &len));
 	CHECK_EQ(av.assoc_value, 4);
+	len = sizeof(av);
+	CHECK_SYS(getsockopt(s, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER, &av, &len));
+	CHECK_EQ(av.assoc_value, SCTP_SS_RR);
 	sv.stream_id = 1;
 	len = sizeof(sv);
 	CHECK_SYS(getsockopt(c, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER_VALUE, &sv, &len));

@@ -62,8 +62,9 @@ if ldd "$out/echo_client_static" | grep -q libsctpudp; then
 	exit 1
 fi
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
-sport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cport=$((sport + 1))
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+sport=$(free_port)
+cport=$(free_port)
 export SCTPUDP_DAEMON="$r/usr/libexec/sctpudp/sctpudpd"
 SCTPUDP_UDP_PORT=$sport "$out/echo_server" 127.0.0.1 5999 2 &
 server=$!
@@ -87,10 +88,15 @@ if [ "${DEB_INSTALL:-0}" = 1 ]; then
 	unset SCTPUDP_DAEMON
 	cc -O2 $(pkg-config --cflags sctpudp) -o "$out/echo_sys" "$ex/echo_client.c" $(pkg-config --libs sctpudp)
 	cc -O2 $(pkg-config --cflags sctpudp) -o "$out/echo_sys_server" "$ex/echo_server.c" $(pkg-config --libs sctpudp)
+	# Ports of their own: the scratch root's stacks may still be up on the
+	# first ones (they stay 10 s after their last socket).
+	sport=$(free_port)
+	cport=$(free_port)
 	SCTPUDP_UDP_PORT=$sport "$out/echo_sys_server" 127.0.0.1 5998 1 &
 	server=$!
 	sleep 1
 	SCTPUDP_UDP_PORT=$cport SCTPUDP_REMOTE_UDP_PORT=$sport "$out/echo_sys" 127.0.0.1 5998 100 || rc=1
+	[ $rc -eq 0 ] || kill $server 2>/dev/null || true
 	wait $server || rc=1
 	sctpudp-stat --port "$sport" >/dev/null 2>&1 || true
 	DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq sctpudp-tools libsctpudp-dev libsctpudp0 >/dev/null
@@ -99,6 +105,8 @@ fi
 if [ -n "${DEB_CHROOT:-}" ]; then
 	echo "== a clean Debian root: $DEB_CHROOT"
 	c=$DEB_CHROOT
+	sport=$(free_port)
+	cport=$(free_port)
 	if [ ! -x "$c/usr/bin/cc" ]; then
 		dpkg -s debootstrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 		debootstrap --variant=minbase --include=gcc,libc6-dev,pkgconf bookworm "$c" http://deb.debian.org/debian >"$out/debootstrap.log" 2>&1 ||

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 /// 300 messages of 8,000 bytes; after a third has arrived the link's MTU
 /// drops to 1280 both ways. Everything arrives, intact and in order; the
-/// sender's path MTU becomes 1280 less the IPv4 and UDP headers; no
-/// packet over 1280 bytes goes out after the first report except the
-/// DATA already cut for the old MTU, resent at once (they pass
-/// fragmented), none later than one RTO after the report.
+/// sender's path MTU becomes 1280 less the IPv4 and UDP headers; after
+/// the first report the only packets over 1280 bytes are single DATA
+/// chunks cut for the old MTU, resent at once (they pass fragmented),
+/// none later than one RTO after the report, and nothing afterwards.
 #[test]
 fn pmtu_drop_mid_transfer_loses_nothing() {
     for seed in [1u64, 2, 3] {
@@ -40,7 +40,7 @@ fn pmtu_drop_mid_transfer_loses_nothing() {
             assert_eq!(&m.4[..], &bodies[i][..], "seed {seed}: intact");
         }
         assert_eq!(net.nodes[0].assoc().paths()[0].mtu, 1280 - 28, "seed {seed}");
-        assert!(net.max_sent[0] <= 1280, "seed {seed}: {} byte packet", net.max_sent[0]);
+        assert_eq!(net.oversize_bundles, 0, "seed {seed}: an oversize packet held several chunks");
         let report = net.first_report.expect("a report");
         if let Some(last) = net.last_fragmented {
             assert!(
@@ -49,5 +49,33 @@ fn pmtu_drop_mid_transfer_loses_nothing() {
                 last.saturating_since(report)
             );
         }
+        // And from then on every packet fits.
+        net.reset_max_sent();
+        let now = net.now;
+        for i in 0..50u32 {
+            net.nodes[0]
+                .assoc()
+                .send(now, body(seed, 1000 + u64::from(i), 8000), opts(0, false, i))
+                .unwrap();
+        }
+        assert!(net.run_until(Duration::from_secs(30), |n| n.nodes[1].msgs.len() == 350));
+        assert!(net.max_sent[0] <= 1280, "seed {seed}: a {} byte packet", net.max_sent[0]);
     }
+}
+
+/// With PMTU discovery off for the association (`SPP_PMTUD_DISABLE` and a
+/// fixed path MTU), a report changes nothing; turned back on, it does.
+#[test]
+fn pmtud_disabled_ignores_reports() {
+    let mut net = pair_up(Config::default(), Config::default(), 7, 300);
+    let a = net.nodes[0].assoc();
+    let peer = a.paths()[0].addr;
+    assert!(a.set_path_pmtu(None, 1400));
+    assert!(!a.pmtu_report(peer, 1280));
+    assert_eq!(a.paths()[0].mtu, 1400 - 28);
+    a.set_pmtud(None, true);
+    assert!(a.pmtu_report(peer, 1280));
+    assert_eq!(a.paths()[0].mtu, 1280 - 28);
+    // Never up again by a report.
+    assert!(!a.pmtu_report(peer, 1400));
 }

@@ -89,6 +89,9 @@ pub struct Config {
     /// The stream scheduler of new associations (`SCTP_STREAM_SCHEDULER`
     /// with `SCTP_FUTURE_ASSOC`).
     pub scheduler: crate::proto::assoc::Scheduler,
+    /// Whether ICMP reports may lower path MTUs (`SPP_PMTUD_ENABLE`);
+    /// off with `SPP_PMTUD_DISABLE`.
+    pub pmtud: bool,
 }
 
 impl Default for Config {
@@ -121,6 +124,7 @@ impl Default for Config {
             reconf_supported: false,
             enable_stream_reset: 0,
             scheduler: crate::proto::assoc::Scheduler::Fcfs,
+            pmtud: true,
         }
     }
 }

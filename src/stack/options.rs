@@ -1727,8 +1727,12 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             need_ge(size_of::<t::sctp_assoc_value>())?;
             let sched = sched_of(g32(b, 4)).ok_or(libc::EINVAL)?;
             let sc = scope_all(s, gi32(b, 0))?;
-            if sc.sock {
+            // A one-to-one socket's association, if it has one, and not
+            // the socket (`if (asoc) return sctp_sched_set_sched(...)`).
+            if sc.sock && (s.style == Style::OneToMany || sc.assocs.is_empty()) {
                 s.inner.lock().opts.cfg.scheduler = sched;
+                // A listener's endpoint makes associations from its copy.
+                s.refresh_listener();
             }
             for a in sc.assocs {
                 let _ = with_assoc(s, a, |x, _| x.set_scheduler(sched));
@@ -1967,6 +1971,9 @@ impl Spp {
         if let Some(r) = self.pathmaxrxt {
             cfg.path_max_retrans = u32::from(r);
         }
+        if self.pmtud_change != 0 {
+            cfg.pmtud = self.pmtud_change == t::SPP_PMTUD_ENABLE;
+        }
     }
 
     fn flags(&self, old: u32) -> u32 {
@@ -2074,8 +2081,8 @@ fn set_paddrparams_assoc(s: &Socket, a: AssocId, path: Option<IpAddr>, spp: &Spp
         let target = path.and_then(|ip| x.paths().iter().map(|p| p.addr).find(|p| unmap(*p) == ip));
         if let Some(m) = spp.pmtu {
             x.set_path_pmtu(target, m);
-        } else if spp.pmtud_change == t::SPP_PMTUD_ENABLE {
-            x.enable_pmtud(target);
+        } else if spp.pmtud_change != 0 {
+            x.set_pmtud(target, spp.pmtud_change == t::SPP_PMTUD_ENABLE);
         }
         let mut cfg = x.config().clone();
         let mut sack = Sack::read(old_flags, &cfg, e.sackfreq);

@@ -600,7 +600,6 @@ impl Stack {
         }
     }
 
-    /// Stops the loop thread (tests, exit).
     /// From now on packets to anywhere but this stack itself are dropped
     /// (as if the network lost them): for the fuzz harness
     /// ([`super::server::Harness`]), whose input names arbitrary peers.
@@ -608,6 +607,7 @@ impl Stack {
         self.contained.store(true, Ordering::Relaxed);
     }
 
+    /// Stops the loop thread (tests, exit).
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
         let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
@@ -1007,8 +1007,9 @@ fn drain_errors(st: &Stack, fd: c_int) {
         }
         let n = n as usize;
         let mut refused = false;
-        // "Fragmentation needed" / "packet too big" (or the kernel's own
-        // EMSGSIZE): the path's IP MTU.
+        // "Fragmentation needed" / "packet too big": the path's IP MTU.
+        // (The kernel's own EMSGSIZE for a datagram it could not send
+        // quotes no SCTP header and is passed over below.)
         let mut too_big: Option<u32> = None;
         // SAFETY: CMSG_* walk the control buffer the kernel just filled,
         // bounded by msg_controllen.

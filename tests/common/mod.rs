@@ -191,6 +191,10 @@ pub struct Net {
     /// When a packet larger than its link's MTU last passed ("fragmented
     /// by the kernel"), and when the first report was delivered.
     pub last_fragmented: Option<Instant>,
+    /// Packets larger than their link's MTU that passed with more than one
+    /// chunk in them (the stack only sends a chunk cut for an older, larger
+    /// MTU alone).
+    pub oversize_bundles: u64,
     pub first_report: Option<Instant>,
 }
 
@@ -228,6 +232,7 @@ impl Net {
             known_mtu: HashMap::new(),
             max_sent: vec![0; n],
             last_fragmented: None,
+            oversize_bundles: 0,
             first_report: None,
         }
     }
@@ -325,9 +330,14 @@ impl Net {
                 return;
             }
             self.last_fragmented = Some(self.now);
-        } else {
-            self.max_sent[from] = self.max_sent[from].max(ip_len);
+            let chunks = sctpudp::proto::wire::parse_packet(&Bytes::from(data.clone()))
+                .map(|(_, c)| c.flatten().count())
+                .unwrap_or(0);
+            if chunks > 1 {
+                self.oversize_bundles += 1;
+            }
         }
+        self.max_sent[from] = self.max_sent[from].max(ip_len);
         if targeted
             || self.dark.contains(&src.ip())
             || self.dark.contains(&dst.ip())

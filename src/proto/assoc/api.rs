@@ -62,11 +62,15 @@ impl Association {
     }
 
     /// Lets ICMP reports lower the path MTU of one peer address, or of all
-    /// (`SPP_PMTUD_ENABLE`).
-    pub fn enable_pmtud(&mut self, addr: Option<IpAddr>) {
+    /// and of paths added later (`SPP_PMTUD_ENABLE`), or not
+    /// (`SPP_PMTUD_DISABLE`).
+    pub fn set_pmtud(&mut self, addr: Option<IpAddr>, on: bool) {
+        if addr.is_none() {
+            std::sync::Arc::make_mut(&mut self.cfg).pmtud = on;
+        }
         for p in &mut self.paths {
             if addr.is_none_or(|a| a == p.addr) {
-                p.pmtud = true;
+                p.pmtud = on;
             }
         }
     }
@@ -80,11 +84,11 @@ impl Association {
     /// below 512 bytes of IP packet (Linux's SCTP_DEFAULT_MINSEGMENT,
     /// against forged reports), and not where the user fixed the MTU.
     /// Packets built from now on are smaller; the DATA in flight on that
-    /// path in packets too large for it (lost at the link that reported)
-    /// is retransmitted at once, without waiting for T3-rtx and outside
-    /// the congestion window, as Linux's SCTP_RTXR_PMTUD does (alone in
-    /// its packet, which the kernel fragments). Returns whether the path
-    /// MTU changed.
+    /// path (some of it in packets the reporting link dropped) is
+    /// retransmitted at once, without waiting for T3-rtx and outside the
+    /// congestion window, as Linux's SCTP_RTXR_PMTUD does (a chunk too
+    /// large for the new MTU alone in its packet, which the kernel
+    /// fragments). Returns whether the path MTU changed.
     pub fn pmtu_report(&mut self, addr: IpAddr, ip_mtu: u32) -> bool {
         let udp = self.cfg.udp_encaps;
         let Some(pi) = self.paths.iter().position(|p| p.addr == addr) else { return false };
@@ -94,17 +98,9 @@ impl Association {
             return false;
         }
         p.mtu = mtu;
-        let hdr = if self.intl_enabled() {
-            crate::proto::wire::chunk::IDATA_HEADER_LEN
-        } else {
-            crate::proto::wire::DATA_HEADER_LEN
-        } as u32;
         let mut marked = false;
         for c in self.out.q.iter_mut() {
             if c.path != pi || !c.in_flight || c.gap_acked || c.abandoned || c.rtx.is_some() {
-                continue;
-            }
-            if crate::proto::wire::COMMON_HEADER_LEN as u32 + hdr + c.len() <= mtu {
                 continue;
             }
             c.in_flight = false;

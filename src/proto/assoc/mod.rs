@@ -981,10 +981,11 @@ impl Association {
 
     /// Aborts the association (RFC 9260 9.1), sending ABORT with a
     /// User-Initiated Abort cause carrying `reason`.
-    /// A reason longer than [`MAX_ABORT_REASON`] is cut to it (the chunk
-    /// length is 16 bits).
+    /// A reason is cut to what fits one UDP datagram over IPv4 (65,507
+    /// bytes: the common header, chunk and cause headers, and 65,487 of
+    /// reason), below [`MAX_ABORT_REASON`].
     pub fn abort(&mut self, now: Instant, mut reason: Bytes) {
-        reason.truncate(MAX_ABORT_REASON);
+        reason.truncate(65_507 - 12 - 4 - 4);
         self.abort_for(now, Cause::UserInitiatedAbort(reason));
     }
 

@@ -88,7 +88,7 @@ impl Path {
             flight_size: 0,
             fast_recovery_exit: None,
             mtu,
-            pmtud: true,
+            pmtud: cfg.pmtud,
             t3_rtx: None,
             hb_timer: None,
             hb_outstanding: None,
