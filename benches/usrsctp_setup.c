@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,9 @@ int main(int argc, char **argv)
 	if (p < 0)
 		die("fork");
 	if (p == 0) {
+		/* Dies with the client: a timed-out run must not leave it
+		 * holding the script's pipe. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sync[0]);
 		acceptor(sport, sync[1]);
 	}
