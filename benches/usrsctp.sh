@@ -71,12 +71,12 @@ build() {
 			return 1
 		fi
 	fi
-	if [ ! -x "$pp" ] || [ "$here/usrsctp_pingpong.c" -nt "$pp" ] || [ "$src/usrsctplib/.libs/libusrsctp.a" -nt "$pp" ]; then
+	if [ ! -x "$pp" ] || [ "$here/usrsctp_pingpong.c" -nt "$pp" ] || [ "$here/usrsctp_common.h" -nt "$pp" ] || [ "$src/usrsctplib/.libs/libusrsctp.a" -nt "$pp" ]; then
 		cc -O2 -Wall "$here/usrsctp_pingpong.c" -o "$pp" -I"$src/usrsctplib" \
 			"$src/usrsctplib/.libs/libusrsctp.a" -lpthread >"$dir/pingpong-build.log" 2>&1 ||
 			{ say "usrsctp_pingpong did not build (see $dir/pingpong-build.log)"; return 1; }
 	fi
-	if [ ! -x "$su" ] || [ "$here/usrsctp_setup.c" -nt "$su" ] || [ "$src/usrsctplib/.libs/libusrsctp.a" -nt "$su" ]; then
+	if [ ! -x "$su" ] || [ "$here/usrsctp_setup.c" -nt "$su" ] || [ "$here/usrsctp_common.h" -nt "$su" ] || [ "$src/usrsctplib/.libs/libusrsctp.a" -nt "$su" ]; then
 		cc -O2 -Wall "$here/usrsctp_setup.c" -o "$su" -I"$src/usrsctplib" \
 			"$src/usrsctplib/.libs/libusrsctp.a" -lpthread >"$dir/setup-build.log" 2>&1 ||
 			{ say "usrsctp_setup did not build (see $dir/setup-build.log)"; return 1; }

@@ -95,6 +95,20 @@ struct Chan {
     want_out: bool,
 }
 
+impl Chan {
+    fn new(fd: OwnedFd, caller: Caller) -> Chan {
+        Chan {
+            fd,
+            caller,
+            proven: HashSet::new(),
+            part: Vec::new(),
+            part_sock: 0,
+            out: VecDeque::new(),
+            want_out: false,
+        }
+    }
+}
+
 struct Server {
     cfg: Config,
     stack: Arc<Stack>,
@@ -253,18 +267,7 @@ impl Server {
             }
             let caller = Caller::of(fd.as_raw_fd());
             debug!("channel {} from pid {} uid {}", token & !CHAN_BIT, caller.pid, caller.uid);
-            self.chans.insert(
-                token,
-                Chan {
-                    fd,
-                    caller,
-                    proven: HashSet::new(),
-                    part: Vec::new(),
-                    part_sock: 0,
-                    out: VecDeque::new(),
-                    want_out: false,
-                },
-            );
+            self.chans.insert(token, Chan::new(fd, caller));
         }
     }
 
@@ -881,18 +884,7 @@ impl Harness {
         let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
         let caller = Caller { pid, uid, net_bind: true, net_admin: false };
         let mut chans = HashMap::new();
-        chans.insert(
-            HARNESS_CHAN,
-            Chan {
-                fd: chan,
-                caller,
-                proven: HashSet::new(),
-                part: Vec::new(),
-                part_sock: 0,
-                out: VecDeque::new(),
-                want_out: false,
-            },
-        );
+        chans.insert(HARNESS_CHAN, Chan::new(chan, caller));
         let srv = Server {
             cfg: Config {
                 instance: format!("harness-{pid}"),
