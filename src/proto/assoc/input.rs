@@ -388,8 +388,9 @@ impl Association {
         self.peer_tag = ia.initiate_tag;
         self.peer_rwnd = ia.a_rwnd;
         self.out_streams = self.cfg.num_ostreams.min(ia.num_inbound_streams).max(1);
-        // Messages queued during the handshake already hold SSNs: keep them.
-        self.out_ssn.resize(usize::from(self.out_streams), 0);
+        // Messages queued during the handshake already hold SSNs: keep them
+        // (for the streams that remain).
+        self.out_ssn.truncate(usize::from(self.out_streams));
         let ins = ia.num_outbound_streams.min(self.cfg.max_instreams).max(1);
         self.rx = Receiver::new(ia.initial_tsn, ins, self.cfg.rcvbuf, self.cfg.pd_point);
         self.peer_adaptation = ia.params.adaptation_indication;
@@ -617,7 +618,7 @@ impl Association {
             self.peer_reconf = c.peer_reconf;
             self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
-            self.out_ssn.resize(usize::from(self.out_streams), 0);
+            self.out_ssn.truncate(usize::from(self.out_streams));
             self.size_out_mid();
             self.rx = Receiver::new(
                 c.peer_initial_tsn,

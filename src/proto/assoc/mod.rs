@@ -275,6 +275,9 @@ pub struct Association {
     cum_ack: u32,
     out: Outstanding,
     pending: VecDeque<Pending>,
+    /// Next SSN per outbound stream, made up to the highest stream used
+    /// (a stream beyond its end is at 0): an association of 65,535
+    /// streams pays for the ones it sends on.
     out_ssn: Vec<u16>,
     peer_rwnd: u32,
     queued_bytes: usize,
@@ -475,7 +478,7 @@ impl Association {
             cum_ack: initial_tsn.wrapping_sub(1),
             out: Outstanding::default(),
             pending: VecDeque::new(),
-            out_ssn: vec![0; usize::from(os)],
+            out_ssn: Vec::new(),
             peer_rwnd: 0,
             queued_bytes: 0,
             rtx_marked: 0,
@@ -611,7 +614,7 @@ impl Association {
         self.cum_ack = c.local_initial_tsn.wrapping_sub(1);
         self.peer_rwnd = c.peer_a_rwnd;
         self.out_streams = c.out_streams.max(1);
-        self.out_ssn = vec![0; usize::from(self.out_streams)];
+        self.out_ssn = Vec::new();
         self.rx = Receiver::new(
             c.peer_initial_tsn,
             c.in_streams.max(1),

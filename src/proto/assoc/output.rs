@@ -267,7 +267,11 @@ impl Association {
                 } else if u == 0 {
                     // RFC 9260 6.5: one SSN per message, taken with the
                     // first fragment's TSN; later fragments share it.
-                    if let Some(s) = self.out_ssn.get_mut(usize::from(c.stream_id)) {
+                    let i = usize::from(c.stream_id);
+                    if self.out_ssn.len() <= i && c.stream_id < self.out_streams {
+                        self.out_ssn.resize(i + 1, 0);
+                    }
+                    if let Some(s) = self.out_ssn.get_mut(i) {
                         if c.flags & DATA_FLAG_BEGIN != 0 {
                             *s = s.wrapping_add(1);
                         }

@@ -148,7 +148,7 @@ impl Association {
             sent = true;
             let u = usize::from(r.flags & DATA_FLAG_UNORDERED != 0);
             let ssn = if u == 0 {
-                self.out_ssn.get(usize::from(r.stream_id)).map_or(0, |s| s.wrapping_sub(1))
+                self.out_ssn.get(usize::from(r.stream_id)).copied().unwrap_or(0).wrapping_sub(1)
             } else {
                 0
             };

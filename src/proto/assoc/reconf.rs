@@ -748,12 +748,15 @@ impl Association {
                 if result == RESULT_PERFORMED {
                     // H4: the streams restart at SSN 0 (and MID 0, RFC
                     // 8260 2.3.2).
+                    let hit = |i: usize| streams.is_empty() || streams.contains(&(i as u16));
                     for (i, ssn) in self.out_ssn.iter_mut().enumerate() {
-                        if streams.is_empty() || streams.contains(&(i as u16)) {
+                        if hit(i) {
                             *ssn = 0;
-                            if let Some(mid) = self.out_mid.get_mut(i) {
-                                *mid = [0; 2];
-                            }
+                        }
+                    }
+                    for (i, mid) in self.out_mid.iter_mut().enumerate() {
+                        if hit(i) {
+                            *mid = [0; 2];
                         }
                     }
                 } else {
@@ -772,7 +775,6 @@ impl Association {
                     // H6: the new streams, from SSN 0 (5.1.5).
                     let n = (u32::from(self.out_streams) + u32::from(count)).min(65535) as u16;
                     self.out_streams = n;
-                    self.out_ssn.resize(usize::from(n), 0);
                     self.size_out_mid();
                     self.stream_change_event(0);
                 } else {
