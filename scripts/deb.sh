@@ -42,6 +42,8 @@ echo "== lintian"
 lintian --fail-on error --tag-display-limit 0 "$out"/*.changes | tee "$out/lintian.log"
 
 echo "== unpacked into a scratch root, the example built and run"
+# Not the staged build make points these at: the packages' own files.
+unset PKG_CONFIG_PATH LD_LIBRARY_PATH
 r=$out/root
 mkdir -p "$r"
 for d in "$out"/*.deb; do dpkg-deb -x "$d" "$r"; done
