@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <time.h>
 
@@ -499,4 +500,54 @@ long t_check_fill(const void *buf, size_t len, uint32_t seed)
 			return (long)i;
 	}
 	return -1;
+}
+
+long t_stack_rss_kib(uint16_t udp_port, long *cpu_ticks)
+{
+	char want[64], path[300], buf[512], line[256];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	long rss = -1;
+	/* Its arguments, NUL-separated: "--instance" PORT. */
+	int wl = snprintf(want, sizeof(want), "--instance%c%u", 0, udp_port) + 1;
+
+	CHECK(d != NULL);
+	while (rss < 0 && (e = readdir(d)) != NULL) {
+		FILE *f;
+		size_t n;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (!memmem(buf, n, want, (size_t)wl))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmRSS: %ld", &rss) == 1)
+				break;
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (f && cpu_ticks) {
+			unsigned long ut = 0, st = 0;
+
+			/* utime and stime: fields 14 and 15, after "(comm)". */
+			if (fgets(buf, sizeof(buf), f) && strrchr(buf, ')') &&
+			    sscanf(strrchr(buf, ')') + 2,
+				   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+				*cpu_ticks = (long)(ut + st);
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return rss;
 }

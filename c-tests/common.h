@@ -122,6 +122,11 @@ void t_init(const char *name, int argc, char **argv, unsigned timeout_s);
 /* n distinct free UDP ports (bind 0.0.0.0:0, read the port, close). */
 void t_pick_udp_ports(uint16_t *out, int n);
 
+/* The resident memory (KiB) of the host stack on UDP port udp_port, found
+ * by its command line; its CPU time (clock ticks) in *cpu_ticks if not
+ * NULL. -1 if there is none. */
+long t_stack_rss_kib(uint16_t udp_port, long *cpu_ticks);
+
 /* Configure this process's stack before its first socket():
  * SCTPUDP_UDP_PORT=local, SCTPUDP_REMOTE_UDP_PORT=remote. */
 void t_use_udp(uint16_t local, uint16_t remote);

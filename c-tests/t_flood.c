@@ -30,7 +30,6 @@
  */
 #include "common.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -44,6 +43,7 @@ static atomic_int flood_kind; /* 0: stop, 1: INIT, 2: COOKIE ECHO, 3: wrong tags
 static atomic_int flood_run;
 static atomic_long flood_sent, flood_answers;
 static long flood_rate = 100000;
+static long stack_ticks; /* the server stack's CPU time (clock ticks) */
 static uint16_t victim_cport; /* phase 3: the client's SCTP port */
 static uint8_t stale_cookie[1024];
 static size_t stale_len;
@@ -275,58 +275,6 @@ static void fetch_cookie(void)
 	close(fd);
 }
 
-static long stack_ticks; /* its CPU time (clock ticks), read with the RSS */
-
-/* The server stack's resident memory (KiB), found by its command line. */
-static long stack_rss_kib(void)
-{
-	char want[64], path[300], buf[512], line[256];
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	long rss = -1;
-	/* Its arguments, NUL-separated: "--instance" PORT. */
-	int wl = snprintf(want, sizeof(want), "--instance%c%u", 0, udp_a) + 1;
-
-	CHECK(d != NULL);
-	while (rss < 0 && (e = readdir(d)) != NULL) {
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		if (!memmem(buf, n, want, (size_t)wl))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmRSS: %ld", &rss) == 1)
-				break;
-		fclose(f);
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (f) {
-			unsigned long ut = 0, st = 0;
-
-			/* utime and stime: fields 14 and 15, after "(comm)". */
-			if (fgets(buf, sizeof(buf), f) && strrchr(buf, ')') &&
-			    sscanf(strrchr(buf, ')') + 2,
-				   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-				stack_ticks = (long)(ut + st);
-			fclose(f);
-		}
-	}
-	closedir(d);
-	return rss;
-}
-
 static int server(t_sync *s, void *arg)
 {
 	static char buf[65536];
@@ -449,11 +397,11 @@ static double flood_phase(t_sync *s, int kind, const char *what, double secs, do
 
 	atomic_store(&flood_kind, kind);
 	usleep(300000);
-	rss0 = stack_rss_kib();
+	rss0 = t_stack_rss_kib(udp_a, &stack_ticks);
 	ticks0 = stack_ticks;
 	t1 = now_s();
 	med = legit(what, secs - 0.3, 0);
-	rss1 = stack_rss_kib();
+	rss1 = t_stack_rss_kib(udp_a, &stack_ticks);
 	printf("%s: the server's stack used %.0f %% of a core\n", what,
 	       100.0 * (double)(stack_ticks - ticks0) / (double)sysconf(_SC_CLK_TCK) / (now_s() - t1));
 	atomic_store(&flood_kind, 0);

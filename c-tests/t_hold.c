@@ -18,50 +18,12 @@
  */
 #include "common.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <time.h>
 
 #define N_ASSOC 200
 
 static uint16_t udp_port;
-
-/* The host stack's resident memory (KiB), found by its command line. */
-static long stack_rss_kib(void)
-{
-	char want[64], path[300], buf[512], line[256];
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	long rss = -1;
-	int wl = snprintf(want, sizeof(want), "--instance%c%u", 0, udp_port) + 1;
-
-	CHECK(d != NULL);
-	while (rss < 0 && (e = readdir(d)) != NULL) {
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		if (!memmem(buf, n, want, (size_t)wl))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmRSS: %ld", &rss) == 1)
-				break;
-		fclose(f);
-	}
-	closedir(d);
-	return rss;
-}
 
 static double cpu_now(void)
 {
@@ -92,14 +54,14 @@ static void streams_case(void)
 	cl[0] = t_sctp_socket(SOCK_STREAM);
 	t_set_initmsg(cl[0], 65535, 65535);
 	CHECK_SYS(connect(cl[0], (struct sockaddr *)&a, sizeof(a)));
-	before = stack_rss_kib();
+	before = t_stack_rss_kib(udp_port, NULL);
 	STEP("streams: 200 associations of 65,535 streams each way");
 	for (int i = 1; i < N_ASSOC; i++) {
 		cl[i] = t_sctp_socket(SOCK_STREAM);
 		t_set_initmsg(cl[i], 65535, 65535);
 		CHECK_SYS(connect(cl[i], (struct sockaddr *)&a, sizeof(a)));
 	}
-	after = stack_rss_kib();
+	after = t_stack_rss_kib(udp_port, NULL);
 	printf("streams: %d associations of 65,535 streams: %.1f KiB of stack memory each\n",
 	       N_ASSOC - 1, (double)(after - before) / (N_ASSOC - 1) / 2);
 	CHECK(before > 0 && after > 0);
