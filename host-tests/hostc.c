@@ -29,6 +29,10 @@
  *                                       own socket (as another user)
  *   hostc hold PORT ADDR SECS           an association kept open SECS s,
  *                                       sending 1 KiB messages all the while
+ *   hostc ecn PORT ADDR N SIZE ON       SCTP_ECN_SUPPORTED = ON, connect,
+ *                                       N messages echoed, 32 at a time;
+ *                                       prints "ECN v" (the association's
+ *                                       SCTP_ECN_SUPPORTED) and "OK"
  *
  * Exit status 0 on success; every wait is bounded (alarm).
  */
@@ -512,6 +516,52 @@ static int cmd_hold(int port, const char *addr, int secs)
 	return 0;
 }
 
+static void ecn_msg(char *m, int i, int size)
+{
+	for (int k = 0; k < size; k++)
+		m[k] = (char)(i * 7 + k);
+}
+
+static int cmd_ecn(int port, const char *addr, int n, int size, int on)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	struct sockaddr_in a = sin4(addr, port);
+	struct sctp_assoc_value av = { .assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = on };
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, IPPROTO_SCTP, SCTP_ECN_SUPPORTED, &av, sizeof av))
+		die("SCTP_ECN_SUPPORTED");
+	if (connect(fd, (void *)&a, sizeof a))
+		die("connect %s:%d", addr, port);
+	socklen_t l = sizeof av;
+	av.assoc_id = 0;
+	if (getsockopt(fd, IPPROTO_SCTP, SCTP_ECN_SUPPORTED, &av, &l))
+		die("getsockopt SCTP_ECN_SUPPORTED");
+	printf("ECN %u\n", av.assoc_value);
+	char *out = malloc(size), *in = malloc(size + 1);
+	for (int i = 0; i < n; i += 32) {
+		int k = n - i < 32 ? n - i : 32;
+		for (int j = 0; j < k; j++) {
+			ecn_msg(out, i + j, size);
+			if (sctp_sendmsg(fd, out, size, NULL, 0, 0, 0, 0, 0, 0) != size)
+				die("send %d", i + j);
+		}
+		for (int j = 0; j < k; j++) {
+			struct sctp_sndrcvinfo si;
+			int flags = 0;
+			int r = sctp_recvmsg(fd, in, size + 1, NULL, NULL, &si, &flags);
+			ecn_msg(out, i + j, size);
+			if (r != size || !(flags & MSG_EOR) || memcmp(in, out, size))
+				die("echo %d (got %d)", i + j, r);
+		}
+	}
+	close(fd);
+	free(out);
+	free(in);
+	printf("OK\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -545,6 +595,8 @@ int main(int argc, char **argv)
 		return cmd_attack(argv[2]);
 	if (!strcmp(cmd, "hold") && argc == 5)
 		return cmd_hold(atoi(argv[2]), argv[3], atoi(argv[4]));
+	if (!strcmp(cmd, "ecn") && argc == 7)
+		return cmd_ecn(atoi(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
 usage:
 	fprintf(stderr, "usage: see the comment at the top of host-tests/hostc.c\n");
 	return 2;

@@ -28,6 +28,11 @@
 #   stack-death     the host stack is killed: sockets report ECONNRESET
 #                   promptly, and the next socket starts a new stack
 #   stat            sctpudp-stat (table and --json) during a transfer
+#   pmtu            the path MTU drops mid-transfer; ICMP lowers ours
+#   ecn             a's outgoing ECT(0) packets marked CE one in four
+#                   (nftables): ECN negotiated, ECNE and CWR exchanged,
+#                   DATA ECT and SACKs not, data intact; and with
+#                   SCTP_ECN_SUPPORTED off, no ECN at all
 #
 # Needs root (network namespaces) and builds what it runs into
 # build/host-tests. Prints one line per case and "N passed, M failed".
@@ -51,7 +56,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 for p in lksctp-tools:/usr/bin/checksctp libsctp-dev:/usr/include/netinet/sctp.h socat:/usr/bin/socat \
-	libusrsctp-dev:/usr/include/usrsctp.h iproute2:/usr/sbin/ip tshark:/usr/bin/tshark; do
+	libusrsctp-dev:/usr/include/usrsctp.h iproute2:/usr/sbin/ip tshark:/usr/bin/tshark nftables:/usr/sbin/nft; do
 	[ -e "${p#*:}" ] || need="${need:-} ${p%%:*}"
 done
 if [ -n "${need:-}" ]; then
@@ -460,7 +465,71 @@ case_pmtu() {
 	[ "$n_small" -gt 100 ] || { fail "a did not go on with packets cut for the new MTU"; return 1; }
 }
 
-for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat pmtu; do
+# count PCAP FILTER: packets of the capture matching a display filter.
+count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+
+case_ecn() {
+	local a b
+	ns_new a && ns_new b || { fail "no namespaces"; return 1; }
+	ip link add "ab$$" netns "$a" type veth peer name "ba$$" netns "$b"
+	ip -n "$a" addr add 10.79.0.1/24 dev "ab$$"
+	ip -n "$b" addr add 10.79.0.2/24 dev "ba$$"
+	ip -n "$a" link set "ab$$" up
+	ip -n "$b" link set "ba$$" up
+	# A congested router's marks, deterministic: every fourth ECT(0)
+	# packet a sends leaves it Congestion Experienced.
+	nsx_plain "$a" nft -f - <<-'EOF' || { fail "nft: cannot add the marking rule"; return 1; }
+		table ip ecnmark {
+			chain post {
+				type filter hook postrouting priority 0; policy accept;
+				ip ecn ect0 numgen inc mod 4 == 0 ip ecn set ce counter
+			}
+		}
+	EOF
+	nsx "$b" "$HOSTC" echo-server 7900 >"$D/server.out" 2>"$D/server.err" &
+	wait_line "$D/server.out" READY 10 || { fail "server did not start: $(cat "$D/server.err")"; return 1; }
+	local on pcap
+	for on in 1 0; do
+		pcap=$D/ecn$on.pcapng
+		ip netns exec "$b" tshark -q -i "ba$$" -f "udp port 9899" -w "$pcap" >"$D/tshark$on.log" 2>&1 &
+		local tsh=$!
+		sleep 2
+		nsx "$a" "$HOSTC" ecn 7900 10.79.0.2 3000 1000 $on >"$D/client$on.out" 2>&1 ||
+			{ kill $tsh; fail "transfer with ECN $on failed: $(tail -2 "$D/client$on.out")"; return 1; }
+		sleep 0.5
+		kill -INT $tsh
+		wait $tsh
+		grep -q "^ECN $on$" "$D/client$on.out" ||
+			{ fail "SCTP_ECN_SUPPORTED on the association: $(grep ECN "$D/client$on.out"), expected $on"; return 1; }
+		local bad
+		bad=$(count "$pcap" "_ws.malformed || sctp.checksum.status == 0")
+		[ "$bad" = 0 ] || { fail "$bad malformed packets or bad checksums"; return 1; }
+		local a_init b_ack a_ect a_ce a_not b_ect b_ctl_ect ecne cwr
+		a_init=$(count "$pcap" "ip.src == 10.79.0.1 && sctp.chunk_type == 1 && sctp.parameter_type == 0x8000")
+		b_ack=$(count "$pcap" "ip.src == 10.79.0.2 && sctp.chunk_type == 2 && sctp.parameter_type == 0x8000")
+		a_ect=$(count "$pcap" "ip.src == 10.79.0.1 && sctp.chunk_type == 0 && ip.dsfield.ecn == 2")
+		a_ce=$(count "$pcap" "ip.src == 10.79.0.1 && sctp.chunk_type == 0 && ip.dsfield.ecn == 3")
+		a_not=$(count "$pcap" "ip.src == 10.79.0.1 && sctp.chunk_type == 0 && ip.dsfield.ecn == 0")
+		b_ect=$(count "$pcap" "ip.src == 10.79.0.2 && sctp.chunk_type == 0 && ip.dsfield.ecn == 2")
+		b_ctl_ect=$(count "$pcap" "ip.src == 10.79.0.2 && !(sctp.chunk_type == 0) && ip.dsfield.ecn != 0")
+		ecne=$(count "$pcap" "ip.src == 10.79.0.2 && sctp.chunk_type == 12")
+		cwr=$(count "$pcap" "ip.src == 10.79.0.1 && sctp.chunk_type == 13")
+		echo "ECN $on: INIT offers $a_init, INIT ACK offers $b_ack; a's DATA packets ECT(0) $a_ect, CE $a_ce, not-ECT $a_not; b's DATA packets ECT(0) $b_ect, b's packets without DATA not Not-ECT $b_ctl_ect; ECNE from b $ecne, CWR from a $cwr"
+		if [ $on = 1 ]; then
+			[ "$a_init" -ge 1 ] && [ "$b_ack" -ge 1 ] || { fail "ECN Capable missing from INIT ($a_init) or INIT ACK ($b_ack)"; return 1; }
+			[ "$a_ect" -gt 100 ] && [ "$a_ce" -gt 30 ] && [ "$a_not" = 0 ] || { fail "a's DATA: ECT(0) $a_ect, CE $a_ce, not-ECT $a_not"; return 1; }
+			[ "$b_ect" -gt 100 ] && [ "$b_ctl_ect" = 0 ] || { fail "b's DATA ECT(0) $b_ect, packets without DATA marked $b_ctl_ect"; return 1; }
+			[ "$ecne" -gt 0 ] && [ "$cwr" -gt 0 ] || { fail "no ECNE ($ecne) or CWR ($cwr)"; return 1; }
+		else
+			local any
+			# (b still offers ECN in its INIT ACK: a did not.)
+			any=$(count "$pcap" "ip.dsfield.ecn != 0 || sctp.chunk_type == 12 || sctp.chunk_type == 13")
+			[ "$a_init" = 0 ] && [ "$b_ack" = 1 ] && [ "$any" = 0 ] || { fail "ECN off, yet a offered it ($a_init) or $any packets carry ECN marks or chunks"; return 1; }
+		fi
+	done
+}
+
+for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat pmtu ecn; do
 	run_case "$c"
 done
 echo "$passed passed, $failed failed"

@@ -607,9 +607,13 @@ case_bulk() {
 	local S C spid rc
 	read -r S C < <("$build/udputil" freeports 2 | xargs)
 	begin "$S" "$C"
-	cap_args=(--expect "sctp.chunk_type == 14")
+	# ECN (RFC 4960 appendix A): both offer it in INIT and INIT ACK.
+	cap_args=(--expect "sctp.chunk_type == 14" --expect "sctp.chunk_type == 1 && sctp.parameter_type == 0x8000"
+		--expect "sctp.chunk_type == 2 && sctp.parameter_type == 0x8000")
 	if [ "$dir" = "sctpudp->usrsctp" ]; then
 		progs="usrsctp tsctp (server) / sudpeer bulk"
+		# Our DATA leaves ECN-capable, ECT(0).
+		cap_args+=(--expect-count 50 "sctp.chunk_type == 0 && ip.dsfield.ecn == 2")
 		bg server "$usrbin/tsctp" -E "$S" -U "$C" -p 5001
 		spid=$last_pid
 		wait_ready "" "" "$S" || why "server did not start"

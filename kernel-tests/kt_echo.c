@@ -90,6 +90,12 @@ int main(int argc, char **argv)
 	kt_info("remote UDP encapsulation port %d, peer rwnd %u, path MTU %u", ep, st.sstat_rwnd,
 		st.sstat_primary.spinfo_mtu);
 	CHECK_EQ(ep, peer_port);
+	/* ECN negotiated: the kernel's INIT ACK (or INIT) offered it too. */
+	struct sctp_assoc_value ecn = { .assoc_id = one_to_many ? assoc : 0 };
+	socklen_t ecn_len = sizeof(ecn);
+	CHECK_EQ(getsockopt(fd, IPPROTO_SCTP, SCTP_ECN_SUPPORTED, &ecn, &ecn_len), 0);
+	kt_info("SCTP_ECN_SUPPORTED on the association: %u", ecn.assoc_value);
+	CHECK_EQ(ecn.assoc_value, 1);
 
 	STEP("echo");
 	int sent = 0, recvd = 0;

@@ -20,7 +20,8 @@ from it) and the case's protocol expectations are checked:
           on the wire, ABORTs and their causes)
   echo    as basic, and every DATA chunk to the kernel carries the PPID the
           test gave (0xA5xxxxxx on the wire)
-  basic   DATA both ways, no ABORT
+  basic   DATA both ways, no ABORT; every INIT and INIT ACK (ours and the
+          kernel's, net.sctp.ecn_enable=1) carries ECN Capable (0x8000)
 Prints "PCAP PASS ..." or "PCAP FAIL ..." and "PCAP-INFO ..." lines; exits
 0 on PASS.
 """
@@ -35,7 +36,7 @@ OPTS = ["-d", "udp.port==1024-65535,sctp", "-o", "sctp.checksum:CRC-32c",
         "-o", "sctp.ulp_dissection:FALSE", "-o", "sctp.tsn_analysis:FALSE"]
 CHUNK_NAMES = {0: "DATA", 1: "INIT", 2: "INIT_ACK", 3: "SACK", 4: "HEARTBEAT", 5: "HEARTBEAT_ACK",
                6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN_ACK", 9: "ERROR", 10: "COOKIE_ECHO",
-               11: "COOKIE_ACK", 14: "SHUTDOWN_COMPLETE", 64: "I_DATA", 130: "RE_CONFIG",
+               11: "COOKIE_ACK", 12: "ECNE", 13: "CWR", 14: "SHUTDOWN_COMPLETE", 64: "I_DATA", 130: "RE_CONFIG",
                192: "FORWARD_TSN", 194: "I_FORWARD_TSN"}
 fails, infos = [], []
 
@@ -235,6 +236,15 @@ else:
             fails.append("%d DATA chunks carry a PPID other than the one given (first 0x%08x)" % (len(wrong), wrong[0]))
     if not per_dir["out"][data] or not per_dir["in"][data]:
         fails.append("DATA not seen in both directions")
+    # ECN (RFC 4960 appendix A): both stacks offer it by default.
+    for ty, name in ((1, "INIT"), (2, "INIT_ACK")):
+        for d, who in (("out", "our"), ("in", "the kernel's")):
+            cs = [c for (_, _, d2, _, _, c) in chunks if d2 == d and int(c["sctp.chunk_type"]) == ty]
+            miss = [c for c in cs if not any(p["sctp.parameter_type"] == "0x8000" for p in params(c))]
+            if miss:
+                fails.append("%d of %s %d %s chunks without ECN Capable" % (len(miss), who, len(cs), name))
+            elif cs:
+                infos.append("%s %d %s chunks carry ECN Capable" % (who, len(cs), name))
     if ab:
         fails.append("%d ABORT chunks" % len(ab))
 if CASE != "idata":

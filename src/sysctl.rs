@@ -61,7 +61,7 @@ pub fn value(name: &str, udp_port: u16) -> Option<String> {
         "prsctp_enable" => "1".into(),
         "reconf_enable" => "1".into(),
         "intl_enable" => "1".into(),
-        "ecn_enable" => "0".into(),
+        "ecn_enable" => u8::from(c.ecn_supported).to_string(),
         "auth_enable" => "0".into(),
         "addip_enable" => "0".into(),
         "addip_noauth_enable" => "0".into(),

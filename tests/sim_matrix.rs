@@ -44,6 +44,10 @@ fn link(rng: &mut Rng, heavy: bool) -> LinkCfg {
         reorder_extra: Duration::from_millis(1 + rng.below(40)),
         bandwidth: if rng.chance(0.5) { 0 } else { 1_000_000 + rng.below(50_000_000) },
         mtu: 0,
+        // ECN (both ends offer it by default): CE marks on a third of the
+        // links, with the loss, duplication and reordering above.
+        ce: if rng.chance(0.3) { rng.unit() * 0.05 * s } else { 0.0 },
+        ce_queue: Duration::ZERO,
     }
 }
 

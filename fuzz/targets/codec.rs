@@ -224,6 +224,7 @@ struct CookieSeed {
     addrs: Vec<([u8; 16], bool)>,
     flip_at: u16,
     flip: u8,
+    ecn: bool,
 }
 
 impl CookieSeed {
@@ -245,6 +246,7 @@ impl CookieSeed {
             peer_forward_tsn: self.forward_tsn,
             peer_intl: self.intl,
             peer_reconf: self.reconf,
+            peer_ecn: self.ecn,
             peer_adaptation: self.adaptation,
             peer_addrs: self
                 .addrs

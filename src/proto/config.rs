@@ -92,6 +92,10 @@ pub struct Config {
     /// Whether ICMP reports may lower path MTUs (`SPP_PMTUD_ENABLE`);
     /// off with `SPP_PMTUD_DISABLE`.
     pub pmtud: bool,
+    /// Announce ECN Capable in INIT and INIT ACK (RFC 4960 appendix A);
+    /// ECN is used when both ends do (`SCTP_ECN_SUPPORTED`; on by
+    /// default, as Linux's `net.sctp.ecn_enable` and usrsctp).
+    pub ecn_supported: bool,
 }
 
 impl Default for Config {
@@ -125,6 +129,7 @@ impl Default for Config {
             enable_stream_reset: 0,
             scheduler: crate::proto::assoc::Scheduler::Fcfs,
             pmtud: true,
+            ecn_supported: true,
         }
     }
 }

@@ -387,6 +387,7 @@ impl Endpoint {
                             cookie: Some(cookie),
                             cookie_stale: stale,
                             dst: None,
+                            ce: false,
                         },
                     ));
                 }
@@ -413,6 +414,7 @@ impl Endpoint {
                             cookie: Some(cookie),
                             cookie_stale: None,
                             dst: None,
+                            ce: false,
                         },
                     ));
                 }
@@ -456,6 +458,7 @@ impl Endpoint {
                         cookie: Some(cookie),
                         cookie_stale: None,
                         dst: None,
+                        ce: false,
                     },
                 ))
             }
@@ -467,7 +470,15 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None, dst: None },
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: None,
+                            cookie_stale: None,
+                            dst: None,
+                            ce: false,
+                        },
                     ));
                 }
                 self.on_init(now, src, &hdr, init, buf)
@@ -476,7 +487,15 @@ impl Endpoint {
                 if let Some(id) = existing {
                     return Some(DatagramEvent::Assoc(
                         id,
-                        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None, dst: None },
+                        Incoming {
+                            src,
+                            hdr,
+                            chunks,
+                            cookie: None,
+                            cookie_stale: None,
+                            dst: None,
+                            ce: false,
+                        },
                     ));
                 }
                 self.ootb(src, &hdr, chunks, buf)
@@ -507,7 +526,7 @@ impl Endpoint {
         };
         emit_raw(buf, chunk_type, flags, body);
         wire::finish_packet(buf);
-        DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len() })
+        DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len(), ect: false })
     }
 
     /// INIT without a TCB (RFC 9260 5.1 B): reply INIT ACK with a cookie.
@@ -575,6 +594,7 @@ impl Endpoint {
             peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
+            peer_ecn: init.params.ecn_capable,
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -591,6 +611,7 @@ impl Endpoint {
                 addrs: if l.local_addrs.len() > 1 { l.local_addrs.clone() } else { Vec::new() },
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
+                ecn_capable: l.cfg.ecn_supported,
                 forward_tsn_supported: l.cfg.pr_supported,
                 supported_extensions: supported_extensions(&l.cfg),
                 unrecognized: capped_unrecognized_for(&init.params, l.cfg.pr_supported),
@@ -608,7 +629,12 @@ impl Endpoint {
         );
         ia.emit(CHUNK_INIT_ACK, buf);
         wire::finish_packet(buf);
-        Some(DatagramEvent::Response(Transmit { dst: src, src_ip: None, len: buf.len() }))
+        Some(DatagramEvent::Response(Transmit {
+            dst: src,
+            src_ip: None,
+            len: buf.len(),
+            ect: false,
+        }))
     }
 
     /// Out-of-the-blue packets (RFC 9260 8.4 rules 2, 5-8).

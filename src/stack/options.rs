@@ -949,8 +949,21 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             p16(&mut b, off!(sctp_stream_value, stream_value), v);
             g.reply(&b)
         }
-        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED | t::SCTP_ECN_SUPPORTED => {
-            // None of these extensions is in use: the socket and every
+        t::SCTP_ECN_SUPPORTED => {
+            // sctp_getsockopt_ecn_supported: the association's peer
+            // announced ECN (and so do we), or the socket's offer.
+            let n = size_of::<t::sctp_assoc_value>();
+            g.need(n)?;
+            let mut b = g.read(n)?;
+            let on = match get_target(s, gi32(&b, 0))? {
+                Some(a) => inspect(s, a, |x| x.ecn_enabled())?,
+                None => s.inner.lock().opts.cfg.ecn_supported,
+            };
+            p32(&mut b, 4, u32::from(on));
+            g.reply(&b)
+        }
+        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED => {
+            // Neither extension is in use: the socket and every
             // association report 0.
             let n = size_of::<t::sctp_assoc_value>();
             g.need(n)?;
@@ -1665,6 +1678,8 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 return Err(libc::EINVAL);
             }
             s.inner.lock().opts.cfg.pr_supported = g32(b, 4) != 0;
+            // A listener's INIT ACKs offer it from now on.
+            s.refresh_listener();
             Ok(0)
         }
         t::SCTP_RECONFIG_SUPPORTED => {
@@ -1673,6 +1688,17 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             need_eq(size_of::<t::sctp_assoc_value>())?;
             scope_strict(s, gi32(b, 0))?;
             s.inner.lock().opts.cfg.reconf_supported = g32(b, 4) != 0;
+            s.refresh_listener();
+            Ok(0)
+        }
+        t::SCTP_ECN_SUPPORTED => {
+            // sctp_setsockopt_ecn_supported: the socket's offer in INITs
+            // and INIT ACKs from now on (an association's id names its
+            // socket).
+            need_eq(size_of::<t::sctp_assoc_value>())?;
+            scope_strict(s, gi32(b, 0))?;
+            s.inner.lock().opts.cfg.ecn_supported = g32(b, 4) != 0;
+            s.refresh_listener();
             Ok(0)
         }
         t::SCTP_ENABLE_STREAM_RESET => {
@@ -1710,7 +1736,7 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 x.add_streams(now, out, inn)
             })
         }
-        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED | t::SCTP_ECN_SUPPORTED => {
+        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED => {
             need_eq(size_of::<t::sctp_assoc_value>())?;
             scope_strict(s, gi32(b, 0))?;
             // Linux turns the extension on; it is not implemented here, so

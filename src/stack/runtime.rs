@@ -240,6 +240,13 @@ impl Stack {
         if v6 {
             let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1);
         }
+        // ECN (RFC 6951 5.8): the outer header's ECN field of each
+        // datagram, IPv4 ones (on either socket) with IP_TOS, IPv6 ones
+        // with IPV6_TCLASS.
+        let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
+        if v6 {
+            let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVTCLASS, 1);
+        }
         let _ = sock.set_recv_buffer_size(4 << 20);
         let _ = sock.set_send_buffer_size(4 << 20);
         let port =
@@ -626,9 +633,9 @@ impl Stack {
                 break;
             }
             for i in 0..got {
-                let (src, dst, pkt) = rx.batch.take(i);
+                let (src, dst, pkt, ce) = rx.batch.take(i);
                 if let Some(src) = src {
-                    on_datagram(self, src, dst, pkt, &mut rx.scratch);
+                    on_datagram(self, src, dst, pkt, ce, &mut rx.scratch);
                 }
             }
             total += got;
@@ -663,7 +670,7 @@ impl Stack {
                 n
             };
             let Some((src, dst, pkt)) = next else { return true };
-            on_datagram(self, src, Some(dst), pkt, &mut scratch);
+            on_datagram(self, src, Some(dst), pkt, false, &mut scratch);
         }
         // Left over: the loop thread carries on.
         let _ = sys::write(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
@@ -762,11 +769,16 @@ fn send_batch(st: &Stack, a: &mut Association, now: Instant, tx: &mut TxBatch) {
             if contained {
                 continue;
             }
-            tx.dsts[n] = sys::sockaddr_from(&st.map_dst(t.dst));
+            let dst = st.map_dst(t.dst);
+            tx.dsts[n] = sys::sockaddr_from(&dst);
             tx.srcs[n].1 = match t.src_ip {
                 Some(ip) => pktinfo_src(&mut tx.srcs[n].0, ip, st.v6),
                 None => 0,
             };
+            if t.ect {
+                let (control, used) = &mut tx.srcs[n];
+                *used = ect_cmsg(control, *used, &dst);
+            }
             debug!("tx {} bytes to {}", t.len, t.dst);
             n += 1;
             if n == BATCH {
@@ -1064,11 +1076,15 @@ fn on_datagram(
     src: SocketAddr,
     dst: Option<IpAddr>,
     pkt: Bytes,
+    ce: bool,
     scratch: &mut Vec<u8>,
 ) {
     let now = st.now();
     debug!("rx {} bytes from {src}", pkt.len());
-    let ev = st.ep.lock().handle_to(now, src, dst, &pkt, scratch);
+    let mut ev = st.ep.lock().handle_to(now, src, dst, &pkt, scratch);
+    if let Some(DatagramEvent::Assoc(_, inc) | DatagramEvent::NewAssoc(_, _, inc)) = &mut ev {
+        inc.ce = ce;
+    }
     match ev {
         None => {}
         Some(DatagramEvent::Response(t)) => st.send_response(&scratch[..t.len], &t),
@@ -1127,40 +1143,94 @@ struct RxBatch {
     names: Vec<libc::sockaddr_storage>,
     controls: Vec<[u64; CONTROL_WORDS]>,
     dsts: Vec<Option<IpAddr>>,
+    /// Whether each datagram arrived marked Congestion Experienced.
+    ces: Vec<bool>,
     out: Vec<Bytes>,
 }
 
-/// Room for one IP_PKTINFO / IPV6_PKTINFO control message (u64 aligned).
-const CONTROL_WORDS: usize = 8;
+/// Room for a packet-info control message (IP_PKTINFO, 32 bytes, or
+/// IPV6_PKTINFO, 40) and a traffic-class one (IP_TOS or IPV6_TCLASS, 24),
+/// u64 aligned.
+const CONTROL_WORDS: usize = 10;
 
-/// The destination address in a received message's packet-info cmsg.
-fn pktinfo_dst(m: &libc::msghdr) -> Option<IpAddr> {
+/// The ECN field's Congestion Experienced codepoint (RFC 3168 5).
+const ECN_CE: u8 = 3;
+/// ECT(0), the ECN-Capable Transport codepoint senders use (RFC 3168 5).
+const ECN_ECT0: c_int = 2;
+
+/// From a received message's control messages: the destination address
+/// (packet info) and whether the IP header's ECN field was CE.
+fn control_info(m: &libc::msghdr) -> (Option<IpAddr>, bool) {
+    let (mut dst, mut ce) = (None, false);
     // SAFETY: CMSG_* walk the control buffer the kernel filled, bounded by
-    // msg_controllen; the payloads are read unaligned.
+    // msg_controllen; the payloads are read unaligned, each only when its
+    // cmsg_len covers it.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(m);
         while !c.is_null() {
             let (lvl, ty) = ((*c).cmsg_level, (*c).cmsg_type);
-            if lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_PKTINFO {
-                let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
+            let len = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+            let data = libc::CMSG_DATA(c);
+            if lvl == libc::IPPROTO_IPV6
+                && ty == libc::IPV6_PKTINFO
+                && len >= std::mem::size_of::<libc::in6_pktinfo>()
+            {
+                let p = std::ptr::read_unaligned(data as *const libc::in6_pktinfo);
                 let ip = std::net::Ipv6Addr::from(p.ipi6_addr.s6_addr);
-                return Some(sys::unmap(IpAddr::V6(ip)));
-            }
-            if lvl == libc::IPPROTO_IP && ty == libc::IP_PKTINFO {
-                let p = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in_pktinfo);
-                return Some(IpAddr::V4(std::net::Ipv4Addr::from(p.ipi_addr.s_addr.to_ne_bytes())));
+                dst = Some(sys::unmap(IpAddr::V6(ip)));
+            } else if lvl == libc::IPPROTO_IP
+                && ty == libc::IP_PKTINFO
+                && len >= std::mem::size_of::<libc::in_pktinfo>()
+            {
+                let p = std::ptr::read_unaligned(data as *const libc::in_pktinfo);
+                dst = Some(IpAddr::V4(std::net::Ipv4Addr::from(p.ipi_addr.s_addr.to_ne_bytes())));
+            } else if lvl == libc::IPPROTO_IP && ty == libc::IP_TOS && len >= 1 {
+                // One byte, the TOS field.
+                ce = *data & 3 == ECN_CE;
+            } else if lvl == libc::IPPROTO_IPV6 && ty == libc::IPV6_TCLASS && len >= 4 {
+                let tclass = std::ptr::read_unaligned(data as *const c_int);
+                ce = tclass & 3 == c_int::from(ECN_CE);
             }
             c = libc::CMSG_NXTHDR(m, c);
         }
     }
-    None
+    (dst, ce)
+}
+
+/// Appends to `control` (holding `used` bytes) a traffic-class cmsg that
+/// marks the datagram ECT(0): IP_TOS for an IPv4 destination (mapped, on
+/// an IPv6 socket: the kernel sends it with IPv4, reading SOL_IP
+/// cmsgs), IPV6_TCLASS for an IPv6 one. Returns the new length.
+fn ect_cmsg(control: &mut [u64; CONTROL_WORDS], used: usize, dst: &SocketAddr) -> usize {
+    let v4 = match dst {
+        SocketAddr::V4(_) => true,
+        SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+    };
+    // SAFETY: CMSG_SPACE is arithmetic on its argument.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) } as usize;
+    if used + space > CONTROL_WORDS * 8 {
+        return used;
+    }
+    let bytes = control.as_mut_ptr() as *mut u8;
+    // SAFETY: `used` is a multiple of 8 (CMSG_SPACE of earlier cmsgs) and
+    // `used + space` fits in `control` (checked above), which is u64
+    // aligned as cmsghdr needs.
+    unsafe {
+        std::ptr::write_bytes(bytes.add(used), 0, space);
+        let c = bytes.add(used) as *mut libc::cmsghdr;
+        (*c).cmsg_level = if v4 { libc::IPPROTO_IP } else { libc::IPPROTO_IPV6 };
+        (*c).cmsg_type = if v4 { libc::IP_TOS } else { libc::IPV6_TCLASS };
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut c_int, ECN_ECT0);
+    }
+    used + space
 }
 
 /// Writes a packet-info cmsg choosing `src` as the source address into
 /// `control`; returns its length.
 fn pktinfo_src(control: &mut [u64; CONTROL_WORDS], src: IpAddr, v6_socket: bool) -> usize {
     let bytes = control.as_mut_ptr() as *mut u8;
-    // SAFETY: `control` is 64 bytes, u64-aligned, enough for one
+    // SAFETY: `control` is 80 bytes, u64-aligned, enough for one
     // cmsghdr + in6_pktinfo (16 + 20, padded to 40) or in_pktinfo (28).
     unsafe {
         std::ptr::write_bytes(bytes, 0, CONTROL_WORDS * 8);
@@ -1204,6 +1274,7 @@ impl RxBatch {
             names: vec![unsafe { std::mem::zeroed() }; BATCH],
             controls: vec![[0u64; CONTROL_WORDS]; BATCH],
             dsts: vec![None; BATCH],
+            ces: vec![false; BATCH],
             out: Vec::with_capacity(BATCH),
         }
     }
@@ -1247,12 +1318,13 @@ impl RxBatch {
             }
             self.pool.extend_from_slice(&self.scratch[i][..len]);
             self.out.push(self.pool.split().freeze());
-            self.dsts[i] = pktinfo_dst(&m.msg_hdr);
+            (self.dsts[i], self.ces[i]) = control_info(&m.msg_hdr);
         }
         n
     }
 
-    fn take(&mut self, i: usize) -> (Option<SocketAddr>, Option<IpAddr>, Bytes) {
-        (sys::sockaddr_to(&self.names[i]), self.dsts[i], std::mem::take(&mut self.out[i]))
+    fn take(&mut self, i: usize) -> (Option<SocketAddr>, Option<IpAddr>, Bytes, bool) {
+        let src = sys::sockaddr_to(&self.names[i]);
+        (src, self.dsts[i], std::mem::take(&mut self.out[i]), self.ces[i])
     }
 }

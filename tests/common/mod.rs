@@ -61,6 +61,13 @@ pub struct LinkCfg {
     /// sender was told this MTU already: then "the kernel fragments it"
     /// and it passes.
     pub mtu: usize,
+    /// ECN: the chance that an ECT packet is marked Congestion
+    /// Experienced on its way.
+    pub ce: f64,
+    /// ECN: an ECT packet that waits longer than this in the sender's link
+    /// queue (behind `bandwidth`) is marked CE, as fq_codel's
+    /// `ce_threshold` does; zero is off.
+    pub ce_queue: Duration,
 }
 
 impl Default for LinkCfg {
@@ -74,6 +81,8 @@ impl Default for LinkCfg {
             reorder_extra: Duration::from_millis(30),
             bandwidth: 0,
             mtu: 0,
+            ce: 0.0,
+            ce_queue: Duration::ZERO,
         }
     }
 }
@@ -85,6 +94,8 @@ struct InFlight {
     src: SocketAddr,
     dst: SocketAddr,
     data: Vec<u8>,
+    /// Arrives marked Congestion Experienced.
+    ce: bool,
 }
 impl Ord for InFlight {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
@@ -205,6 +216,11 @@ pub struct Stats {
     pub lost: u64,
     pub corrupted: u64,
     pub duplicated: u64,
+    /// Packets sent ECN-capable (ECT), and of them marked CE.
+    pub ect: u64,
+    pub ce_marked: u64,
+    /// Longest wait in a link's queue (with `bandwidth`).
+    pub max_queue: Duration,
     /// Packets delivered to each destination IP.
     pub by_dst: BTreeMap<IpAddr, u64>,
 }
@@ -276,10 +292,17 @@ impl Net {
     /// Sends a raw datagram as if from `src` (for injected packets).
     pub fn inject(&mut self, src: SocketAddr, dst: SocketAddr, data: Vec<u8>) {
         self.seq += 1;
-        self.q.push(InFlight { at: self.now, seq: self.seq, src, dst, data });
+        self.q.push(InFlight { at: self.now, seq: self.seq, src, dst, data, ce: false });
     }
 
-    fn emit(&mut self, from: usize, src_ip: Option<IpAddr>, dst: SocketAddr, len: usize) {
+    fn emit(
+        &mut self,
+        from: usize,
+        src_ip: Option<IpAddr>,
+        dst: SocketAddr,
+        len: usize,
+        ect: bool,
+    ) {
         let node = &self.nodes[from];
         let src_ip = src_ip
             .filter(|ip| node.addrs.contains(ip))
@@ -348,6 +371,17 @@ impl Net {
         }
         // Serialization on the sender's link.
         let mut at = self.now.max(self.busy_until[from]);
+        let queued = at.saturating_since(self.now);
+        let mut ce = false;
+        if ect {
+            self.stats.ect += 1;
+            ce = (!link.ce_queue.is_zero() && queued > link.ce_queue)
+                || (link.ce > 0.0 && self.rng.chance(link.ce));
+            if ce {
+                self.stats.ce_marked += 1;
+            }
+        }
+        self.stats.max_queue = self.stats.max_queue.max(queued);
         if let Some(ns) = ((len as u64 + 28) * 1_000_000_000).checked_div(link.bandwidth) {
             let tx = Duration::from_nanos(ns);
             at = at + tx;
@@ -373,7 +407,7 @@ impl Net {
             }
             self.seq += 1;
             let extra = Duration::from_micros(k * self.rng.below(20_000));
-            self.q.push(InFlight { at: at + extra, seq: self.seq, src, dst, data: d });
+            self.q.push(InFlight { at: at + extra, seq: self.seq, src, dst, data: d, ce });
         }
     }
 
@@ -394,7 +428,7 @@ impl Net {
                     match t {
                         Some(t) => {
                             self.nodes[ni].assoc_tx += 1;
-                            self.emit(ni, t.src_ip, t.dst, t.len)
+                            self.emit(ni, t.src_ip, t.dst, t.len, t.ect)
                         }
                         None => break,
                     }
@@ -508,6 +542,10 @@ impl Net {
                 p.src
             );
         }
+        let mut ev = ev;
+        if let Some(DatagramEvent::Assoc(_, inc) | DatagramEvent::NewAssoc(_, _, inc)) = &mut ev {
+            inc.ce = p.ce;
+        }
         match ev {
             Some(DatagramEvent::Assoc(id, inc)) => {
                 if let Some(a) = node.assocs.get_mut(&id) {
@@ -538,7 +576,7 @@ impl Net {
                     );
                 }
                 self.buf = buf;
-                self.emit(ni, t.src_ip, t.dst, len);
+                self.emit(ni, t.src_ip, t.dst, len, t.ect);
                 return;
             }
             None => {}

@@ -36,6 +36,8 @@ pub struct Cookie {
     pub peer_intl: bool,
     /// The peer offered RE-CONFIG (RFC 6525 5.1.1).
     pub peer_reconf: bool,
+    /// The peer's INIT announced ECN Capable (RFC 4960 appendix A).
+    pub peer_ecn: bool,
     pub peer_adaptation: Option<u32>,
     /// The peer's addresses: the INIT's source address first, then the
     /// INIT's address parameters.
@@ -93,7 +95,8 @@ impl Cookie {
         out.push(
             u8::from(self.peer_forward_tsn)
                 | (u8::from(self.peer_intl) << 1)
-                | (u8::from(self.peer_reconf) << 2),
+                | (u8::from(self.peer_reconf) << 2)
+                | (u8::from(self.peer_ecn) << 3),
         );
         match self.peer_adaptation {
             Some(a) => {
@@ -179,6 +182,7 @@ impl Cookie {
         let encap_port = r.u16()?;
         let ext = r.u8()?;
         let (peer_forward_tsn, peer_intl, peer_reconf) = (ext & 1 != 0, ext & 2 != 0, ext & 4 != 0);
+        let peer_ecn = ext & 8 != 0;
         let has_adapt = r.u8()? != 0;
         let adapt = r.u32()?;
         let n = usize::from(r.u8()?);
@@ -221,6 +225,7 @@ impl Cookie {
             peer_forward_tsn,
             peer_intl,
             peer_reconf,
+            peer_ecn,
             peer_adaptation: has_adapt.then_some(adapt),
             peer_addrs,
             encap_port,
@@ -281,6 +286,7 @@ mod tests {
             peer_forward_tsn: true,
             peer_intl: true,
             peer_reconf: true,
+            peer_ecn: true,
             peer_adaptation: Some(12),
             peer_addrs: vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             encap_port: 9899,

@@ -10,7 +10,7 @@ impl Association {
         if self.state == AssocState::Closed {
             return;
         }
-        let Incoming { src, hdr, chunks, cookie, cookie_stale, dst } = inc;
+        let Incoming { src, hdr, chunks, cookie, cookie_stale, dst, ce } = inc;
         self.stats.ipackets += 1;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
@@ -75,6 +75,8 @@ impl Association {
         let mut had_data = false;
         let mut sack_immediately = false;
         let mut new_data = false;
+        // The TSN of the packet's first DATA or I-DATA chunk (ECN, ecn.rs).
+        let mut first_tsn = None;
         for chunk in chunks {
             let Ok(chunk) = chunk else { break };
             if self.state == AssocState::Closed {
@@ -104,6 +106,7 @@ impl Association {
                     if chunk_type == wire::CHUNK_IDATA {
                         let Ok(d) = IDataChunk::parse_value(flags, &value) else { break };
                         had_data = true;
+                        first_tsn = first_tsn.or(Some(d.tsn));
                         if flags & DATA_FLAG_IMMEDIATE != 0 {
                             sack_immediately = true;
                         }
@@ -128,6 +131,7 @@ impl Association {
                 }
                 Chunk::Data(d) => {
                     had_data = true;
+                    first_tsn = first_tsn.or(Some(d.tsn));
                     if d.immediate() {
                         sack_immediately = true;
                     }
@@ -193,6 +197,16 @@ impl Association {
                         }
                     }
                 }
+                Chunk::Unknown { chunk_type: wire::CHUNK_ECNE, ref value, .. }
+                    if self.ecn_enabled() =>
+                {
+                    self.on_ecne(now, value);
+                }
+                Chunk::Unknown { chunk_type: wire::CHUNK_CWR, ref value, .. }
+                    if self.ecn_enabled() =>
+                {
+                    self.on_cwr(value);
+                }
                 Chunk::Unknown { chunk_type, ref value, .. }
                     if chunk_type == wire::CHUNK_RECONF && self.reconf_enabled() =>
                 {
@@ -233,6 +247,11 @@ impl Association {
                     }
                 }
             }
+        }
+        if let Some(tsn) = first_tsn.filter(|_| ce && self.ecn_enabled()) {
+            // Echoed at once: the sender should slow down now.
+            self.on_ce(tsn);
+            sack_immediately = true;
         }
         if self.state != AssocState::Closed {
             // RFC 6525 5.2.2 E2: a deferred stream reset may be due now.
@@ -397,6 +416,8 @@ impl Association {
         self.peer_pr = crate::proto::endpoint::offers_pr(&ia.params);
         self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
         self.peer_reconf = crate::proto::endpoint::offers_reconf(&ia.params);
+        self.peer_ecn = ia.params.ecn_capable;
+        self.last_cwr_tsn = self.initial_tsn.wrapping_sub(1);
         self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
         self.size_out_mid();
         self.rx.set_intl(self.intl_enabled());
@@ -537,6 +558,7 @@ impl Association {
             peer_forward_tsn: crate::proto::endpoint::offers_pr(&init.params),
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
+            peer_ecn: init.params.ecn_capable,
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -616,6 +638,7 @@ impl Association {
             self.peer_pr = c.peer_forward_tsn;
             self.peer_intl = c.peer_intl;
             self.peer_reconf = c.peer_reconf;
+            self.peer_ecn = c.peer_ecn;
             self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.truncate(usize::from(self.out_streams));

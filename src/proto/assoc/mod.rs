@@ -10,6 +10,7 @@
 //! After any input, poll every output until it returns `None`.
 
 pub mod cookie;
+mod ecn;
 mod path;
 mod pr;
 mod reconf;
@@ -183,6 +184,10 @@ pub struct Transmit {
     pub dst: SocketAddr,
     pub src_ip: Option<IpAddr>,
     pub len: usize,
+    /// Send the packet ECN-Capable Transport, ECT(0) (RFC 3168 5): it
+    /// carries DATA of an association that negotiated ECN. RFC 6951 5.8:
+    /// the ECN bits go in the outer IP header unchanged.
+    pub ect: bool,
 }
 
 /// A packet the endpoint routed to an association.
@@ -198,6 +203,9 @@ pub struct Incoming {
     pub cookie_stale: Option<u32>,
     /// The local address the packet was sent to, when known.
     pub dst: Option<IpAddr>,
+    /// The packet arrived marked Congestion Experienced (its IP header's
+    /// ECN field was CE, RFC 3168 5): set by whoever reads the datagram.
+    pub ce: bool,
 }
 
 /// Options of one user message.
@@ -343,6 +351,18 @@ pub struct Association {
     /// The peer offered RE-CONFIG.
     peer_reconf: bool,
     rc: reconf::ReconfState,
+    // ECN (RFC 4960 appendix A, RFC 3168; ecn.rs).
+    /// The peer announced ECN Capable.
+    peer_ecn: bool,
+    /// Receiver: the TSN an ECNE reports (the first DATA chunk of the
+    /// last packet that arrived Congestion Experienced), sent with every
+    /// packet until a CWR covers it.
+    ecne_tsn: Option<u32>,
+    /// Sender: the highest TSN sent when the window was last reduced for
+    /// an ECNE; ECNEs up to it concern data sent before that reduction.
+    last_cwr_tsn: u32,
+    /// Sender: a CWR carrying `last_cwr_tsn` is to be sent.
+    cwr_due: bool,
 }
 
 /// The association's random numbers (tags, nonces, timer jitter): a
@@ -525,6 +545,10 @@ impl Association {
             cur_msg: None,
             peer_reconf: false,
             rc: reconf::ReconfState::default(),
+            peer_ecn: false,
+            ecne_tsn: None,
+            last_cwr_tsn: 0,
+            cwr_due: false,
             cfg,
         }
     }
@@ -571,6 +595,7 @@ impl Association {
         InitParams {
             addrs: if self.local_addrs.len() > 1 { self.local_addrs.clone() } else { Vec::new() },
             adaptation_indication: self.cfg.adaptation_indication,
+            ecn_capable: self.cfg.ecn_supported,
             forward_tsn_supported: self.cfg.pr_supported,
             supported_extensions: crate::proto::endpoint::supported_extensions(&self.cfg),
             ..InitParams::default()
@@ -625,6 +650,10 @@ impl Association {
         self.peer_pr = c.peer_forward_tsn;
         self.peer_intl = c.peer_intl;
         self.peer_reconf = c.peer_reconf;
+        self.peer_ecn = c.peer_ecn;
+        self.last_cwr_tsn = c.local_initial_tsn.wrapping_sub(1);
+        self.ecne_tsn = None;
+        self.cwr_due = false;
         self.rc = reconf::ReconfState::new(c.local_initial_tsn, c.peer_initial_tsn);
         // (A restart starts the MIDs again, as the SSNs.)
         self.out_mid = Vec::new();

@@ -58,6 +58,7 @@ impl Association {
             buf.extend_from_slice(&front.bytes);
             self.stats.octrlchunks += stats::count_chunks(&front.bytes);
             let mut has_shutdown = front.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
+            let mut ect = false;
             let path = self.path_of(dst.ip());
             let mtu = path.map(|i| self.paths[i].mtu as usize).unwrap_or(1200);
             if !front.alone {
@@ -74,10 +75,13 @@ impl Association {
                 }
                 if vtag == self.peer_tag && vtag != 0 && self.can_send_data() {
                     if let Some(i) = path {
+                        if self.ecn_due() {
+                            self.write_ecn(buf, mtu);
+                        }
                         if self.sack_due {
                             self.write_sack(buf, mtu, has_shutdown);
                         }
-                        self.write_data(now, buf, i);
+                        ect = self.write_data(now, buf, i) && self.ecn_enabled();
                     }
                 }
             }
@@ -87,6 +91,7 @@ impl Association {
                 dst,
                 src_ip: path.and_then(|i| self.src_for(i)),
                 len: buf.len(),
+                ect,
             });
         }
         if !self.can_send_data() || self.paths.is_empty() {
@@ -107,7 +112,10 @@ impl Association {
         let sack_ready =
             self.sack_due && self.sack_now && self.state != AssocState::ShutdownAckSent;
         let fwd_ready = self.fwd_due && self.pr_enabled() && self.fwd_needed();
-        if !data_ready && !sack_ready && !fwd_ready {
+        // A CWR is answered at once; an ECNE rides on the SACKs (a CE
+        // packet makes one due at once) and DATA until a CWR ends it.
+        let cwr_ready = self.cwr_due;
+        if !data_ready && !sack_ready && !fwd_ready && !cwr_ready {
             return None;
         }
         let pi = if data_ready {
@@ -119,6 +127,11 @@ impl Association {
         };
         let mtu = self.paths[pi].mtu as usize;
         self.header(buf, self.peer_tag);
+        if self.ecn_due() {
+            self.write_ecn(buf, mtu);
+        }
+        // (An ECNE alone is no reason for a packet.)
+        let body = if cwr_ready { COMMON_HEADER_LEN } else { buf.len() };
         if self.sack_due {
             self.write_sack(buf, mtu, false);
         }
@@ -126,15 +139,13 @@ impl Association {
             // RFC 3758 3.5 C3, F2: bundled ahead of the DATA it allows.
             self.write_forward_tsn(now, buf, mtu);
         }
-        if data_ready {
-            self.write_data(now, buf, pi);
-        }
-        if buf.len() <= COMMON_HEADER_LEN {
+        let ect = data_ready && self.write_data(now, buf, pi) && self.ecn_enabled();
+        if buf.len() <= body {
             return None;
         }
         wire::finish_packet(buf);
         self.stats.opackets += 1;
-        Some(Transmit { dst: self.path_dst(pi), src_ip: self.src_for(pi), len: buf.len() })
+        Some(Transmit { dst: self.path_dst(pi), src_ip: self.src_for(pi), len: buf.len(), ect })
     }
 
     fn data_sendable(&self, pi: usize, rtx: bool) -> bool {
@@ -180,8 +191,9 @@ impl Association {
         }
     }
 
-    /// Appends retransmissions for path `pi`, then new data, while they fit.
-    fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, pi: usize) {
+    /// Appends retransmissions for path `pi`, then new data, while they
+    /// fit; whether it wrote any.
+    fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, pi: usize) -> bool {
         let mtu = self.paths[pi].mtu as usize;
         let intl = self.intl_enabled();
         let hdr = if intl { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
@@ -335,6 +347,7 @@ impl Association {
                 p.t3_rtx = Some(now + p.rto);
             }
         }
+        wrote
     }
 }
 
@@ -359,6 +372,15 @@ fn pop_or_release<T>(q: &mut std::collections::VecDeque<T>) -> Option<T> {
 /// fragments it (RFC 4960 7.3: a datagram that appears too large for the
 /// path MTU is retransmitted without DF; the kernel fragments a UDP
 /// datagram larger than the MTU it learnt, with IP_PMTUDISC_WANT).
+/// (An ECNE or CWR ahead of it does not count: they go with every packet
+/// while due, and are 8 bytes each.)
 fn alone_oversize(buf: &[u8]) -> bool {
-    buf.len() <= wire::COMMON_HEADER_LEN
+    let mut rest = buf.get(wire::COMMON_HEADER_LEN..).unwrap_or_default();
+    while let [t, _, 0, 8, _, _, _, _, tail @ ..] = rest {
+        if *t != wire::CHUNK_ECNE && *t != wire::CHUNK_CWR {
+            return false;
+        }
+        rest = tail;
+    }
+    rest.is_empty()
 }

@@ -40,6 +40,8 @@ pub struct Path {
     pub flight_size: u32,
     /// TSN at which fast recovery ends (7.2.4), if in fast recovery.
     pub fast_recovery_exit: Option<u32>,
+    /// When the window was last halved for an ECNE (ecn.rs).
+    pub ecn_reduced_at: Option<Instant>,
     /// Largest SCTP packet (common header and chunks) for this path.
     pub mtu: u32,
     /// Whether ICMP reports may lower `mtu` (off once the user fixed it,
@@ -87,6 +89,7 @@ impl Path {
             partial_bytes_acked: 0,
             flight_size: 0,
             fast_recovery_exit: None,
+            ecn_reduced_at: None,
             mtu,
             pmtud: cfg.pmtud,
             t3_rtx: None,

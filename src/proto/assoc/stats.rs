@@ -45,6 +45,11 @@ pub struct AssocStats {
     pub maxrto: u64,
     /// The peer address whose RTO that was (`sas_obs_rto_ipaddr`).
     pub maxrto_addr: Option<IpAddr>,
+    /// Not in Linux's struct: packets with DATA that arrived marked
+    /// Congestion Experienced (ECN, ecn.rs).
+    pub ce_packets: u64,
+    /// Not in Linux's struct: congestion window reductions for an ECNE.
+    pub ecn_reductions: u64,
 }
 
 impl Association {

@@ -17,6 +17,10 @@ pub const CHUNK_SHUTDOWN_ACK: u8 = 8;
 pub const CHUNK_ERROR: u8 = 9;
 pub const CHUNK_COOKIE_ECHO: u8 = 10;
 pub const CHUNK_COOKIE_ACK: u8 = 11;
+/// ECN Echo and Congestion Window Reduced (RFC 4960 appendix A; types
+/// reserved by RFC 9260 3.2): 8 bytes, the lowest TSN concerned.
+pub const CHUNK_ECNE: u8 = 12;
+pub const CHUNK_CWR: u8 = 13;
 pub const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
 pub const CHUNK_PAD: u8 = 0x84;
 pub const CHUNK_FORWARD_TSN: u8 = 0xC0;
@@ -648,6 +652,7 @@ mod tests {
                 cookie_preservative: Some(5000),
                 host_name: false,
                 supported_addr_types: Some(vec![5, 6, 11]),
+                ecn_capable: true,
                 forward_tsn_supported: true,
                 adaptation_indication: Some(0xdeadbeef),
                 supported_extensions: Some(Bytes::from_static(&[CHUNK_FORWARD_TSN, 0x82, 0x84])),
@@ -922,16 +927,20 @@ mod tests {
                 any::<bool>(),
                 prop::option::of(any::<u32>()),
                 prop::option::of(bytes(7)),
+                any::<bool>(),
             )
-                .prop_map(|(addrs, cookie, life, types, fwd, adapt, ext)| InitParams {
-                    addrs,
-                    cookie,
-                    cookie_preservative: life,
-                    supported_addr_types: types,
-                    forward_tsn_supported: fwd,
-                    adaptation_indication: adapt,
-                    supported_extensions: ext,
-                    ..Default::default()
+                .prop_map(|(addrs, cookie, life, types, fwd, adapt, ext, ecn)| {
+                    InitParams {
+                        addrs,
+                        cookie,
+                        cookie_preservative: life,
+                        supported_addr_types: types,
+                        ecn_capable: ecn,
+                        forward_tsn_supported: fwd,
+                        adaptation_indication: adapt,
+                        supported_extensions: ext,
+                        ..Default::default()
+                    }
                 })
         }
 

@@ -33,7 +33,7 @@ pub const PARAM_ADAPTATION: u16 = 0xC006;
 ///
 /// Emission writes, in this order and only when set: every address in
 /// `addrs`, the cookie, the cookie preservative, the supported address
-/// types, Forward-TSN-Supported, the adaptation indication, the supported
+/// types, ECN Capable, Forward-TSN-Supported, the adaptation indication, the supported
 /// extensions, and each entry of `unrecognized` wrapped in an
 /// "Unrecognized Parameter" (type 8) parameter (only meaningful in an INIT
 /// ACK). `host_name` and `unrecognized_reported` are parse-only.
@@ -50,6 +50,8 @@ pub struct InitParams {
     pub host_name: bool,
     /// Supported Address Types (type 12): the listed address types.
     pub supported_addr_types: Option<Vec<u16>>,
+    /// ECN Capable (0x8000, RFC 4960 appendix A) was present.
+    pub ecn_capable: bool,
     /// Forward-TSN-Supported (0xC000) was present.
     pub forward_tsn_supported: bool,
     /// Adaptation Layer Indication (0xC006) value.
@@ -104,7 +106,10 @@ impl InitParams {
                 PARAM_ADAPTATION => p.adaptation_indication = Some(exact_u32(&value)?),
                 PARAM_SUPPORTED_EXT => p.supported_extensions = Some(value),
                 PARAM_UNRECOGNIZED => p.unrecognized_reported.push(value),
-                PARAM_PAD | PARAM_ECN => {}
+                // RFC 4960 appendix A: no value; a longer one is still the
+                // peer saying it is ECN capable (as Linux and usrsctp read it).
+                PARAM_ECN => p.ecn_capable = true,
+                PARAM_PAD => {}
                 // RFC 9260 3.2.1 Table 3: the upper two bits say what to do.
                 _ => match kind >> 14 {
                     0b00 => break,
@@ -144,6 +149,9 @@ impl InitParams {
                     o.extend_from_slice(&t.to_be_bytes());
                 }
             }));
+        }
+        if self.ecn_capable {
+            end = Some(put_tlv(out, PARAM_ECN, &[]));
         }
         if self.forward_tsn_supported {
             end = Some(put_tlv(out, PARAM_FORWARD_TSN_SUPPORTED, &[]));
@@ -187,6 +195,7 @@ mod tests {
             cookie_preservative: Some(1),
             host_name: true, // parse-only: not emitted
             supported_addr_types: Some(vec![5]),
+            ecn_capable: true,
             forward_tsn_supported: true,
             adaptation_indication: Some(2),
             supported_extensions: Some(Bytes::from_static(&[0xc0])),
@@ -201,6 +210,7 @@ mod tests {
             0, 7, 0, 5, 0xcc, 0, 0, 0,
             0, 9, 0, 8, 0, 0, 0, 1,
             0, 12, 0, 6, 0, 5, 0, 0,
+            0x80, 0, 0, 4,
             0xc0, 0, 0, 4,
             0xc0, 6, 0, 8, 0, 0, 0, 2,
             0x80, 8, 0, 5, 0xc0, 0, 0, 0,
@@ -217,7 +227,7 @@ mod tests {
         let bytes = [
             0, 6, 0, 20, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
             0, 11, 0, 9, b'h', b'o', b's', b't', 0, 0, 0, 0,
-            0x80, 0, 0, 4, // ECN: skipped
+            0x80, 0, 0, 4, // ECN Capable
             0x80, 5, 0, 7, 0, 0, 0, 0, // PAD: skipped
             0, 8, 0, 8, 0xc0, 0x99, 0, 4, // Unrecognized Parameter (reported by peer)
             0, 12, 0, 8, 0, 5, 0, 6,
@@ -233,6 +243,7 @@ mod tests {
         assert_eq!(p.unrecognized_reported, vec![Bytes::from_static(&[0xc0, 0x99, 0, 4])]);
         assert!(p.unrecognized.is_empty());
         assert!(!p.forward_tsn_supported && p.cookie.is_none());
+        assert!(p.ecn_capable);
     }
 
     #[test]
