@@ -18,6 +18,8 @@ from it) and the case's protocol expectations are checked:
   idata   I-DATA both ways (reported: FSN of the second fragment of each
           direction's messages, fragments of different messages interleaved
           on the wire, ABORTs and their causes)
+  auth    an AUTH chunk in every DATA packet of the kernel's, and of ours
+          to the echoext server (which requires it); no ABORT
   echo    as basic, and every DATA chunk to the kernel carries the PPID the
           test gave (0xA5xxxxxx on the wire)
   basic   DATA both ways, no ABORT; every INIT and INIT ACK (ours and the
@@ -36,7 +38,7 @@ OPTS = ["-d", "udp.port==1024-65535,sctp", "-o", "sctp.checksum:CRC-32c",
         "-o", "sctp.ulp_dissection:FALSE", "-o", "sctp.tsn_analysis:FALSE"]
 CHUNK_NAMES = {0: "DATA", 1: "INIT", 2: "INIT_ACK", 3: "SACK", 4: "HEARTBEAT", 5: "HEARTBEAT_ACK",
                6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN_ACK", 9: "ERROR", 10: "COOKIE_ECHO",
-               11: "COOKIE_ACK", 12: "ECNE", 13: "CWR", 14: "SHUTDOWN_COMPLETE", 64: "I_DATA", 130: "RE_CONFIG",
+               11: "COOKIE_ACK", 12: "ECNE", 13: "CWR", 14: "SHUTDOWN_COMPLETE", 15: "AUTH", 64: "I_DATA", 130: "RE_CONFIG",
                192: "FORWARD_TSN", 194: "I_FORWARD_TSN"}
 fails, infos = [], []
 
@@ -190,6 +192,31 @@ elif CASE == "reconf":
         fails.append("the kernel performed no request")
     if not results["in"][2]:
         fails.append("the kernel denied no request")
+    if ab:
+        fails.append("%d ABORT chunks" % len(ab))
+elif CASE == "auth":
+    # Per packet: its AUTH chunk (HMAC id, key id) and whether it carries
+    # DATA. The kernel signs all its DATA (we ask it to); we sign ours to
+    # the echoext server (port 11), which asks us to.
+    for d, who in (("in", "the kernel's"), ("out", "our")):
+        pk = defaultdict(lambda: [None, False, 0])
+        for (i, _, d2, sp, dp, c) in chunks:
+            if d2 != d:
+                continue
+            pk[i][2] = dp if d == "out" else sp
+            ty = int(c["sctp.chunk_type"])
+            if ty == 15:
+                pk[i][0] = (int(c.get("sctp.hmac_id", -1)), int(c.get("sctp.shared_key_id", -1)))
+            elif ty == 0:
+                pk[i][1] = True
+        data_pk = [v for v in pk.values() if v[1] and (d == "in" or v[2] == 11)]
+        signed = [v for v in data_pk if v[0] is not None]
+        kinds = Counter(v[0] for v in pk.values() if v[0] is not None)
+        infos.append("%s packets with DATA%s: %d, with an AUTH chunk: %d; AUTH (hmac, key): %s" % (
+            who, "" if d == "in" else " to port 11", len(data_pk), len(signed),
+            ", ".join("%s x%d" % kv for kv in sorted(kinds.items()))))
+        if not data_pk or len(signed) != len(data_pk):
+            fails.append("%d of %s %d DATA packets without AUTH" % (len(data_pk) - len(signed), who, len(data_pk)))
     if ab:
         fails.append("%d ABORT chunks" % len(ab))
 elif CASE == "idata":

@@ -3,7 +3,8 @@
 #
 # Boots the kernel-peer guest (peer/: Debian's Linux 6.1 with SCTP over UDP,
 # echo/discard/client-mode servers) with net.sctp.reconf_enable=1,
-# net.sctp.prsctp_enable=1 and net.sctp.intl_enable=1, builds the C test
+# net.sctp.prsctp_enable=1, net.sctp.intl_enable=1 and net.sctp.auth_enable=1,
+# builds the C test
 # programs (kt_*.c) against the installed sctpudp with pkg-config, runs each
 # case with its traffic captured (dumpcap on loopback), checks the capture
 # (pcap-check.py), prints a summary table and exits non-zero if anything
@@ -22,6 +23,7 @@
 #   reconf         kt_reconf       RE-CONFIG: reset streams/assoc, add streams
 #   prsctp         kt_prsctp       PR-SCTP TTL, FORWARD-TSN both ways (UDP relay)
 #   idata          kt_idata        I-DATA both ways, interleaving, level 2
+#   auth           kt_auth         AUTH: the kernel signs its DATA and SACK for us
 #
 # Environment:
 #   SCTPUDP_PREFIX    installed sctpudp (default: the repository's build/prefix,
@@ -42,10 +44,10 @@ OUT=${KT_OUT:-$REPO/build/kernel-tests}
 CASE_TIMEOUT=${KT_CASE_TIMEOUT:-180}
 export KPEER_CACHE=${KPEER_CACHE:-/tmp/sctpudp-kernel-peer}
 export KPEER_UDP_PORT=${KPEER_UDP_PORT:-19899}
-export KPEER_SYSCTLS=${KPEER_SYSCTLS:-"net.sctp.reconf_enable=1 net.sctp.prsctp_enable=1 net.sctp.intl_enable=1"}
+export KPEER_SYSCTLS=${KPEER_SYSCTLS:-"net.sctp.reconf_enable=1 net.sctp.prsctp_enable=1 net.sctp.intl_enable=1 net.sctp.auth_enable=1"}
 export KPEER_BOOT_TIMEOUT=${KPEER_BOOT_TIMEOUT:-180}
 PEER=$HERE/peer/kernel-peer.sh
-ALL_CASES="basic-1to1 basic-1tomany poll client-mode reconf prsctp idata"
+ALL_CASES="basic-1to1 basic-1tomany poll client-mode reconf prsctp idata auth"
 
 say() { echo "kernel-tests: $*" >&2; }
 die() { say "ERROR: $*"; exit 2; }
@@ -59,6 +61,7 @@ case_cmd() {   # case -> "binary args"
 		reconf)        echo "kt_reconf";;
 		prsctp)        echo "kt_prsctp";;
 		idata)         echo "kt_idata";;
+		auth)          echo "kt_auth";;
 		*)             return 1;;
 	esac
 }

@@ -308,6 +308,7 @@ fn params() -> impl Strategy<Value = Params> {
 
 /// One chunk, structurally valid (except `Mangled`), arbitrary values.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // test inputs: size does not matter
 enum Ch {
     Data {
         flags: u8,
@@ -655,6 +656,7 @@ fn listen_port() -> impl Strategy<Value = u16> {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 enum EpOp {
     Raw {
         src: u8,

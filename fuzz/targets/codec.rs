@@ -225,6 +225,7 @@ struct CookieSeed {
     flip_at: u16,
     flip: u8,
     ecn: bool,
+    auth_kv: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl CookieSeed {
@@ -247,6 +248,10 @@ impl CookieSeed {
             peer_intl: self.intl,
             peer_reconf: self.reconf,
             peer_ecn: self.ecn,
+            auth_kv: self
+                .auth_kv
+                .as_ref()
+                .map(|(l, p)| (bytes::Bytes::from(l.clone()), bytes::Bytes::from(p.clone()))),
             peer_adaptation: self.adaptation,
             peer_addrs: self
                 .addrs

@@ -96,6 +96,20 @@ pub struct Config {
     /// ECN is used when both ends do (`SCTP_ECN_SUPPORTED`; on by
     /// default, as Linux's `net.sctp.ecn_enable` and usrsctp).
     pub ecn_supported: bool,
+    /// AUTH (RFC 4895; auth.rs): offer it in INIT and INIT ACK
+    /// (`SCTP_AUTH_SUPPORTED`; off by default, as Linux's
+    /// `net.sctp.auth_enable`).
+    pub auth_supported: bool,
+    /// Chunk types accepted only authenticated (`SCTP_AUTH_CHUNK`).
+    pub auth_chunks: crate::proto::assoc::auth::ChunkSet,
+    /// Our HMAC-ALGO, by preference (`SCTP_HMAC_IDENT`); SHA-1 is always
+    /// among them (RFC 4895 6.1).
+    pub auth_hmacs: Vec<u16>,
+    /// Endpoint-pair shared keys (`SCTP_AUTH_KEY`); key 0, empty, unless
+    /// deleted.
+    pub auth_keys: Vec<crate::proto::assoc::auth::SharedKey>,
+    /// The key used to send (`SCTP_AUTH_ACTIVE_KEY`).
+    pub auth_active_key: u16,
 }
 
 impl Default for Config {
@@ -130,6 +144,12 @@ impl Default for Config {
             scheduler: crate::proto::assoc::Scheduler::Fcfs,
             pmtud: true,
             ecn_supported: true,
+            auth_supported: false,
+            auth_chunks: Default::default(),
+            // Linux 6.x's default: SHA-1 alone (SCTP_HMAC_IDENT adds SHA-256).
+            auth_hmacs: vec![crate::proto::assoc::auth::HMAC_SHA1],
+            auth_keys: crate::proto::assoc::auth::default_keys(),
+            auth_active_key: 0,
         }
     }
 }

@@ -128,6 +128,10 @@ pub fn offers_reconf(p: &InitParams) -> bool {
 /// RE-CONFIG (RFC 6525 5.1.1).
 pub fn supported_extensions(cfg: &crate::proto::Config) -> Option<Bytes> {
     let mut v = Vec::new();
+    if cfg.auth_supported {
+        // As Linux: AUTH listed when offered (RFC 4895 has no such rule).
+        v.push(crate::proto::wire::CHUNK_AUTH);
+    }
     if cfg.reconf_supported {
         v.push(crate::proto::wire::CHUNK_RECONF);
     }
@@ -348,7 +352,13 @@ impl Endpoint {
         }
         let (hdr, chunks) = wire::parse_packet(data).ok()?;
         let mut iter = chunks.clone();
-        let first = iter.next()?.ok()?;
+        let mut first = iter.next()?.ok()?;
+        if matches!(first, Chunk::Unknown { chunk_type: crate::proto::wire::CHUNK_AUTH, .. }) {
+            // RFC 4895 6.3: a leading AUTH is looked past, to a COOKIE
+            // ECHO or the chunk that finds the association; without one,
+            // out-of-the-blue handling ignores it.
+            first = iter.next()?.ok()?;
+        }
         // 8.5.1 A: a packet with verification tag 0 may only be a lone INIT.
         if hdr.vtag == 0 && !matches!(first, Chunk::Init(_)) {
             return None;
@@ -442,6 +452,10 @@ impl Endpoint {
                     &cookie,
                     l.local_addrs,
                 );
+                if !assoc.cookie_admitted(&chunks) {
+                    // We require COOKIE ECHO authenticated (RFC 4895 6.3).
+                    return None;
+                }
                 let addrs: Vec<IpAddr> = assoc.paths().iter().map(|p| p.addr).collect();
                 if addrs.iter().any(|a| self.lookup(*a, hdr.src_port, hdr.dst_port).is_some()) {
                     // Another association owns one of these addresses.
@@ -563,6 +577,19 @@ impl Endpoint {
             }
         };
         let itsn = self.rng.next_u32();
+        // AUTH (RFC 4895 6.1): a fresh RANDOM for this INIT ACK; both key
+        // vectors go in the cookie.
+        let (mut auth_random, mut auth_chunks, mut auth_hmacs) = (None, None, None);
+        let mut auth_kv = None;
+        if l.cfg.auth_supported {
+            let mut random = [0u8; crate::proto::assoc::auth::RANDOM_LEN];
+            self.rng.fill_bytes(&mut random);
+            let (r, c, h) = crate::proto::assoc::auth::local_params(&l.cfg, random);
+            let kv = crate::proto::assoc::auth::key_vector(&r, c.as_deref(), &h);
+            let peer = crate::proto::assoc::auth::peer_vector(&init.params).unwrap_or_default();
+            auth_kv = Some((kv, peer));
+            (auth_random, auth_chunks, auth_hmacs) = (Some(r), c, Some(h));
+        }
         let mut peer_addrs = vec![src.ip()];
         for a in &init.params.addrs {
             if peer_addrs.len() >= MAX_PEER_ADDRS {
@@ -595,6 +622,7 @@ impl Endpoint {
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_ecn: init.params.ecn_capable,
+            auth_kv: auth_kv.clone(),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -612,6 +640,9 @@ impl Endpoint {
                 cookie: Some(Bytes::from(cb)),
                 adaptation_indication: l.cfg.adaptation_indication,
                 ecn_capable: l.cfg.ecn_supported,
+                auth_random,
+                auth_chunks,
+                auth_hmacs,
                 forward_tsn_supported: l.cfg.pr_supported,
                 supported_extensions: supported_extensions(&l.cfg),
                 unrecognized: capped_unrecognized_for(&init.params, l.cfg.pr_supported),

@@ -79,6 +79,9 @@ macro_rules! off {
     };
 }
 
+// (After `off!`, which it uses.)
+mod auth;
+
 // ----- byte helpers ---------------------------------------------------------
 
 fn g16(b: &[u8], o: usize) -> u16 {
@@ -824,28 +827,16 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             // sctp_getsockopt_maxburst does not store the length back.
             g.write(if old { &b[4..8] } else { &b })
         }
-        // AUTH (RFC 4895) is not implemented: Linux with net.sctp.auth_enable
-        // off answers these.
+        // AUTH (RFC 4895): options/auth.rs.
         t::SCTP_AUTH_KEY
         | t::SCTP_AUTH_CHUNK
         | t::SCTP_AUTH_DELETE_KEY
-        | t::SCTP_AUTH_DEACTIVATE_KEY => Err(libc::EOPNOTSUPP),
-        t::SCTP_HMAC_IDENT => Err(libc::EACCES),
-        t::SCTP_AUTH_ACTIVE_KEY | t::SCTP_LOCAL_AUTH_CHUNKS => {
-            g.need(8)?;
-            let b = g.read(8)?;
-            let id = gi32(&b, 0);
-            if id2assoc(s, id).is_none() && id != 0 && s.style == Style::OneToMany {
-                return Err(libc::EINVAL);
-            }
-            Err(libc::EACCES)
-        }
-        t::SCTP_PEER_AUTH_CHUNKS => {
-            g.need(8)?;
-            let b = g.read(8)?;
-            id2assoc(s, gi32(&b, 0)).ok_or(libc::EINVAL)?;
-            Err(libc::EACCES)
-        }
+        | t::SCTP_AUTH_DEACTIVATE_KEY
+        | t::SCTP_HMAC_IDENT
+        | t::SCTP_AUTH_ACTIVE_KEY
+        | t::SCTP_LOCAL_AUTH_CHUNKS
+        | t::SCTP_PEER_AUTH_CHUNKS
+        | t::SCTP_AUTH_SUPPORTED => auth::get(s, name, g),
         t::SCTP_GET_ASSOC_NUMBER => {
             if s.style == Style::OneToOne {
                 return Err(libc::EOPNOTSUPP);
@@ -962,9 +953,8 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             p32(&mut b, 4, u32::from(on));
             g.reply(&b)
         }
-        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED => {
-            // Neither extension is in use: the socket and every
-            // association report 0.
+        t::SCTP_ASCONF_SUPPORTED => {
+            // Not implemented: the socket and every association report 0.
             let n = size_of::<t::sctp_assoc_value>();
             g.need(n)?;
             let mut b = g.read(n)?;
@@ -1625,21 +1615,14 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             }
             Ok(0)
         }
-        // AUTH is not implemented: as Linux with net.sctp.auth_enable off.
-        t::SCTP_AUTH_CHUNK | t::SCTP_HMAC_IDENT => Err(libc::EACCES),
-        t::SCTP_AUTH_KEY => {
-            let hdr = size_of::<t::sctp_authkey>();
-            if len <= hdr || usize::from(g16(b, off!(sctp_authkey, sca_keylength))) > len - hdr {
-                return Err(libc::EINVAL);
-            }
-            scope_all(s, gi32(b, 0))?;
-            Err(libc::EACCES)
-        }
-        t::SCTP_AUTH_ACTIVE_KEY | t::SCTP_AUTH_DELETE_KEY | t::SCTP_AUTH_DEACTIVATE_KEY => {
-            need_eq(size_of::<t::sctp_authkeyid>())?;
-            scope_all(s, gi32(b, 0))?;
-            Err(libc::EACCES)
-        }
+        // AUTH (RFC 4895): options/auth.rs.
+        t::SCTP_AUTH_CHUNK
+        | t::SCTP_HMAC_IDENT
+        | t::SCTP_AUTH_KEY
+        | t::SCTP_AUTH_ACTIVE_KEY
+        | t::SCTP_AUTH_DELETE_KEY
+        | t::SCTP_AUTH_DEACTIVATE_KEY
+        | t::SCTP_AUTH_SUPPORTED => auth::set(s, name, b),
         t::SCTP_AUTO_ASCONF => {
             need_ge(4)?;
             // Turning it on needs a wildcard-bound socket; it is accepted
@@ -1736,7 +1719,7 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 x.add_streams(now, out, inn)
             })
         }
-        t::SCTP_ASCONF_SUPPORTED | t::SCTP_AUTH_SUPPORTED => {
+        t::SCTP_ASCONF_SUPPORTED => {
             need_eq(size_of::<t::sctp_assoc_value>())?;
             scope_strict(s, gi32(b, 0))?;
             // Linux turns the extension on; it is not implemented here, so

@@ -9,7 +9,9 @@
  *   - net.sctp.intl_enable=1: SCTP_FRAGMENT_INTERLEAVE 2 and
  *     SCTP_INTERLEAVING_SUPPORTED (Linux offers and accepts I-DATA only on
  *     sockets that set both), plus the round-robin stream scheduler, so the
- *     echoes of messages on different streams are interleaved on the wire.
+ *     echoes of messages on different streams are interleaved on the wire;
+ *   - net.sctp.auth_enable=1: SCTP_AUTH_CHUNK for DATA and SACK, so a peer
+ *     that does AUTH must sign those (one that does not is unaffected).
  * With fragment interleave level 2, pieces of messages from different
  * streams (and associations) arrive mixed, so each (association, stream,
  * unordered flag) is reassembled in a buffer of its own until MSG_EOR.
@@ -153,7 +155,7 @@ int main(int argc, char **argv)
 	int port = argc > 1 ? atoi(argv[1]) : 11;
 	int fd = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
 	if (fd < 0) DIE("socket");
-	int reconf = sysctl_on("reconf_enable"), intl = sysctl_on("intl_enable");
+	int reconf = sysctl_on("reconf_enable"), intl = sysctl_on("intl_enable"), auth = sysctl_on("auth_enable");
 	set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
 	set_int(fd, SOL_SOCKET, SO_SNDBUF, KP_SOCKBUF, "SO_SNDBUF");
 	set_int(fd, SOL_SOCKET, SO_RCVBUF, KP_SOCKBUF, "SO_RCVBUF");
@@ -183,12 +185,19 @@ int main(int argc, char **argv)
 		if (setsockopt(fd, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER, &av, sizeof(av)) < 0)
 			LOG("echoext: SCTP_STREAM_SCHEDULER RR: %s", strerror(errno));
 	}
+	if (auth) {
+		for (int t = 0; t <= 3; t += 3) {
+			struct sctp_authchunk c = { .sauth_chunk = (uint8_t)t };
+			if (setsockopt(fd, IPPROTO_SCTP, SCTP_AUTH_CHUNK, &c, sizeof(c)) < 0)
+				DIE("SCTP_AUTH_CHUNK");
+		}
+	}
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
 				   .sin_addr.s_addr = htonl(INADDR_ANY) };
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) DIE("bind");
 	if (listen(fd, 128) < 0) DIE("listen");
-	LOG("echoext%d: one-to-many echo listening on port %d (stream reset %s, I-DATA %s)", port, port,
-	    reconf ? "enabled" : "off", intl ? "enabled" : "off");
+	LOG("echoext%d: one-to-many echo listening on port %d (stream reset %s, I-DATA %s, AUTH of DATA and SACK %s)",
+	    port, port, reconf ? "enabled" : "off", intl ? "enabled" : "off", auth ? "required" : "off");
 
 	static char rbuf[KP_CHUNK];
 	for (;;) {

@@ -4,6 +4,7 @@
 //! host (no pointers, no memory addresses), only protocol values.
 
 use crate::proto::time::Instant;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -38,6 +39,10 @@ pub struct Cookie {
     pub peer_reconf: bool,
     /// The peer's INIT announced ECN Capable (RFC 4960 appendix A).
     pub peer_ecn: bool,
+    /// AUTH (RFC 4895): when we offered it, our key vector and the
+    /// peer's (empty if it did not offer AUTH), as sent; the association
+    /// keys are made from them (6.1; no shared key is in the cookie, 6.3).
+    pub auth_kv: Option<(Bytes, Bytes)>,
     pub peer_adaptation: Option<u32>,
     /// The peer's addresses: the INIT's source address first, then the
     /// INIT's address parameters.
@@ -107,6 +112,17 @@ impl Cookie {
                 out.push(0);
                 out.extend_from_slice(&[0; 4]);
             }
+        }
+        match &self.auth_kv {
+            Some((l, p)) => {
+                out.push(1);
+                for v in [l, p] {
+                    let n = v.len().min(usize::from(u16::MAX));
+                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                    out.extend_from_slice(&v[..n]);
+                }
+            }
+            None => out.push(0),
         }
         let n = self.peer_addrs.len().min(MAX_PEER_ADDRS);
         out.push(n as u8);
@@ -185,6 +201,17 @@ impl Cookie {
         let peer_ecn = ext & 8 != 0;
         let has_adapt = r.u8()? != 0;
         let adapt = r.u32()?;
+        let auth_kv = match r.u8()? {
+            0 => None,
+            1 => {
+                let n = usize::from(r.u16()?);
+                let l = Bytes::copy_from_slice(r.take(n)?);
+                let n = usize::from(r.u16()?);
+                let p = Bytes::copy_from_slice(r.take(n)?);
+                Some((l, p))
+            }
+            _ => return None,
+        };
         let n = usize::from(r.u8()?);
         if n > MAX_PEER_ADDRS {
             return None;
@@ -226,6 +253,7 @@ impl Cookie {
             peer_intl,
             peer_reconf,
             peer_ecn,
+            auth_kv,
             peer_adaptation: has_adapt.then_some(adapt),
             peer_addrs,
             encap_port,
@@ -287,6 +315,7 @@ mod tests {
             peer_intl: true,
             peer_reconf: true,
             peer_ecn: true,
+            auth_kv: Some((Bytes::from_static(b"local"), Bytes::new())),
             peer_adaptation: Some(12),
             peer_addrs: vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             encap_port: 9899,

@@ -14,10 +14,17 @@ impl Association {
         self.stats.ipackets += 1;
         // Peek at the first chunk for the tag rules.
         let mut peek = chunks.clone();
-        let first = match peek.next() {
+        let mut first = match peek.next() {
             Some(Ok(c)) => c,
             _ => return,
         };
+        if matches!(first, Chunk::Unknown { chunk_type: wire::CHUNK_AUTH, .. }) {
+            // RFC 4895 6.3: the chunk after a leading AUTH decides.
+            first = match peek.next() {
+                Some(Ok(c)) => c,
+                _ => return,
+            };
+        }
         let vtag_ok = match &first {
             // 8.5.1 A: INIT has tag 0 and travels alone.
             Chunk::Init(_) => hdr.vtag == 0 && peek.next().is_none(),
@@ -77,10 +84,26 @@ impl Association {
         let mut new_data = false;
         // The TSN of the packet's first DATA or I-DATA chunk (ECN, ecn.rs).
         let mut first_tsn = None;
-        for chunk in chunks {
+        // AUTH (RFC 4895 6.3, auth.rs): where the AUTH chunk is, whether
+        // it verified.
+        let (auth_at, auth_ok) = self.auth_check(src, &chunks);
+        for (ord, chunk) in chunks.enumerate() {
             let Ok(chunk) = chunk else { break };
             if self.state == AssocState::Closed {
                 break;
+            }
+            if ord == auth_at {
+                if auth_ok {
+                    continue;
+                }
+                // A bad AUTH voids what follows it.
+                break;
+            }
+            if !(auth_ok && ord > auth_at)
+                && self.auth.as_ref().is_some_and(|a| a.required(chunk.chunk_type()))
+            {
+                // Not authenticated, yet we require it: dropped.
+                continue;
             }
             if !matches!(chunk, Chunk::Data(_)) {
                 self.stats.ictrlchunks += 1;
@@ -417,6 +440,9 @@ impl Association {
         self.peer_intl = crate::proto::endpoint::offers_intl(&ia.params);
         self.peer_reconf = crate::proto::endpoint::offers_reconf(&ia.params);
         self.peer_ecn = ia.params.ecn_capable;
+        if let (Some(a), Some(kv)) = (&mut self.auth, auth::peer_vector(&ia.params)) {
+            a.set_peer(kv);
+        }
         self.last_cwr_tsn = self.initial_tsn.wrapping_sub(1);
         self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
         self.size_out_mid();
@@ -559,6 +585,9 @@ impl Association {
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_ecn: init.params.ecn_capable,
+            auth_kv: self.auth.as_ref().map(|a| {
+                (a.local_kv().clone(), auth::peer_vector(&init.params).unwrap_or_default())
+            }),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),
@@ -639,6 +668,7 @@ impl Association {
             self.peer_intl = c.peer_intl;
             self.peer_reconf = c.peer_reconf;
             self.peer_ecn = c.peer_ecn;
+            self.adopt_auth(c);
             self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.truncate(usize::from(self.out_streams));

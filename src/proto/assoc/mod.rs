@@ -9,6 +9,7 @@
 //! [`Association::poll_event`], [`Association::poll_endpoint_event`].
 //! After any input, poll every output until it returns `None`.
 
+pub mod auth;
 pub mod cookie;
 mod ecn;
 mod path;
@@ -156,6 +157,11 @@ pub enum ExtEvent {
     /// `SCTP_STREAM_CHANGE_EVENT`): the stream counts now. `flags`: 0, or
     /// `SCTP_STREAM_CHANGE_DENIED` (4) / `_FAILED` (8).
     StreamChange { flags: u16, instrms: u16, outstrms: u16 },
+    /// AUTH (RFC 4895; Linux `SCTP_AUTHENTICATION_EVENT`): a packet was
+    /// authenticated with `key`, not the active key (`free` false,
+    /// `SCTP_AUTH_NEW_KEY`), or deactivated key `key` is no longer used
+    /// (`free` true, `SCTP_AUTH_FREE_KEY`).
+    AuthKey { key: u16, free: bool },
 }
 
 /// Events for the endpoint's routing table.
@@ -363,6 +369,8 @@ pub struct Association {
     last_cwr_tsn: u32,
     /// Sender: a CWR carrying `last_cwr_tsn` is to be sent.
     cwr_due: bool,
+    /// AUTH (RFC 4895, auth.rs), when this end offered it.
+    auth: Option<Box<auth::Auth>>,
 }
 
 /// The association's random numbers (tags, nonces, timer jitter): a
@@ -549,6 +557,7 @@ impl Association {
             ecne_tsn: None,
             last_cwr_tsn: 0,
             cwr_due: false,
+            auth: None,
             cfg,
         }
     }
@@ -575,6 +584,15 @@ impl Association {
             }
         }
         a.state = AssocState::CookieWait;
+        if a.cfg.auth_supported {
+            let mut random = [0u8; auth::RANDOM_LEN];
+            for c in random.chunks_exact_mut(8) {
+                c.copy_from_slice(&a.rng.next_u64().to_ne_bytes());
+            }
+            let (r, c, h) = auth::local_params(&a.cfg, random);
+            let kv = auth::key_vector(&r, c.as_deref(), &h);
+            a.auth = Some(Box::new(auth::Auth::new(&a.cfg, kv)));
+        }
         let init = InitChunk {
             initiate_tag: a.local_tag,
             a_rwnd: a.cfg.rcvbuf,
@@ -592,7 +610,16 @@ impl Association {
     /// a single-homed endpoint lists none, so NATs can rewrite the source
     /// (RFC 6951 5.7).
     fn local_params(&self) -> InitParams {
+        // AUTH: the parameters of our key vector (the same in INIT and in
+        // an INIT ACK for a collision, as the tag is: RFC 4895 6.1).
+        let (auth_random, auth_chunks, auth_hmacs) = match &self.auth {
+            Some(a) => auth::split_params(a.local_kv()),
+            None => (None, None, None),
+        };
         InitParams {
+            auth_random,
+            auth_chunks,
+            auth_hmacs,
             addrs: if self.local_addrs.len() > 1 { self.local_addrs.clone() } else { Vec::new() },
             adaptation_indication: self.cfg.adaptation_indication,
             ecn_capable: self.cfg.ecn_supported,
@@ -630,6 +657,16 @@ impl Association {
         a
     }
 
+    /// AUTH from a cookie's key vectors (RFC 4895 6.1), with this
+    /// association's keys as they are (or the socket's).
+    fn adopt_auth(&mut self, c: &Cookie) {
+        self.auth = c.auth_kv.as_ref().map(|(l, p)| {
+            let mut a = auth::Auth::new(&self.cfg, l.clone());
+            a.set_peer(p.clone());
+            Box::new(a)
+        });
+    }
+
     /// Takes tags, TSNs and stream counts from a cookie.
     fn adopt_cookie(&mut self, c: &Cookie, now: Instant) {
         self.local_tag = c.local_tag;
@@ -651,6 +688,7 @@ impl Association {
         self.peer_intl = c.peer_intl;
         self.peer_reconf = c.peer_reconf;
         self.peer_ecn = c.peer_ecn;
+        self.adopt_auth(c);
         self.last_cwr_tsn = c.local_initial_tsn.wrapping_sub(1);
         self.ecne_tsn = None;
         self.cwr_due = false;
@@ -857,7 +895,9 @@ impl Association {
         // start: messages queued before the handshake ends still fit.
         let hdr =
             if self.cfg.intl_supported { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
-        let by_mtu = (mtu.saturating_sub(COMMON_HEADER_LEN + hdr) & !3).max(64);
+        // AUTH may take up to 40 bytes of each packet (SHA-256).
+        let auth = if self.cfg.auth_supported { 40 } else { 0 };
+        let by_mtu = (mtu.saturating_sub(COMMON_HEADER_LEN + hdr + auth) & !3).max(64);
         // Linux sctp_frag_point: the user's SCTP_MAXSEG caps it.
         match self.cfg.max_seg as usize {
             0 => by_mtu,

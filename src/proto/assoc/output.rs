@@ -60,7 +60,10 @@ impl Association {
             let mut has_shutdown = front.bytes.first() == Some(&wire::CHUNK_SHUTDOWN);
             let mut ect = false;
             let path = self.path_of(dst.ip());
-            let mtu = path.map(|i| self.paths[i].mtu as usize).unwrap_or(1200);
+            let mtu = path
+                .map(|i| self.paths[i].mtu as usize)
+                .unwrap_or(1200)
+                .saturating_sub(self.auth_room());
             if !front.alone {
                 while let Some(c) = self.ctrl.front() {
                     if c.dst != dst || c.vtag != vtag || c.alone || buf.len() + c.bytes.len() > mtu
@@ -85,6 +88,7 @@ impl Association {
                     }
                 }
             }
+            self.auth_sign(buf);
             wire::finish_packet(buf);
             self.stats.opackets += 1;
             return Some(Transmit {
@@ -125,7 +129,7 @@ impl Association {
         } else {
             self.data_path()
         };
-        let mtu = self.paths[pi].mtu as usize;
+        let mtu = (self.paths[pi].mtu as usize).saturating_sub(self.auth_room());
         self.header(buf, self.peer_tag);
         if self.ecn_due() {
             self.write_ecn(buf, mtu);
@@ -143,6 +147,7 @@ impl Association {
         if buf.len() <= body {
             return None;
         }
+        self.auth_sign(buf);
         wire::finish_packet(buf);
         self.stats.opackets += 1;
         Some(Transmit { dst: self.path_dst(pi), src_ip: self.src_for(pi), len: buf.len(), ect })
@@ -194,7 +199,7 @@ impl Association {
     /// Appends retransmissions for path `pi`, then new data, while they
     /// fit; whether it wrote any.
     fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, pi: usize) -> bool {
-        let mtu = self.paths[pi].mtu as usize;
+        let mtu = (self.paths[pi].mtu as usize).saturating_sub(self.auth_room());
         let intl = self.intl_enabled();
         let hdr = if intl { wire::chunk::IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
         let mut wrote = false;

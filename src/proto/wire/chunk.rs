@@ -22,6 +22,8 @@ pub const CHUNK_COOKIE_ACK: u8 = 11;
 pub const CHUNK_ECNE: u8 = 12;
 pub const CHUNK_CWR: u8 = 13;
 pub const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
+/// AUTH (RFC 4895 5.1).
+pub const CHUNK_AUTH: u8 = 0x0F;
 pub const CHUNK_PAD: u8 = 0x84;
 pub const CHUNK_FORWARD_TSN: u8 = 0xC0;
 /// I-DATA (RFC 8260 2.1). It parses as [`Chunk::Unknown`]; decode the
@@ -656,6 +658,9 @@ mod tests {
                 forward_tsn_supported: true,
                 adaptation_indication: Some(0xdeadbeef),
                 supported_extensions: Some(Bytes::from_static(&[CHUNK_FORWARD_TSN, 0x82, 0x84])),
+                auth_random: Some(Bytes::from_static(&[1; 32])),
+                auth_chunks: Some(Bytes::from_static(&[0, 3])),
+                auth_hmacs: Some(Bytes::from_static(&[0, 3, 0, 1])),
                 unrecognized: vec![],
                 unrecognized_reported: vec![],
             },

@@ -15,6 +15,10 @@ pub const PARAM_COOKIE_PRESERVATIVE: u16 = 9;
 pub const PARAM_HOST_NAME: u16 = 11;
 pub const PARAM_SUPPORTED_ADDR_TYPES: u16 = 12;
 pub const PARAM_ECN: u16 = 0x8000;
+/// AUTH (RFC 4895 3): RANDOM, CHUNKS and HMAC-ALGO.
+pub const PARAM_RANDOM: u16 = 0x8002;
+pub const PARAM_CHUNKS: u16 = 0x8003;
+pub const PARAM_HMAC_ALGO: u16 = 0x8004;
 pub const PARAM_PAD: u16 = 0x8005;
 pub const PARAM_SUPPORTED_EXT: u16 = 0x8008;
 pub const PARAM_FORWARD_TSN_SUPPORTED: u16 = 0xC000;
@@ -34,7 +38,7 @@ pub const PARAM_ADAPTATION: u16 = 0xC006;
 /// Emission writes, in this order and only when set: every address in
 /// `addrs`, the cookie, the cookie preservative, the supported address
 /// types, ECN Capable, Forward-TSN-Supported, the adaptation indication, the supported
-/// extensions, and each entry of `unrecognized` wrapped in an
+/// extensions, RANDOM, CHUNKS, HMAC-ALGO, and each entry of `unrecognized` wrapped in an
 /// "Unrecognized Parameter" (type 8) parameter (only meaningful in an INIT
 /// ACK). `host_name` and `unrecognized_reported` are parse-only.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -58,6 +62,11 @@ pub struct InitParams {
     pub adaptation_indication: Option<u32>,
     /// Supported Extensions (0x8008): the chunk types listed.
     pub supported_extensions: Option<Bytes>,
+    /// AUTH (RFC 4895 3.1-3.3): the values of RANDOM (0x8002), CHUNKS
+    /// (0x8003) and HMAC-ALGO (0x8004), without padding.
+    pub auth_random: Option<Bytes>,
+    pub auth_chunks: Option<Bytes>,
+    pub auth_hmacs: Option<Bytes>,
     /// Parse: unknown parameters whose type asks to be reported, each the
     /// whole TLV. Emit: wrapped into type 8 parameters.
     pub unrecognized: Vec<Bytes>,
@@ -105,6 +114,14 @@ impl InitParams {
                 }
                 PARAM_ADAPTATION => p.adaptation_indication = Some(exact_u32(&value)?),
                 PARAM_SUPPORTED_EXT => p.supported_extensions = Some(value),
+                PARAM_RANDOM => p.auth_random = Some(value),
+                PARAM_CHUNKS => p.auth_chunks = Some(value),
+                PARAM_HMAC_ALGO => {
+                    if value.len() % 2 != 0 {
+                        return Err(Error::Invalid);
+                    }
+                    p.auth_hmacs = Some(value);
+                }
                 PARAM_UNRECOGNIZED => p.unrecognized_reported.push(value),
                 // RFC 4960 appendix A: no value; a longer one is still the
                 // peer saying it is ECN capable (as Linux and usrsctp read it).
@@ -162,6 +179,15 @@ impl InitParams {
         if let Some(ext) = &self.supported_extensions {
             end = Some(put_tlv(out, PARAM_SUPPORTED_EXT, ext));
         }
+        if let Some(r) = &self.auth_random {
+            end = Some(put_tlv(out, PARAM_RANDOM, r));
+        }
+        if let Some(c) = &self.auth_chunks {
+            end = Some(put_tlv(out, PARAM_CHUNKS, c));
+        }
+        if let Some(h) = &self.auth_hmacs {
+            end = Some(put_tlv(out, PARAM_HMAC_ALGO, h));
+        }
         for unrec in &self.unrecognized {
             // RFC 9260 3.3.3.1.2: the value is the unrecognized TLV; the
             // TLV (with its own padding appended) keeps later TLVs aligned.
@@ -199,6 +225,9 @@ mod tests {
             forward_tsn_supported: true,
             adaptation_indication: Some(2),
             supported_extensions: Some(Bytes::from_static(&[0xc0])),
+            auth_random: Some(Bytes::from_static(&[7, 7])),
+            auth_chunks: Some(Bytes::from_static(&[0])),
+            auth_hmacs: Some(Bytes::from_static(&[0, 1])),
             unrecognized: vec![Bytes::from_static(&[0xff, 0xff, 0, 4])],
             unrecognized_reported: vec![Bytes::from_static(b"ignored")], // parse-only
         };
@@ -214,6 +243,9 @@ mod tests {
             0xc0, 0, 0, 4,
             0xc0, 6, 0, 8, 0, 0, 0, 2,
             0x80, 8, 0, 5, 0xc0, 0, 0, 0,
+            0x80, 2, 0, 6, 7, 7, 0, 0,
+            0x80, 3, 0, 5, 0, 0, 0, 0,
+            0x80, 4, 0, 6, 0, 1, 0, 0,
             0, 8, 0, 8, 0xff, 0xff, 0, 4,
         ];
         assert_eq!(out, want);

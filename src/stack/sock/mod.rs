@@ -297,6 +297,8 @@ pub struct Stash {
     peers: Vec<IpAddr>,
     outbound: u16,
     inbound: u16,
+    /// AUTH is in use (no SCTP_AUTH_NO_AUTH at COMM_UP).
+    auth: bool,
 }
 
 /// An SCTP socket.
@@ -2212,6 +2214,7 @@ impl Owner for Socket {
                     st.peers = a.paths().iter().map(|p| p.addr).collect();
                 }
                 st.outbound = a.outbound_streams();
+                st.auth = a.auth_enabled();
                 st.inbound = a.inbound_streams();
                 if let Some(e) = g.assocs.get_mut(&id) {
                     e.state = AssocState::Closed;
@@ -2288,7 +2291,7 @@ impl Owner for Socket {
                 late.push(ev);
             }
         }
-        if came_up {
+        if came_up && !a.auth_enabled() {
             self.no_auth_event(&mut g, id);
         }
         // A partial delivery the peer abandoned (FORWARD TSN): Linux's
@@ -2307,6 +2310,14 @@ impl Owner for Socket {
                 ExtEvent::AssocReset { flags, local_tsn, remote_tsn } => (
                     t::SCTP_ASSOC_RESET_EVENT,
                     notify::assoc_reset(id.0 as i32, flags, local_tsn, remote_tsn),
+                ),
+                ExtEvent::AuthKey { key, free } => (
+                    t::SCTP_AUTHENTICATION_EVENT,
+                    notify::authkey(
+                        id.0 as i32,
+                        key,
+                        if free { t::SCTP_AUTH_FREE_KEY } else { t::SCTP_AUTH_NEW_KEY },
+                    ),
                 ),
                 ExtEvent::StreamChange { flags, instrms, outstrms } => {
                     if let Some(e) = g.assocs.get_mut(&id) {
@@ -2400,7 +2411,7 @@ impl Socket {
         for ev in &early {
             self.apply_event(&mut g, id, ev, &ctx);
         }
-        if early.iter().any(|ev| matches!(ev, AssocEvent::CommUp { .. })) {
+        if !st.auth && early.iter().any(|ev| matches!(ev, AssocEvent::CommUp { .. })) {
             self.no_auth_event(&mut g, id);
         }
         for piece in st.data {
