@@ -248,6 +248,7 @@ impl CookieSeed {
             peer_intl: self.intl,
             peer_reconf: self.reconf,
             peer_ecn: self.ecn,
+            peer_asconf: self.reconf && self.ecn,
             auth_kv: self
                 .auth_kv
                 .as_ref()

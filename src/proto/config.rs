@@ -110,6 +110,10 @@ pub struct Config {
     pub auth_keys: Vec<crate::proto::assoc::auth::SharedKey>,
     /// The key used to send (`SCTP_AUTH_ACTIVE_KEY`).
     pub auth_active_key: u16,
+    /// ASCONF (RFC 5061; asconf.rs): offer it (`SCTP_ASCONF_SUPPORTED`;
+    /// off by default, as Linux's `net.sctp.addip_enable`). Needs AUTH;
+    /// ASCONF and ASCONF-ACK are then accepted only authenticated.
+    pub asconf_supported: bool,
 }
 
 impl Default for Config {
@@ -150,6 +154,7 @@ impl Default for Config {
             auth_hmacs: vec![crate::proto::assoc::auth::HMAC_SHA1],
             auth_keys: crate::proto::assoc::auth::default_keys(),
             auth_active_key: 0,
+            asconf_supported: false,
         }
     }
 }

@@ -112,6 +112,12 @@ pub fn offers_pr(p: &InitParams) -> bool {
             .is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_FORWARD_TSN))
 }
 
+/// Whether INIT/INIT ACK parameters offer ASCONF: ASCONF and ASCONF-ACK
+/// in Supported Extensions (RFC 5061 4.2.7).
+pub fn offers_asconf(p: &InitParams) -> bool {
+    p.supported_extensions.as_ref().is_some_and(|e| e.contains(&0xC1) && e.contains(&0x80))
+}
+
 /// Whether INIT/INIT ACK parameters offer I-DATA (RFC 8260 2.2).
 pub fn offers_intl(p: &InitParams) -> bool {
     p.supported_extensions.as_ref().is_some_and(|e| e.contains(&crate::proto::wire::CHUNK_IDATA))
@@ -127,10 +133,11 @@ pub fn offers_reconf(p: &InitParams) -> bool {
 /// configuration announces: I-DATA, and I-FORWARD-TSN with PR-SCTP;
 /// RE-CONFIG (RFC 6525 5.1.1).
 pub fn supported_extensions(cfg: &crate::proto::Config) -> Option<Bytes> {
+    // In Linux's order: ASCONF and ASCONF-ACK, RE-CONFIG, I-DATA (and
+    // I-FORWARD-TSN), AUTH.
     let mut v = Vec::new();
-    if cfg.auth_supported {
-        // As Linux: AUTH listed when offered (RFC 4895 has no such rule).
-        v.push(crate::proto::wire::CHUNK_AUTH);
+    if cfg.asconf_supported && cfg.auth_supported {
+        v.extend_from_slice(&[0xC1, 0x80]);
     }
     if cfg.reconf_supported {
         v.push(crate::proto::wire::CHUNK_RECONF);
@@ -140,6 +147,10 @@ pub fn supported_extensions(cfg: &crate::proto::Config) -> Option<Bytes> {
         if cfg.pr_supported {
             v.push(crate::proto::wire::CHUNK_IFORWARD_TSN);
         }
+    }
+    if cfg.auth_supported {
+        // As Linux: AUTH listed when offered (RFC 4895 has no such rule).
+        v.push(crate::proto::wire::CHUNK_AUTH);
     }
     (!v.is_empty()).then(|| Bytes::from(v))
 }
@@ -364,6 +375,14 @@ impl Endpoint {
             return None;
         }
         let mut existing = self.lookup(src.ip(), hdr.src_port, hdr.dst_port);
+        if existing.is_none() {
+            if let Chunk::Unknown { chunk_type: 0xC1, ref value, .. } = first {
+                // RFC 5061 5.2 D2: an ASCONF from an address the association
+                // does not know yet names one it does.
+                existing = crate::proto::assoc::asconf_address(value)
+                    .and_then(|a| self.lookup(a, hdr.src_port, hdr.dst_port));
+            }
+        }
         if existing.is_none() {
             if let Chunk::Init(ref init) = first {
                 // 5.1.2 D / 5.2.2: an INIT from a new address that lists an
@@ -623,6 +642,7 @@ impl Endpoint {
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_ecn: init.params.ecn_capable,
             auth_kv: auth_kv.clone(),
+            peer_asconf: offers_asconf(&init.params),
             peer_adaptation: init.params.adaptation_indication,
             peer_addrs,
             encap_port: src.port(),

@@ -79,7 +79,8 @@ macro_rules! off {
     };
 }
 
-// (After `off!`, which it uses.)
+// (After `off!`, which they use.)
+mod asconf;
 mod auth;
 
 // ----- byte helpers ---------------------------------------------------------
@@ -953,15 +954,7 @@ fn sctp_get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             p32(&mut b, 4, u32::from(on));
             g.reply(&b)
         }
-        t::SCTP_ASCONF_SUPPORTED => {
-            // Not implemented: the socket and every association report 0.
-            let n = size_of::<t::sctp_assoc_value>();
-            g.need(n)?;
-            let mut b = g.read(n)?;
-            get_target(s, gi32(&b, 0))?;
-            p32(&mut b, 4, 0);
-            g.reply(&b)
-        }
+        t::SCTP_ASCONF_SUPPORTED => asconf::get(s, g),
         t::SCTP_DEFAULT_PRINFO => {
             let n = size_of::<t::sctp_default_prinfo>();
             g.need(n)?;
@@ -1549,8 +1542,7 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
                 Err(libc::EINVAL)
             }
         }
-        // Needs ASCONF, which Linux refuses unless net.sctp.addip_enable.
-        t::SCTP_SET_PEER_PRIMARY_ADDR => Err(libc::EPERM),
+        t::SCTP_SET_PEER_PRIMARY_ADDR | t::SCTP_ASCONF_SUPPORTED => asconf::set(s, name, b),
         t::SCTP_NODELAY => {
             need_ge(4)?;
             let on = int_of(b) != 0;
@@ -1718,16 +1710,6 @@ fn sctp_set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             reconf_call(s, a, t::SCTP_ENABLE_CHANGE_ASSOC_REQ, |x, now| {
                 x.add_streams(now, out, inn)
             })
-        }
-        t::SCTP_ASCONF_SUPPORTED => {
-            need_eq(size_of::<t::sctp_assoc_value>())?;
-            scope_strict(s, gi32(b, 0))?;
-            // Linux turns the extension on; it is not implemented here, so
-            // only "off" is accepted.
-            if g32(b, 4) != 0 {
-                return Err(libc::EINVAL);
-            }
-            Ok(0)
         }
         t::SCTP_STREAM_SCHEDULER => {
             // sctp_setsockopt_scheduler: a value past SCTP_SS_MAX is

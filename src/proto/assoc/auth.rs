@@ -99,7 +99,13 @@ pub fn default_keys() -> Vec<SharedKey> {
 /// fresh random number: (RANDOM, CHUNKS, HMAC-ALGO) values. CHUNKS is
 /// sent even empty, as Linux does.
 pub fn local_params(cfg: &Config, random: [u8; RANDOM_LEN]) -> (Bytes, Option<Bytes>, Bytes) {
-    let chunks = Some(Bytes::from(cfg.auth_chunks.to_vec()));
+    let mut set = cfg.auth_chunks;
+    if cfg.asconf_supported {
+        // RFC 5061 4.1.1, 4.1.2: ASCONF and ASCONF-ACK only authenticated.
+        set.insert(0xC1);
+        set.insert(0x80);
+    }
+    let chunks = Some(Bytes::from(set.to_vec()));
     let mut hm = Vec::with_capacity(cfg.auth_hmacs.len() * 2);
     for h in &cfg.auth_hmacs {
         hm.extend_from_slice(&h.to_be_bytes());

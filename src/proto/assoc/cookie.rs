@@ -43,6 +43,8 @@ pub struct Cookie {
     /// peer's (empty if it did not offer AUTH), as sent; the association
     /// keys are made from them (6.1; no shared key is in the cookie, 6.3).
     pub auth_kv: Option<(Bytes, Bytes)>,
+    /// The peer listed ASCONF and ASCONF-ACK (RFC 5061 4.2.7).
+    pub peer_asconf: bool,
     pub peer_adaptation: Option<u32>,
     /// The peer's addresses: the INIT's source address first, then the
     /// INIT's address parameters.
@@ -101,7 +103,8 @@ impl Cookie {
             u8::from(self.peer_forward_tsn)
                 | (u8::from(self.peer_intl) << 1)
                 | (u8::from(self.peer_reconf) << 2)
-                | (u8::from(self.peer_ecn) << 3),
+                | (u8::from(self.peer_ecn) << 3)
+                | (u8::from(self.peer_asconf) << 4),
         );
         match self.peer_adaptation {
             Some(a) => {
@@ -199,6 +202,7 @@ impl Cookie {
         let ext = r.u8()?;
         let (peer_forward_tsn, peer_intl, peer_reconf) = (ext & 1 != 0, ext & 2 != 0, ext & 4 != 0);
         let peer_ecn = ext & 8 != 0;
+        let peer_asconf = ext & 16 != 0;
         let has_adapt = r.u8()? != 0;
         let adapt = r.u32()?;
         let auth_kv = match r.u8()? {
@@ -254,6 +258,7 @@ impl Cookie {
             peer_reconf,
             peer_ecn,
             auth_kv,
+            peer_asconf,
             peer_adaptation: has_adapt.then_some(adapt),
             peer_addrs,
             encap_port,
@@ -316,6 +321,7 @@ mod tests {
             peer_reconf: true,
             peer_ecn: true,
             auth_kv: Some((Bytes::from_static(b"local"), Bytes::new())),
+            peer_asconf: true,
             peer_adaptation: Some(12),
             peer_addrs: vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             encap_port: 9899,

@@ -65,13 +65,21 @@ impl Association {
                 return;
             }
         }
-        let Some(pi) = self.path_of(src.ip()) else {
-            if let Chunk::Init(init) = &first {
-                self.on_unexpected_init(now, src, init);
+        let asconf_from_new = self.asconf_enabled()
+            && matches!(first, Chunk::Unknown { chunk_type: asconf::CHUNK_ASCONF, .. });
+        let (pi, known) = match self.path_of(src.ip()) {
+            Some(pi) => (pi, true),
+            // RFC 5061 5.2 D2, F1: an ASCONF may come from the address it
+            // adds; the endpoint found us by its Address Parameter.
+            None if asconf_from_new => (self.primary, false),
+            None => {
+                if let Chunk::Init(init) = &first {
+                    self.on_unexpected_init(now, src, init);
+                }
+                return;
             }
-            return;
         };
-        if !matches!(first, Chunk::Init(_)) {
+        if known && !matches!(first, Chunk::Init(_)) {
             // RFC 6951 5.4: after the tag check, the UDP source port is the
             // remote encapsulation port of this address.
             self.paths[pi].encap_port = src.port();
@@ -219,6 +227,16 @@ impl Association {
                             new_data = true;
                         }
                     }
+                }
+                Chunk::Unknown { chunk_type: asconf::CHUNK_ASCONF, ref value, .. }
+                    if self.asconf_enabled() =>
+                {
+                    self.on_asconf(now, src, value);
+                }
+                Chunk::Unknown { chunk_type: asconf::CHUNK_ASCONF_ACK, ref value, .. }
+                    if self.asconf_enabled() =>
+                {
+                    self.on_asconf_ack(now, value);
                 }
                 Chunk::Unknown { chunk_type: wire::CHUNK_ECNE, ref value, .. }
                     if self.ecn_enabled() =>
@@ -443,6 +461,8 @@ impl Association {
         if let (Some(a), Some(kv)) = (&mut self.auth, auth::peer_vector(&ia.params)) {
             a.set_peer(kv);
         }
+        self.peer_asconf = crate::proto::endpoint::offers_asconf(&ia.params);
+        self.asconf_init(self.peer_asconf, ia.initial_tsn);
         self.last_cwr_tsn = self.initial_tsn.wrapping_sub(1);
         self.rc = reconf::ReconfState::new(self.initial_tsn, ia.initial_tsn);
         self.size_out_mid();
@@ -585,6 +605,7 @@ impl Association {
             peer_intl: crate::proto::endpoint::offers_intl(&init.params),
             peer_reconf: crate::proto::endpoint::offers_reconf(&init.params),
             peer_ecn: init.params.ecn_capable,
+            peer_asconf: crate::proto::endpoint::offers_asconf(&init.params),
             auth_kv: self.auth.as_ref().map(|a| {
                 (a.local_kv().clone(), auth::peer_vector(&init.params).unwrap_or_default())
             }),
@@ -669,6 +690,8 @@ impl Association {
             self.peer_reconf = c.peer_reconf;
             self.peer_ecn = c.peer_ecn;
             self.adopt_auth(c);
+            self.peer_asconf = c.peer_asconf;
+            self.asconf_init(c.peer_asconf, c.peer_initial_tsn);
             self.rc = reconf::ReconfState::new(self.initial_tsn, c.peer_initial_tsn);
             self.out_streams = c.out_streams.max(1);
             self.out_ssn.truncate(usize::from(self.out_streams));

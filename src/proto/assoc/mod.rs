@@ -9,6 +9,7 @@
 //! [`Association::poll_event`], [`Association::poll_endpoint_event`].
 //! After any input, poll every output until it returns `None`.
 
+mod asconf;
 pub mod auth;
 pub mod cookie;
 mod ecn;
@@ -20,6 +21,7 @@ mod sched;
 mod stats;
 mod tx;
 
+pub use asconf::{asconf_address, AsconfReq};
 pub use cookie::{Cookie, CookieError};
 pub use path::{Path, PathState};
 pub use pr::{PrPolicy, PrStats};
@@ -85,6 +87,8 @@ pub enum PathEvent {
     Available,
     Unreachable,
     Added,
+    /// Taken out of the association by the peer's ASCONF (RFC 5061).
+    Removed,
     MadePrimary,
     Confirmed,
 }
@@ -371,6 +375,10 @@ pub struct Association {
     cwr_due: bool,
     /// AUTH (RFC 4895, auth.rs), when this end offered it.
     auth: Option<Box<auth::Auth>>,
+    /// The peer listed ASCONF and ASCONF-ACK (RFC 5061 4.2.7).
+    peer_asconf: bool,
+    /// ASCONF (RFC 5061, asconf.rs), when in use.
+    asconf: Option<Box<asconf::AsconfState>>,
 }
 
 /// The association's random numbers (tags, nonces, timer jitter): a
@@ -558,6 +566,8 @@ impl Association {
             last_cwr_tsn: 0,
             cwr_due: false,
             auth: None,
+            peer_asconf: false,
+            asconf: None,
             cfg,
         }
     }
@@ -689,6 +699,8 @@ impl Association {
         self.peer_reconf = c.peer_reconf;
         self.peer_ecn = c.peer_ecn;
         self.adopt_auth(c);
+        self.peer_asconf = c.peer_asconf;
+        self.asconf_init(c.peer_asconf, c.peer_initial_tsn);
         self.last_cwr_tsn = c.local_initial_tsn.wrapping_sub(1);
         self.ecne_tsn = None;
         self.cwr_due = false;
@@ -725,6 +737,11 @@ impl Association {
     pub fn config_mut(&mut self) -> &mut Config {
         Arc::make_mut(&mut self.cfg)
     }
+    /// The local address the peer's packets arrive at, when learnt.
+    pub fn local_ip(&self) -> Option<IpAddr> {
+        self.local_ip
+    }
+
     pub fn local_port(&self) -> u16 {
         self.local_port
     }
@@ -1110,6 +1127,7 @@ impl Association {
             self.pr_timer,
             self.autoclose_at,
             self.rc.timer,
+            self.asconf_timer(),
         ]
         .into_iter()
         .flatten()
@@ -1126,6 +1144,9 @@ impl Association {
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.t1.is_some_and(|t| t <= now) {
             self.on_t1(now);
+        }
+        if self.asconf_timer().is_some_and(|t| t <= now) {
+            self.on_t4(now);
         }
         if self.t2.is_some_and(|t| t <= now) {
             self.on_t2(now);

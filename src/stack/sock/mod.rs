@@ -744,6 +744,7 @@ impl Socket {
             let reuse = g.opts.reuse_port || g.opts.reuse_addr;
             g.lport = self.stack.bind_port(first.port(), reuse)?;
         }
+        let mut added = Vec::new();
         for a in addrs {
             let ip = unmap(a.ip());
             if ip.is_unspecified() {
@@ -752,9 +753,29 @@ impl Socket {
             }
             if !g.laddrs.contains(&ip) {
                 g.laddrs.push(ip);
+                added.push(ip);
+            }
+        }
+        let assocs = self.asconf_targets(&g, first_bind);
+        drop(g);
+        // RFC 5061: live associations learn the new addresses (ADD-IP).
+        for id in assocs {
+            for ip in &added {
+                let req = crate::proto::assoc::AsconfReq::Add(*ip);
+                let _ = self.stack.with_assoc(id, |x, now| x.asconf_request(now, req));
             }
         }
         Ok(())
+    }
+
+    /// The associations an `sctp_bindx` change goes to by ASCONF: all of
+    /// the socket's, when it offers ASCONF (Linux: `sctp_send_asconf_add_ip`
+    /// needs `addip_enable`; each association must have negotiated it).
+    fn asconf_targets(&self, g: &Inner, first_bind: bool) -> Vec<AssocId> {
+        if first_bind || !g.opts.cfg.asconf_supported {
+            return Vec::new();
+        }
+        g.assocs.iter().filter(|(_, e)| e.state != AssocState::Closed).map(|(id, _)| *id).collect()
     }
 
     /// sctp_bindx(REM).
@@ -763,11 +784,25 @@ impl Socket {
         if g.lport == 0 {
             return Err(libc::EINVAL);
         }
+        let mut removed = Vec::new();
         for a in addrs {
             if g.laddrs.len() <= 1 {
                 return Err(libc::EBUSY);
             }
-            g.laddrs.retain(|x| *x != a.ip());
+            let ip = unmap(a.ip());
+            if g.laddrs.contains(&ip) {
+                removed.push(ip);
+            }
+            g.laddrs.retain(|x| *x != ip);
+        }
+        let assocs = self.asconf_targets(&g, false);
+        drop(g);
+        // RFC 5061: live associations are told (DELETE-IP).
+        for id in assocs {
+            for ip in &removed {
+                let req = crate::proto::assoc::AsconfReq::Delete(*ip);
+                let _ = self.stack.with_assoc(id, |x, now| x.asconf_request(now, req));
+            }
         }
         Ok(())
     }

@@ -253,6 +253,7 @@ pub fn build(ev: &AssocEvent, ctx: &Ctx) -> Option<Vec<u8>> {
                 PathEvent::Available => t::SCTP_ADDR_AVAILABLE,
                 PathEvent::Unreachable => t::SCTP_ADDR_UNREACHABLE,
                 PathEvent::Added => t::SCTP_ADDR_ADDED,
+                PathEvent::Removed => t::SCTP_ADDR_REMOVED,
                 PathEvent::MadePrimary => t::SCTP_ADDR_MADE_PRIM,
                 PathEvent::Confirmed => t::SCTP_ADDR_CONFIRMED,
             };
