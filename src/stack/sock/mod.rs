@@ -348,7 +348,13 @@ fn unspecified(family: c_int) -> IpAddr {
     }
 }
 
-fn set_small_bufs(fd: c_int) {
+/// The smallest send buffer for the application's end of the pair: its
+/// writability (what it sent and we did not read, against its own
+/// SO_SNDBUF) is the socket's. An AF_UNIX stream socket's receive buffer
+/// limits nothing (a sender is bounded by its own send buffer alone), and
+/// our end sends doorbell bytes only, so neither is set: two system calls
+/// per socket were setting them.
+fn set_small_sndbuf(fd: c_int) {
     let v: c_int = 1;
     // SAFETY: setsockopt with a valid int argument on our own descriptor.
     unsafe {
@@ -357,14 +363,6 @@ fn set_small_bufs(fd: c_int) {
             fd,
             libc::SOL_SOCKET,
             libc::SO_SNDBUF,
-            &v as *const c_int,
-            std::mem::size_of::<c_int>() as libc::socklen_t,
-        );
-        libc::syscall(
-            libc::SYS_setsockopt,
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
             &v as *const c_int,
             std::mem::size_of::<c_int>() as libc::socklen_t,
         );
@@ -488,15 +486,21 @@ impl Socket {
         if n.family != libc::AF_INET && n.family != libc::AF_INET6 {
             return Err(libc::EAFNOSUPPORT);
         }
-        let (app, dfd) = sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        // O_NONBLOCK belongs to the open file, which the application
+        // shares: the pair is made with the application's choice, and our
+        // end, which never blocks, is made non-blocking if that was not it
+        // (one system call, not four: a fresh socket's status flags are
+        // O_RDWR alone, so F_SETFL needs no F_GETFL).
+        let nb = if nonblock { libc::SOCK_NONBLOCK } else { 0 };
+        let (app, dfd) =
+            sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | nb)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         // SAFETY: both descriptors are fresh from socketpair and owned here.
         let (app, dfd) = unsafe { (OwnedFd::from_raw_fd(app), OwnedFd::from_raw_fd(dfd)) };
-        set_small_bufs(app.as_raw_fd());
-        set_small_bufs(dfd.as_raw_fd());
-        let _ = sys::set_nonblocking(dfd.as_raw_fd(), true);
-        // O_NONBLOCK belongs to the open file, which the application shares.
-        let _ = sys::set_nonblocking(app.as_raw_fd(), nonblock);
+        set_small_sndbuf(app.as_raw_fd());
+        if !nonblock {
+            let _ = sys::fcntl(dfd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK);
+        }
         sys::bind_abstract(dfd.as_raw_fd(), &n.name)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EADDRINUSE))?;
         let app_ino =
