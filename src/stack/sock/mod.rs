@@ -255,6 +255,13 @@ pub struct Inner {
     /// What the application's descriptor shows now.
     readable: bool,
     writable: bool,
+    /// Whether our end's epoll mask has EPOLLIN (filler is read away).
+    /// It is taken out only when filler comes while the socket is not
+    /// writable (see [`Socket::on_filler`]), not each time the socket
+    /// stops being writable: a connect on this host makes the socket
+    /// unwritable and writable again within its request, which cost two
+    /// epoll_ctl and a recv for nothing.
+    watching: bool,
     /// Doorbell bytes sent to the application's end and not yet taken
     /// back (see [`Socket::take_drain`]).
     bells: u8,
@@ -535,6 +542,7 @@ impl Socket {
                 closed: false,
                 readable: false,
                 writable: true,
+                watching: true,
                 bells: 0,
                 extra: SockExtra::default(),
                 assoc_extra: super::IdMap::default(),
@@ -617,11 +625,14 @@ impl Socket {
         g.buf_grew = false;
         if writable != g.writable {
             g.writable = writable;
-            if writable {
+            // Filler kept while unwritable is read away now, which wakes
+            // writers and pollers; while still watched, any filler there
+            // wakes the server, which reads it away (`on_filler`).
+            if writable && !g.watching {
                 drain_fd(self.dfd());
+                g.watching = true;
+                let _ = sys::epoll_mod(self.epfd, self.dfd(), libc::EPOLLIN as u32, self.id);
             }
-            let ev = if writable { libc::EPOLLIN as u32 } else { 0 };
-            let _ = sys::epoll_mod(self.epfd, self.dfd(), ev, self.id);
         }
     }
 
@@ -657,9 +668,14 @@ impl Socket {
     /// while the socket is writable; otherwise it stays (and keeps the
     /// application's end unwritable).
     pub fn on_filler(&self) {
-        let g = self.inner.lock();
+        let mut g = self.inner.lock();
         if g.writable {
             drain_fd(self.dfd());
+        } else if g.watching {
+            // Keep it, and stop watching (the epoll is level-triggered)
+            // until the socket is writable again.
+            g.watching = false;
+            let _ = sys::epoll_mod(self.epfd, self.dfd(), 0, self.id);
         }
     }
 
