@@ -688,6 +688,13 @@ pub fn socket(family: c_int, one_to_many: bool, nonblock: bool, cloexec: bool) -
     w.i32(family).u8(u8::from(one_to_many)).bool(nonblock).u16(remote_port());
     let (r, boot) = with_chan(&inst, true, |c| {
         let r = c.exchange(&w.0, &[], None)?;
+        // The stack counts the socket proven on this channel, which
+        // received its descriptor (see `mark_proven`).
+        if r.head.status >= 0 {
+            if let Ok(id) = ipc::R::new(&r.payload).u64() {
+                c.proven.insert(id);
+            }
+        }
         Ok((r, c.boot))
     })?;
     status(&r)?;
@@ -789,8 +796,21 @@ pub fn accept(fd: c_int, h: &Handle, nonblock: bool, cloexec: bool) -> Result<(c
     let peer = rd.addr()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
+    mark_proven(&h.inst, id);
     insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok((nfd, peer))
+}
+
+/// The stack counts a socket whose descriptor a reply handed over as
+/// proven on the channel that took it (create, accept, peeloff): this
+/// thread's first request about it need not pass the descriptor (an
+/// SCM_RIGHTS, and the stack's fstat and close of it). Should the channel
+/// have changed meanwhile, the stack answers ESTALE and `call` passes it.
+fn mark_proven(inst: &Arc<Instance>, id: u64) {
+    let _ = with_chan(inst, false, |c| {
+        c.proven.insert(id);
+        Ok(())
+    });
 }
 
 /// sctp_peeloff(): a new descriptor for association `assoc`.
@@ -802,6 +822,7 @@ pub fn peeloff(fd: c_int, h: &Handle, assoc: i32, nonblock: bool, cloexec: bool)
     let id = ipc::R::new(&r.payload).u64()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
+    mark_proven(&h.inst, id);
     insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok(nfd)
 }
@@ -1020,6 +1041,8 @@ pub fn closed(h: &Handle) {
             if c.boot != h.boot {
                 return Ok(0);
             }
+            // Ids are never reused: the channel's memory of the proof can go.
+            c.proven.remove(&h.id);
             let mut w = W::new();
             ipc::req_head(&mut w, op, h.id);
             c.exchange(&w.0, &[], None)?.head.result()

@@ -448,7 +448,7 @@ impl Server {
                 w.u64(self.boot).u16(self.stack.udp_port());
                 return vec![reply_frame(ReplyHead::ok(0), &w.0, None)];
             }
-            Op::Create => return self.op_create(&caller, &mut r),
+            Op::Create => return self.op_create(token, &caller, &mut r),
             Op::Stat => {
                 let json = r.bool().unwrap_or(false);
                 let text = super::stat::render(&self.stack, &self.socks, json);
@@ -499,7 +499,7 @@ impl Server {
         frames
     }
 
-    fn op_create(&mut self, caller: &Caller, r: &mut R) -> Vec<Frame> {
+    fn op_create(&mut self, token: u64, caller: &Caller, r: &mut R) -> Vec<Frame> {
         let body = (|| -> Result<(c_int, u8, bool, u16), c_int> {
             Ok((r.i32()?, r.u8()?, r.bool()?, r.u16()?))
         })();
@@ -514,6 +514,12 @@ impl Server {
                 s.inner.lock().opts.encaps_port = encaps;
                 let mut w = W::new();
                 w.u64(s.id);
+                // The caller holds the new descriptor from now on (as after
+                // accept and peeloff): its first request about the socket
+                // need not pass it again.
+                if let Some(c) = self.chans.get_mut(&token) {
+                    c.proven.insert(s.id);
+                }
                 self.register(s);
                 vec![reply_frame(ReplyHead::ok(0), &w.0, Some(app))]
             }
