@@ -287,6 +287,8 @@ struct Chan {
     gen: u64,
     proven: HashSet<u64>,
     buf: Vec<u8>,
+    /// How long to look for a reply before sleeping (`crate::spin`).
+    spin: crate::spin::Spin,
 }
 
 type Chans = RefCell<Vec<Chan>>;
@@ -369,6 +371,7 @@ fn connect_chan(inst: &Arc<Instance>, may_start: bool) -> Result<Chan> {
                     gen: FORK_GEN.load(Ordering::Relaxed),
                     proven: HashSet::new(),
                     buf: vec![0u8; ipc::FRAME_MAX + 8192],
+                    spin: crate::spin::Spin::default(),
                 };
                 let mut w = W::new();
                 ipc::req_head(&mut w, Op::Hello, 0);
@@ -423,7 +426,17 @@ impl Chan {
         };
         sys::send_with_fds(chan, &[req, data], &fds, false).map_err(io)?;
         let mut got = Vec::new();
-        let (n, _) = sys::recv_with_fds(chan, &mut self.buf, &mut got, false).map_err(io)?;
+        // The stack never blocks: its reply is usually there within
+        // microseconds, and a thread still running when it comes needs no
+        // wake-up (`crate::spin`).
+        let buf = &mut self.buf;
+        let (n, _) = self
+            .spin
+            .wait(|block| match sys::recv_with_fds(chan, buf, &mut got, !block) {
+                Err(e) if !block && e.raw_os_error() == Some(libc::EAGAIN) => None,
+                r => Some(r),
+            })
+            .map_err(io)?;
         if n == 0 {
             return Err(libc::ECONNRESET);
         }

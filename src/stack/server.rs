@@ -218,8 +218,26 @@ impl Server {
     fn serve(&mut self) {
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 64];
         let mut idle_since: Option<Instant> = None;
+        // In a burst of requests the next one usually comes within
+        // microseconds: look for it a little before sleeping, so that the
+        // client's request needs no wake-up of this thread
+        // (`crate::spin`). Never while idle: only after events.
+        let mut spin = crate::spin::Spin::default();
+        let mut busy = false;
         loop {
-            let n = match sys::epoll_wait(self.epfd, &mut evs, 1000) {
+            let epfd = self.epfd;
+            let got = if busy {
+                spin.wait(|block| {
+                    match sys::epoll_wait(epfd, &mut evs, if block { 1000 } else { 0 }) {
+                        Ok(0) if !block => None,
+                        r => Some(r),
+                    }
+                })
+            } else {
+                sys::epoll_wait(epfd, &mut evs, 1000)
+            };
+            busy = matches!(got, Ok(n) if n > 0);
+            let n = match got {
                 Ok(n) => n,
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => 0,
                 Err(e) => {
