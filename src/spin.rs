@@ -26,7 +26,10 @@ use std::time::{Duration, Instant};
 /// the stack on this host is 10-20 us (DESIGN.md, `rpc`).
 const DEFAULT_MAX_US: u32 = 20;
 
-/// The longest window (`SCTPUDP_SPIN_US`, else the default).
+/// The longest window (`SCTPUDP_SPIN_US`, else the default; none by
+/// default for a process that may run on one CPU only, where whoever it
+/// waits for can only run when it stops: three threads spinning on one
+/// CPU halved the set-up rate).
 pub fn max_us() -> u32 {
     static MAX: OnceLock<u32> = OnceLock::new();
     *MAX.get_or_init(|| {
@@ -34,7 +37,14 @@ pub fn max_us() -> u32 {
             .ok()
             .and_then(|v| v.trim().parse::<u32>().ok())
             .map(|v| v.min(1000))
-            .unwrap_or(DEFAULT_MAX_US)
+            .unwrap_or_else(|| {
+                let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                if cpus > 1 {
+                    DEFAULT_MAX_US
+                } else {
+                    0
+                }
+            })
     })
 }
 
