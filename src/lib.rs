@@ -20,6 +20,7 @@ pub mod log;
 pub mod preload;
 pub mod proto;
 pub mod shm;
+pub mod spin;
 pub mod stack;
 pub mod sys;
 pub mod sysctl;

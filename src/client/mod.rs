@@ -287,6 +287,8 @@ struct Chan {
     gen: u64,
     proven: HashSet<u64>,
     buf: Vec<u8>,
+    /// How long to look for a reply before sleeping (`crate::spin`).
+    spin: crate::spin::Spin,
 }
 
 type Chans = RefCell<Vec<Chan>>;
@@ -369,6 +371,7 @@ fn connect_chan(inst: &Arc<Instance>, may_start: bool) -> Result<Chan> {
                     gen: FORK_GEN.load(Ordering::Relaxed),
                     proven: HashSet::new(),
                     buf: vec![0u8; ipc::FRAME_MAX + 8192],
+                    spin: crate::spin::Spin::default(),
                 };
                 let mut w = W::new();
                 ipc::req_head(&mut w, Op::Hello, 0);
@@ -423,7 +426,17 @@ impl Chan {
         };
         sys::send_with_fds(chan, &[req, data], &fds, false).map_err(io)?;
         let mut got = Vec::new();
-        let (n, _) = sys::recv_with_fds(chan, &mut self.buf, &mut got, false).map_err(io)?;
+        // The stack never blocks: its reply is usually there within
+        // microseconds, and a thread still running when it comes needs no
+        // wake-up (`crate::spin`).
+        let buf = &mut self.buf;
+        let (n, _) = self
+            .spin
+            .wait(|block| match sys::recv_with_fds(chan, buf, &mut got, !block) {
+                Err(e) if !block && e.raw_os_error() == Some(libc::EAGAIN) => None,
+                r => Some(r),
+            })
+            .map_err(io)?;
         if n == 0 {
             return Err(libc::ECONNRESET);
         }
@@ -688,6 +701,13 @@ pub fn socket(family: c_int, one_to_many: bool, nonblock: bool, cloexec: bool) -
     w.i32(family).u8(u8::from(one_to_many)).bool(nonblock).u16(remote_port());
     let (r, boot) = with_chan(&inst, true, |c| {
         let r = c.exchange(&w.0, &[], None)?;
+        // The stack counts the socket proven on this channel, which
+        // received its descriptor (see `mark_proven`).
+        if r.head.status >= 0 {
+            if let Ok(id) = ipc::R::new(&r.payload).u64() {
+                c.proven.insert(id);
+            }
+        }
         Ok((r, c.boot))
     })?;
     status(&r)?;
@@ -789,8 +809,21 @@ pub fn accept(fd: c_int, h: &Handle, nonblock: bool, cloexec: bool) -> Result<(c
     let peer = rd.addr()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
+    mark_proven(&h.inst, id);
     insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok((nfd, peer))
+}
+
+/// The stack counts a socket whose descriptor a reply handed over as
+/// proven on the channel that took it (create, accept, peeloff): this
+/// thread's first request about it need not pass the descriptor (an
+/// SCM_RIGHTS, and the stack's fstat and close of it). Should the channel
+/// have changed meanwhile, the stack answers ESTALE and `call` passes it.
+fn mark_proven(inst: &Arc<Instance>, id: u64) {
+    let _ = with_chan(inst, false, |c| {
+        c.proven.insert(id);
+        Ok(())
+    });
 }
 
 /// sctp_peeloff(): a new descriptor for association `assoc`.
@@ -802,6 +835,7 @@ pub fn peeloff(fd: c_int, h: &Handle, assoc: i32, nonblock: bool, cloexec: bool)
     let id = ipc::R::new(&r.payload).u64()?;
     let Some(nfd) = r.fds.into_iter().next() else { return Err(libc::EIO) };
     let nfd = into_app_fd(nfd, cloexec)?;
+    mark_proven(&h.inst, id);
     insert(nfd, Arc::new(Handle::new(h.inst.clone(), id, h.boot)));
     Ok(nfd)
 }
@@ -1020,6 +1054,8 @@ pub fn closed(h: &Handle) {
             if c.boot != h.boot {
                 return Ok(0);
             }
+            // Ids are never reused: the channel's memory of the proof can go.
+            c.proven.remove(&h.id);
             let mut w = W::new();
             ipc::req_head(&mut w, op, h.id);
             c.exchange(&w.0, &[], None)?.head.result()

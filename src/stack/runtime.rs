@@ -186,8 +186,15 @@ fn os_seed() -> [u8; 32] {
 /// the reservation behind an ephemeral SCTP port.
 fn reserve_port() -> std::io::Result<socket2::Socket> {
     use socket2::{Domain, Socket, Type};
+    // A new IPv6 socket's IPV6_V6ONLY is net.ipv6.bindv6only's (0 unless
+    // an administrator changed it): set it only when that is not off (one
+    // system call less per connect).
+    static V6ONLY_DEFAULT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let v6only = *V6ONLY_DEFAULT.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").map_or(true, |v| v.trim() != "0")
+    });
     if let Ok(s) = Socket::new(Domain::IPV6, Type::DGRAM.cloexec(), None) {
-        if s.set_only_v6(false).is_ok()
+        if (!v6only || s.set_only_v6(false).is_ok())
             && s.bind(&SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0).into()).is_ok()
         {
             return Ok(s);

@@ -218,8 +218,26 @@ impl Server {
     fn serve(&mut self) {
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 64];
         let mut idle_since: Option<Instant> = None;
+        // In a burst of requests the next one usually comes within
+        // microseconds: look for it a little before sleeping, so that the
+        // client's request needs no wake-up of this thread
+        // (`crate::spin`). Never while idle: only after events.
+        let mut spin = crate::spin::Spin::default();
+        let mut busy = false;
         loop {
-            let n = match sys::epoll_wait(self.epfd, &mut evs, 1000) {
+            let epfd = self.epfd;
+            let got = if busy {
+                spin.wait(|block| {
+                    match sys::epoll_wait(epfd, &mut evs, if block { 1000 } else { 0 }) {
+                        Ok(0) if !block => None,
+                        r => Some(r),
+                    }
+                })
+            } else {
+                sys::epoll_wait(epfd, &mut evs, 1000)
+            };
+            busy = matches!(got, Ok(n) if n > 0);
+            let n = match got {
                 Ok(n) => n,
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => 0,
                 Err(e) => {
@@ -448,7 +466,7 @@ impl Server {
                 w.u64(self.boot).u16(self.stack.udp_port());
                 return vec![reply_frame(ReplyHead::ok(0), &w.0, None)];
             }
-            Op::Create => return self.op_create(&caller, &mut r),
+            Op::Create => return self.op_create(token, &caller, &mut r),
             Op::Stat => {
                 let json = r.bool().unwrap_or(false);
                 let text = super::stat::render(&self.stack, &self.socks, json);
@@ -499,7 +517,7 @@ impl Server {
         frames
     }
 
-    fn op_create(&mut self, caller: &Caller, r: &mut R) -> Vec<Frame> {
+    fn op_create(&mut self, token: u64, caller: &Caller, r: &mut R) -> Vec<Frame> {
         let body = (|| -> Result<(c_int, u8, bool, u16), c_int> {
             Ok((r.i32()?, r.u8()?, r.bool()?, r.u16()?))
         })();
@@ -514,6 +532,12 @@ impl Server {
                 s.inner.lock().opts.encaps_port = encaps;
                 let mut w = W::new();
                 w.u64(s.id);
+                // The caller holds the new descriptor from now on (as after
+                // accept and peeloff): its first request about the socket
+                // need not pass it again.
+                if let Some(c) = self.chans.get_mut(&token) {
+                    c.proven.insert(s.id);
+                }
                 self.register(s);
                 vec![reply_frame(ReplyHead::ok(0), &w.0, Some(app))]
             }

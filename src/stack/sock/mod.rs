@@ -255,6 +255,13 @@ pub struct Inner {
     /// What the application's descriptor shows now.
     readable: bool,
     writable: bool,
+    /// Whether our end's epoll mask has EPOLLIN (filler is read away).
+    /// It is taken out only when filler comes while the socket is not
+    /// writable (see [`Socket::on_filler`]), not each time the socket
+    /// stops being writable: a connect on this host makes the socket
+    /// unwritable and writable again within its request, which cost two
+    /// epoll_ctl and a recv for nothing.
+    watching: bool,
     /// Doorbell bytes sent to the application's end and not yet taken
     /// back (see [`Socket::take_drain`]).
     bells: u8,
@@ -350,7 +357,13 @@ fn unspecified(family: c_int) -> IpAddr {
     }
 }
 
-fn set_small_bufs(fd: c_int) {
+/// The smallest send buffer for the application's end of the pair: its
+/// writability (what it sent and we did not read, against its own
+/// SO_SNDBUF) is the socket's. An AF_UNIX stream socket's receive buffer
+/// limits nothing (a sender is bounded by its own send buffer alone), and
+/// our end sends doorbell bytes only, so neither is set: two system calls
+/// per socket were setting them.
+fn set_small_sndbuf(fd: c_int) {
     let v: c_int = 1;
     // SAFETY: setsockopt with a valid int argument on our own descriptor.
     unsafe {
@@ -359,14 +372,6 @@ fn set_small_bufs(fd: c_int) {
             fd,
             libc::SOL_SOCKET,
             libc::SO_SNDBUF,
-            &v as *const c_int,
-            std::mem::size_of::<c_int>() as libc::socklen_t,
-        );
-        libc::syscall(
-            libc::SYS_setsockopt,
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
             &v as *const c_int,
             std::mem::size_of::<c_int>() as libc::socklen_t,
         );
@@ -490,15 +495,21 @@ impl Socket {
         if n.family != libc::AF_INET && n.family != libc::AF_INET6 {
             return Err(libc::EAFNOSUPPORT);
         }
-        let (app, dfd) = sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        // O_NONBLOCK belongs to the open file, which the application
+        // shares: the pair is made with the application's choice, and our
+        // end, which never blocks, is made non-blocking if that was not it
+        // (one system call, not four: a fresh socket's status flags are
+        // O_RDWR alone, so F_SETFL needs no F_GETFL).
+        let nb = if nonblock { libc::SOCK_NONBLOCK } else { 0 };
+        let (app, dfd) =
+            sys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | nb)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         // SAFETY: both descriptors are fresh from socketpair and owned here.
         let (app, dfd) = unsafe { (OwnedFd::from_raw_fd(app), OwnedFd::from_raw_fd(dfd)) };
-        set_small_bufs(app.as_raw_fd());
-        set_small_bufs(dfd.as_raw_fd());
-        let _ = sys::set_nonblocking(dfd.as_raw_fd(), true);
-        // O_NONBLOCK belongs to the open file, which the application shares.
-        let _ = sys::set_nonblocking(app.as_raw_fd(), nonblock);
+        set_small_sndbuf(app.as_raw_fd());
+        if !nonblock {
+            let _ = sys::fcntl(dfd.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK);
+        }
         sys::bind_abstract(dfd.as_raw_fd(), &n.name)
             .map_err(|e| e.raw_os_error().unwrap_or(libc::EADDRINUSE))?;
         let app_ino =
@@ -533,6 +544,7 @@ impl Socket {
                 closed: false,
                 readable: false,
                 writable: true,
+                watching: true,
                 bells: 0,
                 extra: SockExtra::default(),
                 assoc_extra: super::IdMap::default(),
@@ -615,11 +627,14 @@ impl Socket {
         g.buf_grew = false;
         if writable != g.writable {
             g.writable = writable;
-            if writable {
+            // Filler kept while unwritable is read away now, which wakes
+            // writers and pollers; while still watched, any filler there
+            // wakes the server, which reads it away (`on_filler`).
+            if writable && !g.watching {
                 drain_fd(self.dfd());
+                g.watching = true;
+                let _ = sys::epoll_mod(self.epfd, self.dfd(), libc::EPOLLIN as u32, self.id);
             }
-            let ev = if writable { libc::EPOLLIN as u32 } else { 0 };
-            let _ = sys::epoll_mod(self.epfd, self.dfd(), ev, self.id);
         }
     }
 
@@ -655,9 +670,14 @@ impl Socket {
     /// while the socket is writable; otherwise it stays (and keeps the
     /// application's end unwritable).
     pub fn on_filler(&self) {
-        let g = self.inner.lock();
+        let mut g = self.inner.lock();
         if g.writable {
             drain_fd(self.dfd());
+        } else if g.watching {
+            // Keep it, and stop watching (the epoll is level-triggered)
+            // until the socket is writable again.
+            g.watching = false;
+            let _ = sys::epoll_mod(self.epfd, self.dfd(), 0, self.id);
         }
     }
 
