@@ -29,6 +29,15 @@
  *                                       own socket (as another user)
  *   hostc hold PORT ADDR SECS           an association kept open SECS s,
  *                                       sending 1 KiB messages all the while
+ *   hostc asconf-server PORT            one-to-many echo with AUTH and ASCONF
+ *                                       on; prints "PADDR <addr> <state>" for
+ *                                       each peer address change, "READY"
+ *   hostc asconf PORT ADDR LOCAL1 LOCAL2 N
+ *                                       AUTH and ASCONF on, bound to LOCAL1,
+ *                                       N echoes; after a third sctp_bindx
+ *                                       ADD LOCAL2 and SCTP_SET_PEER_PRIMARY_ADDR
+ *                                       LOCAL2, after two thirds sctp_bindx
+ *                                       REM LOCAL1; prints "OK"
  *   hostc ecn PORT ADDR N SIZE ON       SCTP_ECN_SUPPORTED = ON, connect,
  *                                       N messages echoed, 32 at a time;
  *                                       prints "ECN v" (the association's
@@ -516,6 +525,105 @@ static int cmd_hold(int port, const char *addr, int secs)
 	return 0;
 }
 
+static void set_on(int fd, int opt)
+{
+	struct sctp_assoc_value av = { .assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = 1 };
+	if (setsockopt(fd, IPPROTO_SCTP, opt, &av, sizeof av))
+		die("setsockopt %d", opt);
+}
+
+static int cmd_asconf_server(int port)
+{
+	int fd = socket(AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+	struct sockaddr_in a = sin4("0.0.0.0", port);
+	if (fd < 0)
+		die("socket");
+	set_on(fd, SCTP_AUTH_SUPPORTED);
+	set_on(fd, SCTP_ASCONF_SUPPORTED);
+	struct sctp_event_subscribe ev = { .sctp_data_io_event = 1, .sctp_association_event = 1,
+					   .sctp_address_event = 1 };
+	if (setsockopt(fd, IPPROTO_SCTP, SCTP_EVENTS, &ev, sizeof ev))
+		die("SCTP_EVENTS");
+	if (bind(fd, (void *)&a, sizeof a) || listen(fd, 16))
+		die("bind/listen");
+	printf("READY\n");
+	static char buf[65536];
+	for (;;) {
+		struct sctp_sndrcvinfo si;
+		int flags = 0;
+		int n = sctp_recvmsg(fd, buf, sizeof buf, NULL, NULL, &si, &flags);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recvmsg");
+		}
+		if (flags & MSG_NOTIFICATION) {
+			union sctp_notification *sn = (void *)buf;
+			if (sn->sn_header.sn_type == SCTP_PEER_ADDR_CHANGE) {
+				struct sockaddr_in *pa = (void *)&sn->sn_paddr_change.spc_aaddr;
+				char ip[64];
+				inet_ntop(AF_INET, &pa->sin_addr, ip, sizeof ip);
+				printf("PADDR %s %d\n", ip, sn->sn_paddr_change.spc_state);
+			}
+			continue;
+		}
+		struct sctp_sndrcvinfo out = { .sinfo_stream = si.sinfo_stream,
+					       .sinfo_assoc_id = si.sinfo_assoc_id };
+		sctp_send(fd, buf, n, &out, 0);
+	}
+}
+
+static int cmd_asconf(int port, const char *addr, const char *l1, const char *l2, int n)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	struct sockaddr_in a = sin4(addr, port), b1 = sin4(l1, 0), b2;
+	if (fd < 0)
+		die("socket");
+	set_on(fd, SCTP_AUTH_SUPPORTED);
+	set_on(fd, SCTP_ASCONF_SUPPORTED);
+	if (bind(fd, (void *)&b1, sizeof b1))
+		die("bind %s", l1);
+	socklen_t bl = sizeof b1;
+	getsockname(fd, (void *)&b1, &bl);
+	b2 = sin4(l2, ntohs(b1.sin_port));
+	if (connect(fd, (void *)&a, sizeof a))
+		die("connect %s:%d", addr, port);
+	struct sctp_assoc_value av = { .assoc_id = 0 };
+	socklen_t l = sizeof av;
+	if (getsockopt(fd, IPPROTO_SCTP, SCTP_ASCONF_SUPPORTED, &av, &l) || av.assoc_value != 1)
+		die("ASCONF not in use (%u)", av.assoc_value);
+	char msg[1000], in[1001];
+	for (int i = 0; i < n; i++) {
+		if (i == n / 3) {
+			if (sctp_bindx(fd, (void *)&b2, 1, SCTP_BINDX_ADD_ADDR))
+				die("sctp_bindx ADD %s", l2);
+			printf("ADDED %s\n", l2);
+			usleep(300000);
+			struct sctp_setpeerprim pp = { .sspp_assoc_id = 0 };
+			memcpy(&pp.sspp_addr, &b2, sizeof b2);
+			if (setsockopt(fd, IPPROTO_SCTP, SCTP_SET_PEER_PRIMARY_ADDR, &pp, sizeof pp))
+				die("SCTP_SET_PEER_PRIMARY_ADDR %s", l2);
+		}
+		if (i == 2 * n / 3) {
+			if (sctp_bindx(fd, (void *)&b1, 1, SCTP_BINDX_REM_ADDR))
+				die("sctp_bindx REM %s", l1);
+			printf("REMOVED %s\n", l1);
+		}
+		for (int k = 0; k < (int)sizeof msg; k++)
+			msg[k] = (char)(i + k);
+		if (sctp_sendmsg(fd, msg, sizeof msg, NULL, 0, 0, 0, 0, 0, 0) != (int)sizeof msg)
+			die("send %d", i);
+		int flags = 0;
+		int r = sctp_recvmsg(fd, in, sizeof in, NULL, NULL, NULL, &flags);
+		if (r != (int)sizeof msg || memcmp(in, msg, sizeof msg))
+			die("echo %d (got %d)", i, r);
+		usleep(2000);
+	}
+	close(fd);
+	printf("OK\n");
+	return 0;
+}
+
 static void ecn_msg(char *m, int i, int size)
 {
 	for (int k = 0; k < size; k++)
@@ -595,6 +703,12 @@ int main(int argc, char **argv)
 		return cmd_attack(argv[2]);
 	if (!strcmp(cmd, "hold") && argc == 5)
 		return cmd_hold(atoi(argv[2]), argv[3], atoi(argv[4]));
+	if (!strcmp(cmd, "asconf-server") && argc == 3) {
+		alarm(0);
+		return cmd_asconf_server(atoi(argv[2]));
+	}
+	if (!strcmp(cmd, "asconf") && argc == 7)
+		return cmd_asconf(atoi(argv[2]), argv[3], argv[4], argv[5], atoi(argv[6]));
 	if (!strcmp(cmd, "ecn") && argc == 7)
 		return cmd_ecn(atoi(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
 usage:

@@ -29,6 +29,10 @@
 #                   promptly, and the next socket starts a new stack
 #   stat            sctpudp-stat (table and --json) during a transfer
 #   pmtu            the path MTU drops mid-transfer; ICMP lowers ours
+#   asconf          a (two addresses) renumbers a live association with
+#                   sctp_bindx ADD, SCTP_SET_PEER_PRIMARY_ADDR and
+#                   sctp_bindx REM: b reports each change and sends to the
+#                   new address only; the echoes go on
 #   ecn             a's outgoing ECT(0) packets marked CE one in four
 #                   (nftables): ECN negotiated, ECNE and CWR exchanged,
 #                   DATA ECT and SACKs not, data intact; and with
@@ -529,7 +533,52 @@ case_ecn() {
 	done
 }
 
-for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat pmtu ecn; do
+case_asconf() {
+	local a b
+	ns_new a && ns_new b || { fail "no namespaces"; return 1; }
+	ip link add "ab$$" netns "$a" type veth peer name "ba$$" netns "$b"
+	ip -n "$a" addr add 10.81.0.1/24 dev "ab$$"
+	ip -n "$a" addr add 10.81.0.11/24 dev "ab$$"
+	ip -n "$b" addr add 10.81.0.2/24 dev "ba$$"
+	ip -n "$a" link set "ab$$" up
+	ip -n "$b" link set "ba$$" up
+	nsx "$b" stdbuf -oL "$HOSTC" asconf-server 7950 >"$D/server.out" 2>"$D/server.err" &
+	wait_line "$D/server.out" READY 10 || { fail "server did not start: $(cat "$D/server.err")"; return 1; }
+	local pcap=$D/asconf.pcapng
+	ip netns exec "$b" tshark -q -i "ba$$" -f "udp port 9899" -w "$pcap" >"$D/tshark.log" 2>&1 &
+	local tsh=$!
+	sleep 2
+	nsx "$a" "$HOSTC" asconf 7950 10.81.0.2 10.81.0.1 10.81.0.11 600 >"$D/client.out" 2>&1 ||
+		{ kill $tsh; fail "renumbering echo failed: $(tail -2 "$D/client.out")"; return 1; }
+	sleep 0.5
+	kill -INT $tsh
+	wait $tsh
+	cat "$D/server.out"
+	# spc_state: SCTP_ADDR_REMOVED 2, _ADDED 3, _MADE_PRIM 4, _CONFIRMED 5.
+	grep -q "^PADDR 10.81.0.11 3$" "$D/server.out" || { fail "b did not report 10.81.0.11 added"; return 1; }
+	grep -q "^PADDR 10.81.0.11 5$" "$D/server.out" || { fail "b did not confirm 10.81.0.11"; return 1; }
+	grep -q "^PADDR 10.81.0.11 4$" "$D/server.out" || { fail "b did not make 10.81.0.11 primary"; return 1; }
+	grep -q "^PADDR 10.81.0.1 2$" "$D/server.out" || { fail "b did not report 10.81.0.1 removed"; return 1; }
+	local bad asconf acks last_ack late to_new
+	bad=$(count "$pcap" "_ws.malformed || sctp.checksum.status == 0")
+	asconf=$(count "$pcap" "ip.src == 10.81.0.0/24 && sctp.chunk_type == 193 && sctp.chunk_type == 15")
+	acks=$(count "$pcap" "ip.src == 10.81.0.2 && sctp.chunk_type == 128 && sctp.chunk_type == 15")
+	last_ack=$(tshark -r "$pcap" -Y "sctp.chunk_type == 128" -T fields -e frame.time_epoch 2>/dev/null | tail -1)
+	late=$(count "$pcap" "ip.dst == 10.81.0.1 && frame.time_epoch > ${last_ack:-0}")
+	to_new=$(count "$pcap" "ip.dst == 10.81.0.11 && sctp.chunk_type == 0")
+	# F4/F6: from the DELETE on, a no longer sends from the old address.
+	local last_asconf from_old
+	last_asconf=$(tshark -r "$pcap" -Y "sctp.chunk_type == 193" -T fields -e frame.time_epoch 2>/dev/null | tail -1)
+	from_old=$(count "$pcap" "ip.src == 10.81.0.1 && frame.time_epoch >= ${last_asconf:-0}")
+	echo "ASCONF chunks (authenticated) $asconf, ASCONF-ACKs $acks, packets to 10.81.0.1 after the last ASCONF-ACK $late, from it after the last ASCONF $from_old, DATA to 10.81.0.11 $to_new, malformed $bad"
+	[ "$from_old" = 0 ] || { fail "$from_old packets from the deleted address after the DELETE"; return 1; }
+	[ "$bad" = 0 ] || { fail "$bad malformed packets"; return 1; }
+	[ "$asconf" -ge 3 ] && [ "$acks" -ge 3 ] || { fail "ASCONF $asconf / ASCONF-ACK $acks (3 each expected, authenticated)"; return 1; }
+	[ "$late" = 0 ] || { fail "$late packets to the deleted address after its ASCONF-ACK"; return 1; }
+	[ "$to_new" -gt 100 ] || { fail "only $to_new DATA packets to the new primary"; return 1; }
+}
+
+for c in five-servers socat-fork prefork daemon scm-rights exec sigkill ports attack stack-death stat pmtu ecn asconf; do
 	run_case "$c"
 done
 echo "$passed passed, $failed failed"

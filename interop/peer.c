@@ -445,8 +445,33 @@ static int case_echo(unsigned char *out, unsigned char *in)
 
 	if (!seen)
 		fail("out of memory");
+	/* PEER_RENUMBER=ADDR (interop asconf case): after a third of the
+	 * echoes add ADDR and ask the peer to make it its primary; after two
+	 * thirds, with PEER_RENUMBER_DEL=1, remove the address bound first. */
+	const char *renum = getenv("PEER_RENUMBER");
+	int renum_del = getenv("PEER_RENUMBER_DEL") != NULL && o.laddr;
+	int did_add = 0, did_del = 0;
 	while (recvd < count) {
+		if (renum && !did_add && sent == count / 3 && recvd == sent) {
+			if (stack->renumber(s, renum, 0) < 0)
+				fail("add %s: %s", renum, strerror(errno));
+			usleep(300000);
+			if (stack->renumber(s, renum, 2) < 0)
+				fail("set peer primary %s: %s", renum, strerror(errno));
+			printf("EVENT renumber: added %s, asked to make it primary\n", renum);
+			did_add = 1;
+		}
+		if (renum && renum_del && !did_del && sent == 2 * count / 3 && recvd == sent) {
+			usleep(300000);
+			if (stack->renumber(s, o.laddr, 1) < 0)
+				fail("remove %s: %s", o.laddr, strerror(errno));
+			printf("EVENT renumber: removed %s\n", o.laddr);
+			did_del = 1;
+		}
 		while (sent < count && sent - recvd < window) {
+			if (renum && ((!did_add && sent == count / 3) ||
+				      (renum_del && !did_del && sent == 2 * count / 3)))
+				break;
 			send_msg(s, echo_len(sent), (uint16_t)(sent % o.streams), (uint32_t)sent,
 				 0, 0, out);
 			sent++;

@@ -69,6 +69,10 @@ struct pstack {
 	 * 0 at end of file, -1 with errno. */
 	ssize_t (*recv)(struct psock *, void *buf, size_t cap, struct prinfo *info);
 	int (*shutdown_wr)(struct psock *);
+	/* ASCONF (RFC 5061) on a connected one-to-one socket: op 0 adds ADDR
+	 * (sctp_bindx ADD, with the socket's port), 1 removes it (REM), 2 asks
+	 * the peer to make it its primary (SCTP_SET_PEER_PRIMARY_ADDR). */
+	int (*renumber)(struct psock *, const char *addr, int op);
 	void (*close)(struct psock *);
 	void (*finish)(void);
 };

@@ -680,11 +680,54 @@ case_auth() {
 	unset PEER_AUTH_CHUNKS PEER_AUTH_KEY
 }
 
+case_asconf() {
+	local S C spid rc alt
+	read -r S C < <("$build/udputil" freeports 2 | xargs)
+	begin "$S" "$C"
+	# ASCONF (RFC 5061) needs a second local address: this host's own
+	# (traffic to it stays on loopback, where the capture is).
+	alt=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+	[ -n "$alt" ] || { why "no second local IPv4 address for the case"; return; }
+	export PEER_AUTH_CHUNKS= PEER_ASCONF=1 PEER_RENUMBER=$alt
+	cap_args=(--expect "sctp.chunk_type == 193 && sctp.chunk_type == 15"
+		--expect "sctp.chunk_type == 128 && sctp.chunk_type == 15"
+		--expect "sctp.chunk_type == 14")
+	if [ "$dir" = "sctpudp->usrsctp" ]; then
+		# Ours adds the address, makes it usrsctp's primary, then removes
+		# 127.0.0.1: usrsctp sends to the new address, ours from it.
+		progs="usrpeer server (one-to-one echo) / sudpeer echo, renumbering 127.0.0.1 -> $alt"
+		cap_args+=(--expect-count 50 "ip.dst == $alt && sctp.chunk_type == 0 && udp.srcport == $S"
+			--expect-count 50 "ip.src == $alt && sctp.chunk_type == 0 && udp.srcport == $C")
+		bg server "$build/usrpeer" server -1 -n 1 -u "$S" -r "$C" -p 5000 -t "$tmo"
+		spid=$last_pid
+		wait_ready "$cdir/server.log" READY "$S" || why "server did not start: $(tail -1 "$cdir/server.log")"
+		fg client env PEER_RENUMBER_DEL=1 SCTPUDP_UDP_PORT="$C" SCTPUDP_REMOTE_UDP_PORT="$S" \
+			"$build/sudpeer" client -b 127.0.0.1 -c echo -n 600 -p 5000 -t "$tmo"
+		client_ok $? "$cdir/client.log" "sudpeer client"
+	else
+		# usrsctp adds the address and makes it our primary (it cannot
+		# choose its source address over UDP, so it removes nothing).
+		progs="sudpeer server (one-to-one echo) / usrpeer echo, adding $alt as our primary"
+		cap_args+=(--expect-count 50 "ip.dst == $alt && sctp.chunk_type == 0 && udp.srcport == $S")
+		bg server env SCTPUDP_UDP_PORT="$S" SCTPUDP_REMOTE_UDP_PORT="$C" \
+			"$build/sudpeer" server -1 -n 1 -p 5000 -t "$tmo"
+		spid=$last_pid
+		wait_ready "$cdir/server.log" READY "$S" || why "server did not start: $(tail -1 "$cdir/server.log")"
+		fg client "$build/usrpeer" client -b 127.0.0.1 -c echo -n 600 -u "$C" -r "$S" -p 5000 -t "$tmo"
+		client_ok $? "$cdir/client.log" "usrpeer client"
+	fi
+	wait_exit "$spid" 5
+	rc=$?
+	[ $rc = 0 ] || why "server status $rc: $(grep -m1 FAIL "$cdir/server.log" || tail -1 "$cdir/server.log")"
+	unset PEER_AUTH_CHUNKS PEER_ASCONF PEER_RENUMBER
+}
+
 # -------------------------------------------------------------- 4. run
 cases="setup:setup-shutdown abort:abort streams:streams-10-ordered-unordered
 sizes:sizes-1B-256KiB echo:echo-1000 many:assocs-50-one-to-many restart:peer-restart
 relay:relay-port-learning bulk:bulk-tsctp-100x64KiB idle:idle-3s-path-verification
-accept:accept-60-in-a-row auth:auth-data-sack-key-1"
+accept:accept-60-in-a-row auth:auth-data-sack-key-1
+asconf:asconf-add-primary-delete"
 peer=usrsctp
 n_run=0
 for entry in $cases; do

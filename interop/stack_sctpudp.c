@@ -74,6 +74,16 @@ static struct psock *s_socket(int one_to_many)
 		av.assoc_value = 1;                                            \
 		OPT(IPPROTO_SCTP, SCTP_AUTH_SUPPORTED, av);                    \
 	} while (0)
+/* PEER_ASCONF=1: ASCONF (RFC 5061) on too. */
+#define ASCONF_ENABLE()                                                        \
+	do {                                                                   \
+		struct sctp_assoc_value av2;                                   \
+		memset(&av2, 0, sizeof(av2));                                  \
+		av2.assoc_id = SCTP_FUTURE_ASSOC;                              \
+		av2.assoc_value = 1;                                           \
+		if (getenv("PEER_ASCONF"))                                     \
+			OPT(IPPROTO_SCTP, SCTP_ASCONF_SUPPORTED, av2);         \
+	} while (0)
 #define SETOPT(level, name, buf, len) setsockopt(s->fd, level, name, buf, (socklen_t)(len))
 #define HMAC_COUNT_FIELD shmac_num_idents
 
@@ -91,6 +101,7 @@ static int auth_setup(struct psock *s, int *missing)
 	if (!chunks)
 		return 0;
 	AUTH_ENABLE();
+	ASCONF_ENABLE();
 	for (const char *p = chunks; *p;) {
 		struct sctp_authchunk c;
 		char *end;
@@ -309,6 +320,28 @@ static void s_finish(void)
 {
 }
 
+static int s_renumber(struct psock *s, const char *addr, int op)
+{
+	struct sockaddr_in me, a;
+	socklen_t ml = sizeof(me);
+
+	if (getsockname(s->fd, (struct sockaddr *)&me, &ml) < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = me.sin_port;
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (op < 2)
+		return sctp_bindx(s->fd, (struct sockaddr *)&a, 1, op ? SCTP_BINDX_REM_ADDR : SCTP_BINDX_ADD_ADDR);
+	struct sctp_setpeerprim pp;
+	memset(&pp, 0, sizeof(pp));
+	memcpy(&pp.sspp_addr, &a, sizeof(a));
+	return setsockopt(s->fd, IPPROTO_SCTP, SCTP_SET_PEER_PRIMARY_ADDR, &pp, sizeof(pp));
+}
+
 static const struct pstack sctpudp_stack = {
 	.name = "sctpudp",
 	.init = s_init,
@@ -324,6 +357,7 @@ static const struct pstack sctpudp_stack = {
 	.shutdown_wr = s_shutdown_wr,
 	.close = s_close,
 	.finish = s_finish,
+	.renumber = s_renumber,
 };
 
 const struct pstack *const stack = &sctpudp_stack;

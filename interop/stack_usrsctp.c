@@ -102,6 +102,8 @@ static struct psock *u_socket(int one_to_many)
 
 /* usrsctp has AUTH on unless told otherwise. */
 #define AUTH_ENABLE() do { } while (0)
+/* usrsctp has ASCONF on unless told otherwise. */
+#define ASCONF_ENABLE() do { } while (0)
 #define SETOPT(level, name, buf, len) usrsctp_setsockopt(s->so, level, name, buf, (socklen_t)(len))
 #define HMAC_COUNT_FIELD shmac_number_of_idents
 
@@ -366,6 +368,32 @@ static void u_finish(void)
 		usleep(50000);
 }
 
+static int u_renumber(struct psock *s, const char *addr, int op)
+{
+	struct sockaddr_in a;
+	struct sockaddr *la = NULL;
+	int n = usrsctp_getladdrs(s->so, 0, &la);
+	uint16_t port = 0;
+
+	if (n > 0 && la)
+		port = ((struct sockaddr_in *)la)->sin_port;
+	if (la)
+		usrsctp_freeladdrs(la);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = port;
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (op < 2)
+		return usrsctp_bindx(s->so, (struct sockaddr *)&a, 1, op ? SCTP_BINDX_REM_ADDR : SCTP_BINDX_ADD_ADDR);
+	struct sctp_setpeerprim pp;
+	memset(&pp, 0, sizeof(pp));
+	memcpy(&pp.sspp_addr, &a, sizeof(a));
+	return usrsctp_setsockopt(s->so, IPPROTO_SCTP, SCTP_SET_PEER_PRIMARY_ADDR, &pp, sizeof(pp));
+}
+
 static const struct pstack usrsctp_stack = {
 	.name = "usrsctp",
 	.init = u_init,
@@ -381,6 +409,7 @@ static const struct pstack usrsctp_stack = {
 	.shutdown_wr = u_shutdown_wr,
 	.close = u_close,
 	.finish = u_finish,
+	.renumber = u_renumber,
 };
 
 const struct pstack *const stack = &usrsctp_stack;

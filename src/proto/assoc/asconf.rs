@@ -363,12 +363,12 @@ impl Association {
                             error(&mut ack, &cid, CAUSE_RESOURCE, tlv);
                             continue;
                         }
-                        // F14: unconfirmed, probed at once.
+                        // F14: unconfirmed, probed at once (as Linux does
+                        // for the new transport) so it can be used soon.
                         let mut p = Path::new(ip, src.port(), &self.cfg, now);
                         p.confirmed = false;
+                        p.hb_timer = Some(now);
                         self.paths.push(p);
-                        let i = self.paths.len() - 1;
-                        self.schedule_hb(now, i);
                         self.ep_events.push_back(EndpointEvent::PeerAddrAdded(ip));
                         self.events.push_back(AssocEvent::Path {
                             addr: ip,
