@@ -19,7 +19,8 @@ from it) and the case's protocol expectations are checked:
           direction's messages, fragments of different messages interleaved
           on the wire, ABORTs and their causes)
   auth    an AUTH chunk in every DATA packet of the kernel's, and of ours
-          to the echoext server (which requires it); no ABORT
+          to the echoext server (which requires it); our ASCONF and the
+          kernel's ASCONF-ACK, both authenticated; no ABORT
   echo    as basic, and every DATA chunk to the kernel carries the PPID the
           test gave (0xA5xxxxxx on the wire)
   basic   DATA both ways, no ABORT; every INIT and INIT ACK (ours and the
@@ -217,6 +218,14 @@ elif CASE == "auth":
             ", ".join("%s x%d" % kv for kv in sorted(kinds.items()))))
         if not data_pk or len(signed) != len(data_pk):
             fails.append("%d of %s %d DATA packets without AUTH" % (len(data_pk) - len(signed), who, len(data_pk)))
+    # ASCONF (0xC1) from us and ASCONF-ACK (0x80) from the kernel, each
+    # behind an AUTH in its packet.
+    for ty, d, name in ((193, "out", "our ASCONF"), (128, "in", "the kernel's ASCONF-ACK")):
+        pk = set(i for (i, _, d2, _, _, c) in chunks if d2 == d and int(c["sctp.chunk_type"]) == ty)
+        authed = set(i for (i, _, d2, _, _, c) in chunks if d2 == d and int(c["sctp.chunk_type"]) == 15)
+        infos.append("%s: %d packets, %d of them with AUTH" % (name, len(pk), len(pk & authed)))
+        if not pk or pk - authed:
+            fails.append("%s missing or not authenticated" % name)
     if ab:
         fails.append("%d ABORT chunks" % len(ab))
 elif CASE == "idata":

@@ -3,7 +3,8 @@
 #
 # Boots the kernel-peer guest (peer/: Debian's Linux 6.1 with SCTP over UDP,
 # echo/discard/client-mode servers) with net.sctp.reconf_enable=1,
-# net.sctp.prsctp_enable=1, net.sctp.intl_enable=1 and net.sctp.auth_enable=1,
+# net.sctp.prsctp_enable=1, net.sctp.intl_enable=1, net.sctp.auth_enable=1 and
+# net.sctp.addip_enable=1,
 # builds the C test
 # programs (kt_*.c) against the installed sctpudp with pkg-config, runs each
 # case with its traffic captured (dumpcap on loopback), checks the capture
@@ -44,7 +45,7 @@ OUT=${KT_OUT:-$REPO/build/kernel-tests}
 CASE_TIMEOUT=${KT_CASE_TIMEOUT:-180}
 export KPEER_CACHE=${KPEER_CACHE:-/tmp/sctpudp-kernel-peer}
 export KPEER_UDP_PORT=${KPEER_UDP_PORT:-19899}
-export KPEER_SYSCTLS=${KPEER_SYSCTLS:-"net.sctp.reconf_enable=1 net.sctp.prsctp_enable=1 net.sctp.intl_enable=1 net.sctp.auth_enable=1"}
+export KPEER_SYSCTLS=${KPEER_SYSCTLS:-"net.sctp.reconf_enable=1 net.sctp.prsctp_enable=1 net.sctp.intl_enable=1 net.sctp.auth_enable=1 net.sctp.addip_enable=1"}
 export KPEER_BOOT_TIMEOUT=${KPEER_BOOT_TIMEOUT:-180}
 PEER=$HERE/peer/kernel-peer.sh
 ALL_CASES="basic-1to1 basic-1tomany poll client-mode reconf prsctp idata auth"

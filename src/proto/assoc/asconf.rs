@@ -328,14 +328,20 @@ impl Association {
         if serial != st.peer_serial.wrapping_add(1) {
             return; // E5
         }
-        st.peer_serial = serial;
         let Some((_, alen)) = value.get(4..).and_then(get_addr) else {
             return;
         };
+        st.peer_serial = serial;
         let mut ack = serial.to_be_bytes().to_vec();
         let mut failing = false;
+        // The ASCONF-ACK stays within an MTU (C5): responses past that are
+        // left out (the requests are still processed).
+        let room = (self.paths[self.primary].mtu as usize).saturating_sub(16 + self.auth_room());
         let error = |ack: &mut Vec<u8>, cid: &[u8], cause: u16, body: &[u8]| {
             let clen = 4 + body.len();
+            if ack.len() + 8 + ((clen + 3) & !3) > room {
+                return;
+            }
             let plen = 8 + ((clen + 3) & !3);
             ack.extend_from_slice(&PARAM_ERROR.to_be_bytes());
             ack.extend_from_slice(&(plen as u16).to_be_bytes());
@@ -464,6 +470,8 @@ impl Association {
         };
         let fix = |x: usize| if x > i { x - 1 } else { x };
         for c in self.out.q.iter_mut() {
+            // (`alt` is already an index after the removal.)
+            c.rtx = c.rtx.map(|r| if r == i { alt } else { fix(r) });
             if c.path == i {
                 if c.in_flight && !c.gap_acked && !c.abandoned && c.rtx.is_none() {
                     c.in_flight = false;
@@ -474,7 +482,6 @@ impl Association {
             } else {
                 c.path = fix(c.path);
             }
-            c.rtx = c.rtx.map(|r| if r == i { alt } else { fix(r) });
         }
         self.primary = if self.primary == i { alt } else { fix(self.primary) };
         self.last_data_path = if self.last_data_path == i { alt } else { fix(self.last_data_path) };

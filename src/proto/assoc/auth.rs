@@ -575,9 +575,18 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 
 /// The peer's key vector from its INIT or INIT ACK parameters, when it
 /// sent RANDOM and HMAC-ALGO.
+/// Parameters out of RFC 4895's bounds (a RANDOM not of 32 bytes, a
+/// CHUNKS over 256 types, an HMAC-ALGO of more than 16 identifiers) leave
+/// the peer without AUTH, and nothing of them goes into our cookie.
 pub fn peer_vector(p: &InitParams) -> Option<Bytes> {
     match (&p.auth_random, &p.auth_hmacs) {
-        (Some(r), Some(h)) => Some(key_vector(r, p.auth_chunks.as_deref(), h)),
+        (Some(r), Some(h))
+            if r.len() == RANDOM_LEN
+                && h.len() <= 32
+                && p.auth_chunks.as_ref().is_none_or(|c| c.len() <= MAX_CHUNKS) =>
+        {
+            Some(key_vector(r, p.auth_chunks.as_deref(), h))
+        }
         _ => None,
     }
 }

@@ -47,8 +47,13 @@ impl Association {
         };
         let tsn = u32::from_be_bytes(tsn);
         // Only for a TSN we sent: anything else is forged or stale.
-        if !serial::lt32(tsn, self.next_tsn) || serial::lt32(tsn, self.initial_tsn) {
+        if !serial::lt32(tsn, self.next_tsn) {
             return;
+        }
+        // A reduction so long ago (2^30 TSNs) that serial comparison
+        // would fail: any ECNE is new.
+        if self.next_tsn.wrapping_sub(self.last_cwr_tsn) > 1 << 30 {
+            self.last_cwr_tsn = tsn.wrapping_sub(1);
         }
         if serial::gt32(tsn, self.last_cwr_tsn) {
             // The path the TSN went on; gone from the queue (acknowledged

@@ -209,6 +209,8 @@ impl Association {
                         self.assoc_errors = 0;
                         self.events.push_back(AssocEvent::CommUp { restart: false });
                         self.start_heartbeats(now);
+                        // Address changes asked for during the handshake.
+                        self.asconf_send(now);
                     }
                 }
                 Chunk::Error { causes } => self.on_error(now, causes),
@@ -310,7 +312,9 @@ impl Association {
             }
         }
         if had_data && self.state != AssocState::Closed {
-            self.last_data_path = pi;
+            // (Looked up again: an ASCONF in the packet may have removed
+            // a path and moved the indices.)
+            self.last_data_path = self.path_of(src.ip()).unwrap_or(self.primary);
             self.sack_due = true;
             self.pkts_since_sack += 1;
             // 6.2 / 6.7: SACK at once for every second packet, for gaps,

@@ -563,7 +563,7 @@ impl Association {
             rc: reconf::ReconfState::default(),
             peer_ecn: false,
             ecne_tsn: None,
-            last_cwr_tsn: 0,
+            last_cwr_tsn: initial_tsn.wrapping_sub(1),
             cwr_due: false,
             auth: None,
             peer_asconf: false,

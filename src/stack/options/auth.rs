@@ -289,7 +289,14 @@ pub(super) fn get(s: &Socket, name: c_int, g: &Get) -> R<()> {
                     if !i.opts.cfg.auth_supported {
                         return Err(libc::EACCES);
                     }
-                    i.opts.cfg.auth_chunks.to_vec()
+                    // With ASCONF on, ASCONF and ASCONF-ACK are listed too
+                    // (as Linux adds them).
+                    let mut set = i.opts.cfg.auth_chunks;
+                    if i.opts.cfg.asconf_supported {
+                        set.insert(0xC1);
+                        set.insert(0x80);
+                    }
+                    set.to_vec()
                 }
             };
             g.need(hdr + list.len())?;
