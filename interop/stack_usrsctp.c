@@ -107,68 +107,7 @@ static struct psock *u_socket(int one_to_many)
 #define SETOPT(level, name, buf, len) usrsctp_setsockopt(s->so, level, name, buf, (socklen_t)(len))
 #define HMAC_COUNT_FIELD shmac_number_of_idents
 
-/* AUTH (RFC 4895) for the interop "auth" case, from the environment:
- * PEER_AUTH_CHUNKS (chunk types to require authenticated, comma-separated;
- * unset: AUTH left as the stack has it), PEER_AUTH_HMACS (HMAC ids by
- * preference), PEER_AUTH_KEY ("id:secret", made the active key). */
-static int auth_setup(struct psock *s, int *missing)
-{
-	const char *chunks = getenv("PEER_AUTH_CHUNKS");
-	const char *hmacs = getenv("PEER_AUTH_HMACS");
-	const char *key = getenv("PEER_AUTH_KEY");
-	int rc = 0;
-
-	if (!chunks)
-		return 0;
-	AUTH_ENABLE();
-	for (const char *p = chunks; *p;) {
-		struct sctp_authchunk c;
-		char *end;
-		memset(&c, 0, sizeof(c));
-		c.sauth_chunk = (uint8_t)strtoul(p, &end, 0);
-		OPT(IPPROTO_SCTP, SCTP_AUTH_CHUNK, c);
-		p = *end ? end + 1 : end;
-	}
-	if (hmacs) {
-		char buf[sizeof(struct sctp_hmacalgo) + 8 * sizeof(uint16_t)];
-		struct sctp_hmacalgo *h = (void *)buf;
-		uint32_t n = 0;
-		for (const char *p = hmacs; *p && n < 8;) {
-			char *end;
-			h->HMAC_COUNT_FIELD = 0;
-			h->shmac_idents[n++] = (uint16_t)strtoul(p, &end, 0);
-			p = *end ? end + 1 : end;
-		}
-		h->HMAC_COUNT_FIELD = n;
-		if (SETOPT(IPPROTO_SCTP, SCTP_HMAC_IDENT, buf, sizeof(*h) + n * sizeof(uint16_t))) {
-			fprintf(stderr, "setsockopt SCTP_HMAC_IDENT: %s\n", strerror(errno));
-			rc++;
-		}
-	}
-	if (key) {
-		char buf[sizeof(struct sctp_authkey) + 256];
-		struct sctp_authkey *k = (void *)buf;
-		const char *colon = strchr(key, ':');
-		size_t n = colon ? strlen(colon + 1) : 0;
-		struct sctp_authkeyid id;
-		if (!colon || n > 256)
-			return rc + 1;
-		memset(buf, 0, sizeof(buf));
-		k->sca_assoc_id = SCTP_FUTURE_ASSOC;
-		k->sca_keynumber = (uint16_t)atoi(key);
-		k->sca_keylength = (uint16_t)n;
-		memcpy(k->sca_key, colon + 1, n);
-		if (SETOPT(IPPROTO_SCTP, SCTP_AUTH_KEY, buf, sizeof(*k) + n)) {
-			fprintf(stderr, "setsockopt SCTP_AUTH_KEY: %s\n", strerror(errno));
-			rc++;
-		}
-		memset(&id, 0, sizeof(id));
-		id.scact_assoc_id = SCTP_FUTURE_ASSOC;
-		id.scact_keynumber = (uint16_t)atoi(key);
-		OPT(IPPROTO_SCTP, SCTP_AUTH_ACTIVE_KEY, id);
-	}
-	return rc;
-}
+#include "auth_setup.h"
 
 static int u_setup(struct psock *s, int streams, int bufsize, int *missing)
 {

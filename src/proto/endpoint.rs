@@ -501,35 +501,13 @@ impl Endpoint {
                     return None;
                 }
                 if let Some(id) = existing {
-                    return Some(DatagramEvent::Assoc(
-                        id,
-                        Incoming {
-                            src,
-                            hdr,
-                            chunks,
-                            cookie: None,
-                            cookie_stale: None,
-                            dst: None,
-                            ce: false,
-                        },
-                    ));
+                    return Some(DatagramEvent::Assoc(id, Incoming::plain(src, hdr, chunks)));
                 }
                 self.on_init(now, src, &hdr, init, buf)
             }
             _ => {
                 if let Some(id) = existing {
-                    return Some(DatagramEvent::Assoc(
-                        id,
-                        Incoming {
-                            src,
-                            hdr,
-                            chunks,
-                            cookie: None,
-                            cookie_stale: None,
-                            dst: None,
-                            ce: false,
-                        },
-                    ));
+                    return Some(DatagramEvent::Assoc(id, Incoming::plain(src, hdr, chunks)));
                 }
                 self.ootb(src, &hdr, chunks, buf)
             }

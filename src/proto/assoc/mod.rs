@@ -218,6 +218,13 @@ pub struct Incoming {
     pub ce: bool,
 }
 
+impl Incoming {
+    /// A packet for an existing association, without a cookie.
+    pub fn plain(src: SocketAddr, hdr: CommonHeader, chunks: Chunks) -> Self {
+        Incoming { src, hdr, chunks, cookie: None, cookie_stale: None, dst: None, ce: false }
+    }
+}
+
 /// Options of one user message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SendOptions {

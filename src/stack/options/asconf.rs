@@ -16,13 +16,7 @@ pub(super) fn set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             if len != size_of::<t::sctp_assoc_value>() {
                 return Err(libc::EINVAL);
             }
-            let id = gi32(b, 0);
-            if id2assoc(s, id).is_none()
-                && id != t::SCTP_FUTURE_ASSOC
-                && s.style == Style::OneToMany
-            {
-                return Err(libc::EINVAL);
-            }
+            super::auth::future_scope(s, gi32(b, 0))?;
             s.inner.lock().opts.cfg.asconf_supported = g32(b, 4) != 0;
             s.refresh_listener();
             Ok(0)
@@ -65,18 +59,5 @@ pub(super) fn set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
 
 pub(super) fn get(s: &Socket, g: &Get) -> R<()> {
     // SCTP_ASCONF_SUPPORTED: the association's, or the socket's offer.
-    let n = size_of::<t::sctp_assoc_value>();
-    g.need(n)?;
-    let mut b = g.read(n)?;
-    let id = gi32(&b, 0);
-    let a = id2assoc(s, id);
-    if a.is_none() && id != t::SCTP_FUTURE_ASSOC && s.style == Style::OneToMany {
-        return Err(libc::EINVAL);
-    }
-    let on = match a {
-        Some(a) => inspect(s, a, |x| x.asconf_enabled())?,
-        None => s.inner.lock().opts.cfg.asconf_supported,
-    };
-    p32(&mut b, 4, u32::from(on));
-    g.reply(&b)
+    super::auth::get_flag(s, g, |x| x.asconf_enabled(), |c| c.asconf_supported)
 }

@@ -80,6 +80,36 @@ fn on_scope(
     }
 }
 
+/// The association a getsockopt names, where only it or
+/// `SCTP_FUTURE_ASSOC` may be named on a one-to-many socket (the scoping
+/// of the AUTH and ASCONF getters): None for the socket.
+pub(super) fn future_scope(s: &Socket, id: i32) -> R<Option<AssocId>> {
+    let a = id2assoc(s, id);
+    if a.is_none() && id != t::SCTP_FUTURE_ASSOC && s.style == Style::OneToMany {
+        return Err(libc::EINVAL);
+    }
+    Ok(a)
+}
+
+/// A `struct sctp_assoc_value` flag: the association's (`assoc`), or the
+/// socket's (`sock`), with [`future_scope`].
+pub(super) fn get_flag(
+    s: &Socket,
+    g: &Get,
+    assoc: impl FnOnce(&Association) -> bool,
+    sock: impl FnOnce(&Config) -> bool,
+) -> R<()> {
+    let n = size_of::<t::sctp_assoc_value>();
+    g.need(n)?;
+    let mut b = g.read(n)?;
+    let on = match future_scope(s, gi32(&b, 0))? {
+        Some(a) => inspect(s, a, assoc)?,
+        None => sock(&s.inner.lock().opts.cfg),
+    };
+    p32(&mut b, 4, u32::from(on));
+    g.reply(&b)
+}
+
 pub(super) fn set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
     let len = b.len();
     match name {
@@ -205,13 +235,7 @@ pub(super) fn set(s: &Socket, name: c_int, b: &[u8]) -> R<c_int> {
             if len != size_of::<t::sctp_assoc_value>() {
                 return Err(libc::EINVAL);
             }
-            let id = gi32(b, 0);
-            if id2assoc(s, id).is_none()
-                && id != t::SCTP_FUTURE_ASSOC
-                && s.style == Style::OneToMany
-            {
-                return Err(libc::EINVAL);
-            }
+            future_scope(s, gi32(b, 0))?;
             s.inner.lock().opts.cfg.auth_supported = g32(b, 4) != 0;
             s.refresh_listener();
             Ok(0)
@@ -244,12 +268,7 @@ pub(super) fn get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             let n = size_of::<t::sctp_authkeyid>();
             g.need(n)?;
             let mut b = g.read(n)?;
-            let id = gi32(&b, 0);
-            let a = id2assoc(s, id);
-            if a.is_none() && id != t::SCTP_FUTURE_ASSOC && s.style == Style::OneToMany {
-                return Err(libc::EINVAL);
-            }
-            let key = match a {
+            let key = match future_scope(s, gi32(&b, 0))? {
                 Some(a) => {
                     inspect(s, a, |x| x.auth_enabled().then(|| x.auth_active_key().unwrap_or(0)))?
                         .ok_or(libc::EACCES)?
@@ -305,22 +324,7 @@ pub(super) fn get(s: &Socket, name: c_int, g: &Get) -> R<()> {
             out.extend_from_slice(&list);
             g.reply(&out)
         }
-        t::SCTP_AUTH_SUPPORTED => {
-            let n = size_of::<t::sctp_assoc_value>();
-            g.need(n)?;
-            let mut b = g.read(n)?;
-            let id = gi32(&b, 0);
-            let a = id2assoc(s, id);
-            if a.is_none() && id != t::SCTP_FUTURE_ASSOC && s.style == Style::OneToMany {
-                return Err(libc::EINVAL);
-            }
-            let on = match a {
-                Some(a) => inspect(s, a, |x| x.auth_enabled())?,
-                None => s.inner.lock().opts.cfg.auth_supported,
-            };
-            p32(&mut b, 4, u32::from(on));
-            g.reply(&b)
-        }
+        t::SCTP_AUTH_SUPPORTED => get_flag(s, g, |x| x.auth_enabled(), |c| c.auth_supported),
         // Set-only: SCTP_AUTH_KEY, SCTP_AUTH_CHUNK, SCTP_AUTH_DELETE_KEY,
         // SCTP_AUTH_DEACTIVATE_KEY.
         _ => Err(libc::EOPNOTSUPP),
