@@ -164,6 +164,12 @@ impl Association {
             .then(|| Box::new(AsconfState::new(self.initial_tsn, peer_initial_tsn)));
     }
 
+    /// The serial this end's next ASCONF will carry (tests).
+    #[doc(hidden)]
+    pub fn asconf_next_serial(&self) -> Option<u32> {
+        self.asconf.as_ref().map(|s| s.next_serial)
+    }
+
     /// Queues an address change for the peer (and sends it if no ASCONF
     /// is outstanding). False if ASCONF is not in use.
     pub fn asconf_request(&mut self, now: Instant, req: AsconfReq) -> bool {

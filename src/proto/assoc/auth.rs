@@ -516,6 +516,14 @@ impl Association {
         Some((a.peer_chunks().to_vec(), a.local_chunks().to_vec()))
     }
 
+    /// Signs a finished packet (header and chunks, before the checksum)
+    /// as this association signs its own: the fuzz tests use it to hand
+    /// the peer packets it will authenticate.
+    #[doc(hidden)]
+    pub fn sign_as_sender(&self, buf: &mut Vec<u8>) {
+        self.auth_sign(buf);
+    }
+
     /// Whether AUTH is in use on this association.
     pub fn auth_enabled(&self) -> bool {
         self.auth.as_ref().is_some_and(|a| a.enabled())
