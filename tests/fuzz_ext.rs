@@ -183,7 +183,7 @@ fn run(ops: &[Op], seed: u64) {
             return; // aborted (allowed): nothing more to check
         }
         let n = net.nodes[1].assoc().paths().len();
-        assert!(n >= 1 && n <= MAX_PEER_ADDRS, "op {k}: {n} paths");
+        assert!((1..=MAX_PEER_ADDRS).contains(&n), "op {k}: {n} paths");
     }
     // Still an association both ways (unless one side gave up on it).
     net.run_until(Duration::from_millis(50), |_| false);
