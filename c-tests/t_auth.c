@@ -59,8 +59,12 @@ static int set_key(int fd, sctp_assoc_t id, uint16_t num, const char *key)
 
 static int keyop(int fd, int opt, uint16_t num)
 {
-	struct sctp_authkeyid k = { .scact_assoc_id = SCTP_FUTURE_ASSOC, .scact_keynumber = num };
+	struct sctp_authkeyid k;
 
+	/* (memset: the struct's padding goes to the stack too.) */
+	memset(&k, 0, sizeof(k));
+	k.scact_assoc_id = SCTP_FUTURE_ASSOC;
+	k.scact_keynumber = num;
 	return setsockopt(fd, IPPROTO_SCTP, opt, &k, sizeof(k));
 }
 
@@ -87,6 +91,7 @@ static int chunk_list(int fd, int opt, sctp_assoc_t id, uint8_t *out)
 	struct sctp_authchunks *c = (void *)buf;
 	socklen_t len = sizeof(buf);
 
+	memset(buf, 0, sizeof(buf));
 	c->gauth_assoc_id = id;
 	CHECK_SYS(getsockopt(fd, IPPROTO_SCTP, opt, buf, &len));
 	CHECK_EQ(len, sizeof(*c) + c->gauth_number_of_chunks);
@@ -200,6 +205,7 @@ int main(int argc, char **argv)
 	int m, fd;
 
 	t_init("t_auth", argc, argv, 90);
+	memset(&kid, 0, sizeof(kid));
 	pid = t_fork("server", &s, server, NULL);
 	t_use_udp(t_ports.udp_client, t_ports.udp_server);
 
@@ -225,6 +231,7 @@ int main(int argc, char **argv)
 	{
 		char buf[16];
 		struct sctp_hmacalgo *h = (void *)buf;
+		memset(buf, 0, sizeof(buf));
 		uint16_t only256 = SCTP_AUTH_HMAC_ID_SHA256, bad[] = { 1, 2 }, both[] = { 3, 1 };
 		len = sizeof(buf);
 		CHECK_SYS(getsockopt(m, IPPROTO_SCTP, SCTP_HMAC_IDENT, buf, &len));
@@ -252,13 +259,18 @@ int main(int argc, char **argv)
 		CHECK(list[0] == 0 && list[1] == 0xc1);
 		char small[sizeof(struct sctp_authchunks) + 1];
 		struct sctp_authchunks *ac = (void *)small;
+		memset(small, 0, sizeof(small));
 		ac->gauth_assoc_id = SCTP_FUTURE_ASSOC;
 		len = sizeof(small);
 		CHECK_ERRNO(getsockopt(m, IPPROTO_SCTP, SCTP_LOCAL_AUTH_CHUNKS, small, &len), EINVAL);
 		len = sizeof(small);
 		CHECK_ERRNO(getsockopt(m, IPPROTO_SCTP, SCTP_PEER_AUTH_CHUNKS, small, &len), EINVAL);
 	}
-	CHECK_ERRNO(setsockopt(m, IPPROTO_SCTP, SCTP_AUTH_KEY, &kid, sizeof(struct sctp_authkey)), EINVAL);
+	{
+		struct sctp_authkey k0;
+		memset(&k0, 0, sizeof(k0));
+		CHECK_ERRNO(setsockopt(m, IPPROTO_SCTP, SCTP_AUTH_KEY, &k0, sizeof(k0)), EINVAL);
+	}
 	CHECK_SYS(set_key(m, SCTP_FUTURE_ASSOC, 1, "one"));
 	CHECK_SYS(keyop(m, SCTP_AUTH_ACTIVE_KEY, 1));
 	len = sizeof(kid);
@@ -273,7 +285,9 @@ int main(int argc, char **argv)
 	CHECK_SYS(keyop(m, SCTP_AUTH_DELETE_KEY, 1));
 	CHECK_ERRNO(keyop(m, SCTP_AUTH_DELETE_KEY, 1), EINVAL);
 	{
-		struct sctp_authkeyid k = { .scact_assoc_id = 1234, .scact_keynumber = 0 };
+		struct sctp_authkeyid k;
+		memset(&k, 0, sizeof(k));
+		k.scact_assoc_id = 1234;
 		CHECK_ERRNO(setsockopt(m, IPPROTO_SCTP, SCTP_AUTH_ACTIVE_KEY, &k, sizeof(k)), EINVAL);
 	}
 	close(m);
