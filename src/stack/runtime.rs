@@ -1169,9 +1169,8 @@ const ECN_ECT0: c_int = 2;
 /// (packet info) and whether the IP header's ECN field was CE.
 fn control_info(m: &libc::msghdr) -> (Option<IpAddr>, bool) {
     let (mut dst, mut ce) = (None, false);
-    // SAFETY: CMSG_* walk the control buffer the kernel filled, bounded by
-    // msg_controllen; the payloads are read unaligned, each only when its
-    // cmsg_len covers it.
+    // SAFETY: CMSG_* walk the kernel-filled buffer within msg_controllen;
+    // each payload is read unaligned, only when its cmsg_len covers it.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(m);
         while !c.is_null() {
@@ -1219,9 +1218,8 @@ fn ect_cmsg(control: &mut [u64; CONTROL_WORDS], used: usize, dst: &SocketAddr) -
         return used;
     }
     let bytes = control.as_mut_ptr() as *mut u8;
-    // SAFETY: `used` is a multiple of 8 (CMSG_SPACE of earlier cmsgs) and
-    // `used + space` fits in `control` (checked above), which is u64
-    // aligned as cmsghdr needs.
+    // SAFETY: `used` is a multiple of 8 (CMSG_SPACE of earlier cmsgs), and
+    // `used + space` fits in the u64-aligned `control` (checked above).
     unsafe {
         std::ptr::write_bytes(bytes.add(used), 0, space);
         let c = bytes.add(used) as *mut libc::cmsghdr;
