@@ -296,8 +296,10 @@ mod tests {
         }
         assert_eq!(r, Some(true));
         assert_eq!(dst, src);
-        // An unmapped page: a fault, reported, not a crash.
-        // SAFETY: mmap/munmap of a fresh anonymous page.
+        // An inaccessible page: a fault, reported, not a crash. (PROT_NONE
+        // rather than munmap: another test thread could map the freed
+        // address in between, and the copy would then succeed.)
+        // SAFETY: mmap/mprotect of a fresh anonymous page.
         let p = unsafe {
             let p = libc::mmap(
                 std::ptr::null_mut(),
@@ -308,10 +310,10 @@ mod tests {
                 0,
             );
             assert_ne!(p, libc::MAP_FAILED);
-            libc::munmap(p, 4096);
+            assert_eq!(libc::mprotect(p, 4096, libc::PROT_NONE), 0);
             p as *mut u8
         };
-        // SAFETY: `dst` is ours; `p` is deliberately unmapped.
+        // SAFETY: `dst` is ours; `p` is deliberately inaccessible.
         assert_eq!(unsafe { copy(dst.as_mut_ptr(), p, 10) }, Some(false));
         // SAFETY: as above, the other way.
         assert_eq!(unsafe { copy(p, src.as_ptr(), 10) }, Some(false));

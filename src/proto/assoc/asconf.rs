@@ -254,11 +254,7 @@ impl Association {
         st.t4 = None;
         let Some(out) = st.out.as_ref() else { return };
         let (p, bytes) = (out.path.min(self.paths.len() - 1), out.bytes.clone());
-        let cfg = self.cfg.clone();
-        self.paths[p].backoff(&cfg);
-        self.path_error(now, p);
-        self.assoc_error(now);
-        if self.state == AssocState::Closed {
+        if !self.strike(now, p) {
             return;
         }
         let alt = self.alternate_path(p);

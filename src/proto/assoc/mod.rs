@@ -1290,6 +1290,18 @@ impl Association {
         self.assoc_error(now);
     }
 
+    /// A control chunk's retransmission timer expired on path `p` (RE-CONFIG,
+    /// ASCONF T4): the RTO backs off and the path and association each
+    /// count an error (RFC 9260 6.3.3, 8.1, 8.2). False if that ended the
+    /// association.
+    fn strike(&mut self, now: Instant, p: usize) -> bool {
+        let cfg = self.cfg.clone();
+        self.paths[p].backoff(&cfg);
+        self.path_error(now, p);
+        self.assoc_error(now);
+        self.state != AssocState::Closed
+    }
+
     /// Counts an error against path `i` (RFC 9260 8.2).
     fn path_error(&mut self, now: Instant, i: usize) {
         let _ = now;

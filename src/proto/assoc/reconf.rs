@@ -367,15 +367,8 @@ impl Association {
         self.rc.timer = None;
         let Some(o) = &self.rc.out else { return };
         let (bytes, counted) = (o.bytes.clone(), !o.in_progress);
-        if counted {
-            let p = self.data_path();
-            let cfg = self.cfg.clone();
-            self.paths[p].backoff(&cfg);
-            self.path_error(now, p);
-            self.assoc_error(now);
-            if self.state == AssocState::Closed {
-                return;
-            }
+        if counted && !self.strike(now, self.data_path()) {
+            return;
         }
         let p = self.data_path();
         self.ctrl.push_back(Ctrl {
